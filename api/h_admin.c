@@ -1,0 +1,597 @@
+/* Confluent v3 administration: clusters, brokers, topics (list, create, get, raise partitions, delete),
+ * topic configs (list, get, set, reset, batch alter) and partitions, under /v3/clusters/{cid}.
+ *
+ * Shapes follow kafka-rest's api/v3/openapi.yaml: every object carries kind, metadata {self, resource_name}
+ * and "related" links; lists are {kind: "...List", metadata: {self, next: null}, data: [...]}. Links are
+ * absolute, built from the request's Host header. One node: replication_factor is 1, and asking for more is
+ * a 400 that says so. An unknown {cid} is 404/404; an unknown (or invalid) topic 404/40401; an unknown
+ * partition 404/40402; an unknown config name 404/404; bad input 400 (400 for malformed JSON or wrong
+ * types, 40002 for values Kafka would reject); a body that is not JSON 415. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/http.h"
+#include "api/router.h"
+#include "server/broker.h"
+#include "server/config.h"
+#include "storage/err.h"
+
+#define MAX_PARTITIONS 10000
+#define NODES 1
+
+/* ---- links and common shapes ---- */
+
+/* Formats "http://<host>/v3/clusters/<cid><suffix...>" into a new json string. */
+static json_t *link(struct sl_req *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_t *link(struct sl_req *req, const char *fmt, ...)
+{
+    char host[300], path[1024];
+    const char *h = sl_http_header(req, "Host");
+    if (h && strlen(h) < sizeof host - 1)
+        snprintf(host, sizeof host, "%s", h);
+    else
+        snprintf(host, sizeof host, "127.0.0.1:%u", (unsigned)sl_http_api(req)->rest_port);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    return json_sprintf("http://%s/v3/clusters/%s%s", host, sl_broker_cluster_id(sl_http_api(req)->broker), path);
+}
+
+static json_t *related(json_t *url)
+{
+    return json_pack("{s:o}", "related", url);
+}
+
+static json_t *metadata(json_t *self, const char *crn_fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_t *metadata(json_t *self, const char *crn_fmt, ...)
+{
+    char crn[1024];
+    va_list ap;
+    va_start(ap, crn_fmt);
+    vsnprintf(crn, sizeof crn, crn_fmt, ap);
+    va_end(ap);
+    return json_pack("{s:o, s:s}", "self", self, "resource_name", crn);
+}
+
+static json_t *list(const char *kind, json_t *self, json_t *data)
+{
+    return json_pack("{s:s, s:{s:o, s:n}, s:o}", "kind", kind, "metadata", "self", self, "next", "data", data);
+}
+
+static const char *cid(struct sl_req *req)
+{
+    return sl_broker_cluster_id(sl_http_api(req)->broker);
+}
+
+/* Checks {cid}; replies 404 and returns non-zero when it is not this cluster. */
+static int check_cluster(struct sl_req *req)
+{
+    const char *c = sl_http_param(req, "cid");
+    if (c && !strcmp(c, cid(req)))
+        return 0;
+    sl_http_reply_error(req, 404, 404, "Cluster '%s' not found.", c ? c : "");
+    return -1;
+}
+
+/* Checks {cid} and loads {t}; replies and returns non-zero on failure. */
+static int load_topic(struct sl_req *req, struct sl_topic_info *ti)
+{
+    if (check_cluster(req))
+        return -1;
+    const char *t = sl_http_param(req, "t");
+    int rc = sl_topic_name_valid(t) ? sl_broker_topic_info(sl_http_api(req)->broker, t, ti) : SL_ENOTOPIC;
+    if (rc == SL_ENOTOPIC)
+        sl_http_reply_rc(req, rc, "Topic '%s' not found.", t);
+    else if (rc)
+        sl_http_reply_rc(req, rc, NULL);
+    return rc;
+}
+
+/* Requires a JSON request body; replies 415 otherwise. */
+static void begin_json(struct sl_req *req)
+{
+    if (!sl_http_content_type_json(req))
+        sl_http_reply_error(req, 415, 415, "HTTP 415 Unsupported Media Type: use application/json.");
+}
+
+/* ---- clusters and brokers ---- */
+
+static json_t *cluster_json(struct sl_req *req)
+{
+    const char *c = cid(req);
+    return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "kind", "KafkaCluster", "metadata",
+                     metadata(link(req, "%s", ""), "crn:///kafka=%s", c), "cluster_id", c, "controller",
+                     related(link(req, "/brokers/%d", (int)sl_broker_node_id(sl_http_api(req)->broker))), "acls",
+                     related(link(req, "/acls")), "brokers", related(link(req, "/brokers")), "broker_configs",
+                     related(link(req, "/broker-configs")), "consumer_groups",
+                     related(link(req, "/consumer-groups")), "topics", related(link(req, "/topics")),
+                     "partition_reassignments", related(link(req, "/topics/-/partitions/-/reassignment")));
+}
+
+static void on_clusters(struct sl_req *req)
+{
+    json_t *self = link(req, "%s", "");
+    char *s = strdup(json_string_value(self));
+    json_decref(self);
+    char *cut = s ? strstr(s, "/v3/clusters/") : NULL;
+    if (cut)
+        cut[strlen("/v3/clusters")] = '\0';
+    sl_http_reply_json(req, 200, list("KafkaClusterList", json_string(s ? s : ""), json_pack("[o]", cluster_json(req))));
+    free(s);
+}
+
+static void on_cluster(struct sl_req *req)
+{
+    if (check_cluster(req))
+        return;
+    sl_http_reply_json(req, 200, cluster_json(req));
+}
+
+static json_t *broker_json(struct sl_req *req, int32_t id)
+{
+    struct sl_api *api = sl_http_api(req);
+    const char *host = api->cfg->rest_bind ? api->cfg->rest_bind : "0.0.0.0";
+    return json_pack("{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
+                     metadata(link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", cid(req), (int)id),
+                     "cluster_id", cid(req), "broker_id", (int)id, "host", host, "port", (int)api->rest_port, "rack",
+                     "configs", related(link(req, "/brokers/%d/configs", (int)id)), "partition_replicas",
+                     related(link(req, "/brokers/%d/partition-replicas", (int)id)));
+}
+
+static void on_brokers(struct sl_req *req)
+{
+    if (check_cluster(req))
+        return;
+    int32_t id = sl_broker_node_id(sl_http_api(req)->broker);
+    sl_http_reply_json(req, 200, list("KafkaBrokerList", link(req, "/brokers"), json_pack("[o]", broker_json(req, id))));
+}
+
+static void on_broker(struct sl_req *req)
+{
+    if (check_cluster(req))
+        return;
+    const char *s = sl_http_param(req, "id");
+    int32_t id = sl_broker_node_id(sl_http_api(req)->broker);
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", (int)id);
+    if (strcmp(s, buf)) {
+        sl_http_reply_error(req, 404, 404, "Broker '%s' not found.", s);
+        return;
+    }
+    sl_http_reply_json(req, 200, broker_json(req, id));
+}
+
+/* ---- topics ---- */
+
+static json_t *topic_json(struct sl_req *req, const char *name, int32_t partitions, bool internal)
+{
+    return json_pack("{s:s, s:o, s:s, s:s, s:b, s:i, s:i, s:o, s:o, s:o, s:[]}", "kind", "KafkaTopic", "metadata",
+                     metadata(link(req, "/topics/%s", name), "crn:///kafka=%s/topic=%s", cid(req), name),
+                     "cluster_id", cid(req), "topic_name", name, "is_internal", internal, "replication_factor", NODES,
+                     "partitions_count", (int)partitions, "partitions", related(link(req, "/topics/%s/partitions", name)),
+                     "configs", related(link(req, "/topics/%s/configs", name)), "partition_reassignments",
+                     related(link(req, "/topics/%s/partitions/-/reassignment", name)), "authorized_operations");
+}
+
+static void on_topics(struct sl_req *req)
+{
+    if (check_cluster(req))
+        return;
+    struct sl_topic_info *all = NULL;
+    size_t n = 0;
+    int rc = sl_broker_topics(sl_http_api(req)->broker, &all, &n);
+    if (rc) {
+        sl_http_reply_rc(req, rc, NULL);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(data, topic_json(req, all[i].name, all[i].partitions, all[i].internal));
+    free(all);
+    sl_http_reply_json(req, 200, list("KafkaTopicList", link(req, "/topics"), data));
+}
+
+static void on_topic(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    if (load_topic(req, &ti))
+        return;
+    sl_http_reply_json(req, 200, topic_json(req, ti.name, ti.partitions, ti.internal));
+}
+
+struct create_req {
+    const char *name;
+    json_int_t partitions;
+    bool validate_only;
+    struct sl_kv *configs;
+    size_t nconfigs;
+};
+
+static void free_kvs(struct sl_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+/* Reads "configs": [{name, value}] into c. Replies and returns non-zero on bad input. */
+static int parse_configs(struct sl_req *req, json_t *arr, struct create_req *c)
+{
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr)) {
+        sl_http_reply_error(req, 400, 400, "'configs' must be an array of {\"name\": ..., \"value\": ...}.");
+        return -1;
+    }
+    c->configs = calloc(json_array_size(arr) + 1, sizeof *c->configs);
+    if (!c->configs) {
+        sl_http_reply_rc(req, -ENOMEM, NULL);
+        return -1;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(arr, i, item)
+    {
+        json_t *n = json_object_get(item, "name"), *v = json_object_get(item, "value");
+        if (!json_is_string(n) || !(json_is_string(v) || json_is_integer(v))) {
+            sl_http_reply_error(req, 400, 400, "configs[%zu] must have a string 'name' and a string 'value'.", i);
+            return -1;
+        }
+        char num[32];
+        if (json_is_integer(v))
+            snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        c->configs[c->nconfigs].key = strdup(json_string_value(n));
+        c->configs[c->nconfigs++].value = strdup(json_is_string(v) ? json_string_value(v) : num);
+    }
+    return 0;
+}
+
+/* Parses and validates the create body. Replies and returns non-zero on bad input. */
+static int parse_create(struct sl_req *req, json_t *j, struct create_req *c)
+{
+    json_t *name = json_object_get(j, "topic_name"), *pc = json_object_get(j, "partitions_count");
+    json_t *rf = json_object_get(j, "replication_factor"), *vo = json_object_get(j, "validate_only");
+    c->partitions = sl_http_api(req)->cfg->num_partitions;
+    if (!json_is_string(name)) {
+        sl_http_reply_error(req, 400, 400, "'topic_name' is required and must be a string.");
+        return -1;
+    }
+    c->name = json_string_value(name);
+    if ((pc && !json_is_null(pc) && !json_is_integer(pc)) || (rf && !json_is_null(rf) && !json_is_integer(rf)) ||
+        (vo && !json_is_null(vo) && !json_is_boolean(vo))) {
+        sl_http_reply_error(req, 400, 400,
+                            "'partitions_count' and 'replication_factor' must be integers, 'validate_only' a boolean.");
+        return -1;
+    }
+    if (json_object_get(j, "replicas_assignments")) {
+        sl_http_reply_error(req, 400, 40002, "'replicas_assignments' is not supported: sluice places partitions itself.");
+        return -1;
+    }
+    if (json_is_integer(pc))
+        c->partitions = json_integer_value(pc);
+    if (c->partitions < 1 || c->partitions > MAX_PARTITIONS) {
+        sl_http_reply_error(req, 400, 40002, "'partitions_count' must be between 1 and %d, got %" JSON_INTEGER_FORMAT ".",
+                            MAX_PARTITIONS, c->partitions);
+        return -1;
+    }
+    json_int_t r = json_is_integer(rf) ? json_integer_value(rf) : -1;
+    if (r == 0 || r < -1 || r > NODES) {
+        sl_http_reply_error(req, 400, 40002,
+                            "'replication_factor' %" JSON_INTEGER_FORMAT " is invalid: this cluster has %d node, "
+                            "so the replication factor must be %d (or -1 for the default).",
+                            r, NODES, NODES);
+        return -1;
+    }
+    c->validate_only = json_is_true(vo);
+    return parse_configs(req, json_object_get(j, "configs"), c);
+}
+
+static void reply_create_error(struct sl_req *req, int rc, const char *name, const char *err)
+{
+    if (rc == SL_EEXISTS)
+        sl_http_reply_rc(req, rc, "Topic '%s' already exists.", name);
+    else if (rc == SL_EBADNAME)
+        sl_http_reply_rc(req, rc, "Invalid topic name '%s': use 1 to 249 characters of [a-zA-Z0-9._-], not '.' or '..'.",
+                         name);
+    else if (rc == SL_ECONFIG)
+        sl_http_reply_rc(req, rc, "%s", err[0] ? err : "Invalid topic configuration.");
+    else
+        sl_http_reply_rc(req, rc, NULL);
+}
+
+static void on_create(struct sl_req *req)
+{
+    if (check_cluster(req))
+        return;
+    json_t *j = sl_http_body_json(req, JSON_OBJECT);
+    if (!j)
+        return;
+    struct create_req c = {0};
+    if (parse_create(req, j, &c))
+        goto out;
+    char err[512] = "";
+    int rc = sl_broker_topic_create(sl_http_api(req)->broker, c.name, (int32_t)c.partitions, c.configs, c.nconfigs,
+                                    c.validate_only, err, sizeof err);
+    if (rc) {
+        reply_create_error(req, rc, c.name, err);
+        goto out;
+    }
+    json_t *self = link(req, "/topics/%s", c.name);
+    sl_http_add_header(req, "Location", json_string_value(self));
+    json_decref(self);
+    sl_http_reply_json(req, c.validate_only ? 200 : 201, topic_json(req, c.name, (int32_t)c.partitions, false));
+out:
+    free_kvs(c.configs, c.nconfigs);
+    json_decref(j);
+}
+
+static void on_patch(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    if (load_topic(req, &ti))
+        return;
+    json_t *j = sl_http_body_json(req, JSON_OBJECT);
+    if (!j)
+        return;
+    json_t *pc = json_object_get(j, "partitions_count");
+    if (!json_is_integer(pc)) {
+        sl_http_reply_error(req, 400, 400, "'partitions_count' is required and must be an integer.");
+    } else if (json_integer_value(pc) < ti.partitions || json_integer_value(pc) > MAX_PARTITIONS) {
+        sl_http_reply_error(req, 400, 40002,
+                            "'partitions_count' can only grow: topic '%s' has %d partitions, the maximum is %d.",
+                            ti.name, (int)ti.partitions, MAX_PARTITIONS);
+    } else {
+        char err[512] = "";
+        int32_t n = (int32_t)json_integer_value(pc);
+        int rc = n == ti.partitions ? 0
+                                    : sl_broker_topic_add_partitions(sl_http_api(req)->broker, ti.name, n, err, sizeof err);
+        if (rc)
+            reply_create_error(req, rc, ti.name, err);
+        else
+            sl_http_reply_json(req, 200, topic_json(req, ti.name, n, ti.internal));
+    }
+    json_decref(j);
+}
+
+static void on_delete(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    if (load_topic(req, &ti))
+        return;
+    int rc = sl_broker_topic_delete(sl_http_api(req)->broker, ti.name);
+    if (rc == SL_ECONFIG)
+        sl_http_reply_rc(req, rc, "Topic '%s' is internal and cannot be deleted.", ti.name);
+    else if (rc)
+        reply_create_error(req, rc, ti.name, "");
+    else
+        sl_http_reply_empty(req, 204);
+}
+
+/* ---- topic configs ---- */
+
+static int config_index(const char *name)
+{
+    for (int i = 0; sl_topic_config_names[i]; i++)
+        if (!strcmp(sl_topic_config_names[i], name))
+            return i;
+    return -1;
+}
+
+static json_t *config_json(struct sl_req *req, const struct sl_topic_info *ti, int i)
+{
+    const char *name = sl_topic_config_names[i];
+    char v[64] = "", dv[64] = "";
+    sl_topic_cfg_get(&ti->cfg, name, v, sizeof v);
+    sl_topic_cfg_get(sl_broker_topic_defaults(sl_http_api(req)->broker), name, dv, sizeof dv);
+    bool dflt = !(ti->overridden & (1u << i));
+    json_t *syn = json_array();
+    if (!dflt)
+        json_array_append_new(syn, json_pack("{s:s, s:s, s:s}", "name", name, "value", v, "source",
+                                             "DYNAMIC_TOPIC_CONFIG"));
+    json_array_append_new(syn, json_pack("{s:s, s:s, s:s}", "name", name, "value", dv, "source", "DEFAULT_CONFIG"));
+    return json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:o}", "kind", "KafkaTopicConfig", "metadata",
+                     metadata(link(req, "/topics/%s/configs/%s", ti->name, name), "crn:///kafka=%s/topic=%s/config=%s",
+                              cid(req), ti->name, name),
+                     "cluster_id", cid(req), "topic_name", ti->name, "name", name, "value", v, "is_default", dflt,
+                     "is_read_only", 0, "is_sensitive", 0, "source", dflt ? "DEFAULT_CONFIG" : "DYNAMIC_TOPIC_CONFIG",
+                     "synonyms", syn);
+}
+
+static void on_configs(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    if (load_topic(req, &ti))
+        return;
+    json_t *data = json_array();
+    for (int i = 0; sl_topic_config_names[i]; i++)
+        json_array_append_new(data, config_json(req, &ti, i));
+    sl_http_reply_json(req, 200, list("KafkaTopicConfigList", link(req, "/topics/%s/configs", ti.name), data));
+}
+
+/* Loads {t} and {name}; replies and returns -1 when either is unknown. */
+static int load_config(struct sl_req *req, struct sl_topic_info *ti)
+{
+    if (load_topic(req, ti))
+        return -1;
+    const char *name = sl_http_param(req, "name");
+    int i = config_index(name);
+    if (i < 0)
+        sl_http_reply_error(req, 404, 404, "Config '%s' not found for topic '%s'.", name, ti->name);
+    return i;
+}
+
+static void on_config(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    int i = load_config(req, &ti);
+    if (i >= 0)
+        sl_http_reply_json(req, 200, config_json(req, &ti, i));
+}
+
+/* Sets or resets (value NULL) one config and replies 204 or the error. */
+static void set_one(struct sl_req *req, const char *topic, const char *name, const char *value)
+{
+    char err[512] = "";
+    int rc = sl_broker_topic_set_config(sl_http_api(req)->broker, topic, name, value, err, sizeof err);
+    if (rc)
+        reply_create_error(req, rc, topic, err);
+    else
+        sl_http_reply_empty(req, 204);
+}
+
+static void on_config_put(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    int i = load_config(req, &ti);
+    if (i < 0)
+        return;
+    json_t *j = sl_http_body_json(req, JSON_OBJECT);
+    if (!j)
+        return;
+    json_t *v = json_object_get(j, "value");
+    if (!json_is_string(v))
+        sl_http_reply_error(req, 400, 400, "'value' is required and must be a string.");
+    else
+        set_one(req, ti.name, sl_topic_config_names[i], json_string_value(v));
+    json_decref(j);
+}
+
+static void on_config_delete(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    int i = load_config(req, &ti);
+    if (i >= 0)
+        set_one(req, ti.name, sl_topic_config_names[i], NULL);
+}
+
+/* Validates every entry of an alter batch against a copy of the topic's config. Replies on failure. */
+static int validate_alter(struct sl_req *req, const struct sl_topic_info *ti, json_t *data)
+{
+    struct sl_topic_cfg copy = ti->cfg;
+    const struct sl_topic_cfg *dflt = sl_broker_topic_defaults(sl_http_api(req)->broker);
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item)
+    {
+        json_t *n = json_object_get(item, "name"), *v = json_object_get(item, "value");
+        json_t *op = json_object_get(item, "operation");
+        bool del = json_is_string(op) && !strcasecmp(json_string_value(op), "DELETE");
+        bool set = !op || json_is_null(op) || (json_is_string(op) && !strcasecmp(json_string_value(op), "SET"));
+        if (!json_is_string(n) || (!del && !set) || (set && !json_is_string(v))) {
+            sl_http_reply_error(req, 400, 400,
+                                "data[%zu] must be {\"name\": string, \"value\": string} or "
+                                "{\"name\": string, \"operation\": \"DELETE\"}.",
+                                i);
+            return -1;
+        }
+        char err[512] = "";
+        if (sl_topic_cfg_set(&copy, dflt, json_string_value(n), del ? NULL : json_string_value(v), err, sizeof err)) {
+            sl_http_reply_error(req, 400, 40002, "data[%zu]: %s", i, err[0] ? err : "invalid configuration");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void on_alter(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    if (load_topic(req, &ti))
+        return;
+    json_t *j = sl_http_body_json(req, JSON_OBJECT);
+    if (!j)
+        return;
+    json_t *data = json_object_get(j, "data");
+    if (!json_is_array(data)) {
+        sl_http_reply_error(req, 400, 400, "'data' is required and must be an array.");
+    } else if (!validate_alter(req, &ti, data)) {
+        size_t i;
+        json_t *item;
+        int rc = 0;
+        char err[512] = "";
+        json_array_foreach(data, i, item)
+        {
+            json_t *op = json_object_get(item, "operation");
+            bool del = json_is_string(op) && !strcasecmp(json_string_value(op), "DELETE");
+            const char *v = del ? NULL : json_string_value(json_object_get(item, "value"));
+            if ((rc = sl_broker_topic_set_config(sl_http_api(req)->broker, ti.name,
+                                                 json_string_value(json_object_get(item, "name")), v, err, sizeof err)))
+                break;
+        }
+        if (rc)
+            reply_create_error(req, rc, ti.name, err);
+        else
+            sl_http_reply_empty(req, 204);
+    }
+    json_decref(j);
+}
+
+/* ---- partitions ---- */
+
+static json_t *v3_partition_json(struct sl_req *req, const char *t, int32_t p)
+{
+    int node = (int)sl_broker_node_id(sl_http_api(req)->broker);
+    return json_pack("{s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o}", "kind", "KafkaPartition", "metadata",
+                     metadata(link(req, "/topics/%s/partitions/%d", t, (int)p), "crn:///kafka=%s/topic=%s/partition=%d",
+                              cid(req), t, (int)p),
+                     "cluster_id", cid(req), "topic_name", t, "partition_id", (int)p, "leader",
+                     related(link(req, "/topics/%s/partitions/%d/replicas/%d", t, (int)p, node)), "replicas",
+                     related(link(req, "/topics/%s/partitions/%d/replicas", t, (int)p)), "reassignment",
+                     related(link(req, "/topics/%s/partitions/%d/reassignment", t, (int)p)));
+}
+
+static void on_partitions(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    if (load_topic(req, &ti))
+        return;
+    json_t *data = json_array();
+    for (int32_t p = 0; p < ti.partitions; p++)
+        json_array_append_new(data, v3_partition_json(req, ti.name, p));
+    sl_http_reply_json(req, 200, list("KafkaPartitionList", link(req, "/topics/%s/partitions", ti.name), data));
+}
+
+static void on_partition(struct sl_req *req)
+{
+    struct sl_topic_info ti;
+    int32_t p;
+    if (load_topic(req, &ti) || sl_http_param_partition(req, "p", &p))
+        return;
+    if (p >= ti.partitions) {
+        sl_http_reply_rc(req, SL_ENOPART, "Partition %d of topic '%s' not found.", (int)p, ti.name);
+        return;
+    }
+    sl_http_reply_json(req, 200, v3_partition_json(req, ti.name, p));
+}
+
+void sl_h_admin_register(struct sl_router *r);
+void sl_h_admin_register(struct sl_router *r)
+{
+    static const struct sl_route_ops create = {.begin = begin_json, .handle = on_create};
+    static const struct sl_route_ops patch = {.begin = begin_json, .handle = on_patch};
+    static const struct sl_route_ops alter = {.begin = begin_json, .handle = on_alter};
+    static const struct sl_route_ops put = {.begin = begin_json, .handle = on_config_put};
+    sl_router_add(r, "GET", "/v3/clusters", on_clusters);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}", on_cluster);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/brokers", on_brokers);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/brokers/{id}", on_broker);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/topics", on_topics);
+    sl_router_add_ops(r, "POST", "/v3/clusters/{cid}/topics", &create, 0);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/topics/{t}", on_topic);
+    sl_router_add_ops(r, "PATCH", "/v3/clusters/{cid}/topics/{t}", &patch, 0);
+    sl_router_add(r, "DELETE", "/v3/clusters/{cid}/topics/{t}", on_delete);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/topics/{t}/configs", on_configs);
+    sl_router_add_ops(r, "POST", "/v3/clusters/{cid}/topics/{t}/configs:alter", &alter, 0);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/topics/{t}/configs/{name}", on_config);
+    sl_router_add_ops(r, "PUT", "/v3/clusters/{cid}/topics/{t}/configs/{name}", &put, 0);
+    sl_router_add(r, "DELETE", "/v3/clusters/{cid}/topics/{t}/configs/{name}", on_config_delete);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/topics/{t}/partitions", on_partitions);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/topics/{t}/partitions/{p}", on_partition);
+}

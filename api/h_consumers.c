@@ -1,0 +1,745 @@
+/* v2 consumer endpoints: instances, subscription, assignments, positions, records (long poll), offsets.
+ * Also owns the "groups" module: it opens the consumer-group coordinator (server/groups.h) into api->groups
+ * at start and gives /metrics its consumer-lag source.
+ *
+ * Instances are coordinator members of kind REST; nothing about them lives here, so an instance that
+ * expires (consumer.instance.timeout.ms idle) simply answers 40403 afterwards.
+ *
+ * LONG POLL (GET .../records): fetch from every assigned partition's position; if nothing is there, arm one
+ * broker watch per partition (fires when its HW passes the position) and suspend with the timeout as the
+ * deadline. A fire resumes the request; on_poll_resume first disarms every watch (after sl_broker_unwatch the
+ * callback is not running, so the request is alive for every fire), then fetches again and replies, or
+ * re-arms on a spurious wake. No thread ever blocks. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/http.h"
+#include "api/metrics.h"
+#include "api/records.h"
+#include "api/router.h"
+#include "server/broker.h"
+#include "server/config.h"
+#include "server/groups.h"
+#include "storage/err.h"
+
+#define V2_TYPE "application/vnd.kafka.v2+json"
+#define MAX_POLL_BYTES (64u << 20) /* consumer.request.max.bytes */
+
+/* ---- the groups module ---- */
+
+static void on_lag(struct sl_api *api, sl_metrics_lag_emit_fn emit, void *ctx)
+{
+    struct sl_group_desc *gs;
+    size_t ng;
+    if (!api->groups || sl_groups_list(api->groups, &gs, &ng))
+        return;
+    for (size_t i = 0; i < ng; i++) {
+        struct sl_tpo *c;
+        size_t nc;
+        if (sl_groups_committed_all(api->groups, gs[i].name, &c, &nc))
+            continue;
+        for (size_t j = 0; j < nc; j++) {
+            sl_offset_t start, end;
+            if (sl_broker_offsets(api->broker, c[j].topic, c[j].partition, &start, &end) == 0)
+                emit(ctx, gs[i].name, c[j].topic, c[j].partition, end > c[j].offset ? end - c[j].offset : 0);
+        }
+        free(c);
+    }
+    sl_groups_desc_free_all(gs, ng);
+}
+
+static int on_groups_start(struct sl_api *api)
+{
+    struct sl_groups_cfg gc = {.session_timeout_ms = api->cfg->consumer_instance_timeout_ms};
+    int rc = sl_groups_open(api->broker, &gc, &api->groups);
+    if (rc == 0)
+        sl_metrics_set_lag_source(on_lag);
+    return rc;
+}
+
+static void on_groups_stop(struct sl_api *api)
+{
+    sl_metrics_set_lag_source(NULL);
+    sl_groups_close(api->groups);
+    api->groups = NULL;
+}
+
+/* ---- helpers ---- */
+
+static struct sl_groups *groups_of(struct sl_req *req)
+{
+    return sl_http_api(req)->groups;
+}
+
+static int reply_v2(struct sl_req *req, unsigned status, json_t *j)
+{
+    sl_http_set_reply_type(req, V2_TYPE);
+    return sl_http_reply_json(req, status, j);
+}
+
+/* Replies a coordinator error with the Confluent code that fits the endpoint. */
+static void reply_groups_rc(struct sl_req *req, int rc)
+{
+    if (rc == SL_ENOMEMBER)
+        sl_http_reply_error(req, 404, 40403, "Consumer instance not found.");
+    else if (rc == -EINVAL)
+        sl_http_reply_error(req, 422, 42204, "Invalid consumer configuration.");
+    else
+        sl_http_reply_rc(req, rc, NULL);
+}
+
+/* Looks the instance up (touching it). Replies 40403 and returns non-zero when unknown. */
+static int instance(struct sl_req *req, struct sl_member_info *mi)
+{
+    int rc = sl_groups_member(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), mi);
+    if (rc)
+        reply_groups_rc(req, rc);
+    return rc;
+}
+
+/* A JSON object body; replies itself on failure. An empty body is {} when allow_empty. */
+static json_t *body_object(struct sl_req *req, bool allow_empty)
+{
+    size_t len;
+    sl_http_body(req, &len);
+    if (len == 0 && allow_empty)
+        return json_object();
+    return sl_http_body_json(req, JSON_OBJECT);
+}
+
+/* Parses [{"topic","partition"[,"offset"|"timestamp"]}] from body[key]. what: 0 = tp, 1 = offset,
+ * 2 = timestamp. Replies 422 and returns non-zero on bad input. */
+static int parse_tpos(struct sl_req *req, json_t *body, const char *key, int what, struct sl_tpo **out, size_t *n)
+{
+    json_t *arr = json_object_get(body, key);
+    *out = NULL;
+    *n = 0;
+    if (!json_is_array(arr)) {
+        sl_http_reply_error(req, 422, 422, "%s must be an array", key);
+        return -EINVAL;
+    }
+    struct sl_tpo *v = calloc(json_array_size(arr) + 1, sizeof *v);
+    if (!v) {
+        sl_http_reply_rc(req, -ENOMEM, NULL);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *e = json_array_get(arr, i), *t = json_object_get(e, "topic"), *p = json_object_get(e, "partition");
+        json_t *o = json_object_get(e, what == 1 ? "offset" : "timestamp");
+        int64_t ts = 0;
+        bool ok = json_is_string(t) && json_string_length(t) <= SL_TOPIC_NAME_MAX && json_is_integer(p) &&
+                  json_integer_value(p) >= 0 && json_integer_value(p) <= INT32_MAX;
+        if (ok && what == 1)
+            ok = json_is_integer(o) && json_integer_value(o) >= 0;
+        if (ok && what == 2)
+            ok = (json_is_string(o) && sl_rfc3339_parse(json_string_value(o), &ts) == 0) ||
+                 (json_is_integer(o) && (ts = json_integer_value(o)) >= 0);
+        if (!ok) {
+            free(v);
+            sl_http_reply_error(req, 422, 422, "%s[%zu] must be {\"topic\": string, \"partition\": int%s}", key, i,
+                                what == 1 ? ", \"offset\": int >= 0" : what == 2 ? ", \"timestamp\": ISO-8601" : "");
+            return -EINVAL;
+        }
+        snprintf(v[i].topic, sizeof v[i].topic, "%s", json_string_value(t));
+        v[i].partition = (int32_t)json_integer_value(p);
+        v[i].offset = what == 1 ? json_integer_value(o) : ts;
+    }
+    *out = v;
+    *n = json_array_size(arr);
+    return 0;
+}
+
+/* Checks that every partition exists. Replies 40401/40402 and returns non-zero otherwise. */
+static int check_tps(struct sl_req *req, const struct sl_tpo *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int32_t cnt = sl_broker_partition_count(sl_http_api(req)->broker, v[i].topic);
+        int rc = cnt < 0 ? cnt : v[i].partition >= cnt ? SL_ENOPART : 0;
+        if (rc) {
+            sl_http_reply_rc(req, rc, NULL);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- instances ---- */
+
+static int parse_member_cfg(json_t *b, struct sl_member_cfg *mc, char *err, size_t errlen)
+{
+    json_t *fmt = json_object_get(b, "format"), *reset = json_object_get(b, "auto.offset.reset");
+    json_t *ac = json_object_get(b, "auto.commit.enable"), *rt = json_object_get(b, "consumer.request.timeout.ms");
+    enum sl_fmt f = SL_FMT_BINARY;
+    *mc = (struct sl_member_cfg){.kind = SL_MEMBER_REST, .reset = SL_RESET_LATEST, .auto_commit = true,
+                                 .request_timeout_ms = 1000};
+    if (fmt && (!json_is_string(fmt) || sl_rec_format_from_name(json_string_value(fmt), &f)))
+        return snprintf(err, errlen, "format must be binary, json or text"), -EINVAL;
+    snprintf(mc->format, sizeof mc->format, "%s", sl_rec_format_name(f));
+    const char *r = json_string_value(reset);
+    if (reset && !r)
+        return snprintf(err, errlen, "auto.offset.reset must be a string"), -EINVAL;
+    if (r && (strcmp(r, "earliest") == 0 || strcmp(r, "smallest") == 0))
+        mc->reset = SL_RESET_EARLIEST;
+    else if (r && strcmp(r, "none") == 0)
+        mc->reset = SL_RESET_NONE;
+    else if (r && strcmp(r, "latest") != 0 && strcmp(r, "largest") != 0)
+        return snprintf(err, errlen, "auto.offset.reset must be earliest, latest or none"), -EINVAL;
+    const char *a = json_string_value(ac);
+    if (ac && (json_is_boolean(ac) ? false : !a || (strcmp(a, "true") != 0 && strcmp(a, "false") != 0)))
+        return snprintf(err, errlen, "auto.commit.enable must be true or false"), -EINVAL;
+    if (ac)
+        mc->auto_commit = json_is_boolean(ac) ? json_is_true(ac) : strcmp(a, "true") == 0;
+    if (rt) {
+        const char *s = json_string_value(rt);
+        long long v = json_is_integer(rt) ? json_integer_value(rt) : s ? strtoll(s, NULL, 10) : -1;
+        if (v < 0 || v > 3600000)
+            return snprintf(err, errlen, "consumer.request.timeout.ms must be 0..3600000"), -EINVAL;
+        mc->request_timeout_ms = v;
+    }
+    return 0;
+}
+
+static void on_create(struct sl_req *req)
+{
+    const char *group = sl_http_param(req, "g");
+    json_t *b = body_object(req, true);
+    if (!b)
+        return;
+    char err[128], id[SL_MEMBER_ID_MAX + 1];
+    struct sl_member_cfg mc;
+    json_t *name = json_object_get(b, "name");
+    if (!name || json_is_null(name))
+        name = json_object_get(b, "id");
+    int rc = parse_member_cfg(b, &mc, err, sizeof err);
+    if (rc == 0 && name && (!json_is_string(name) || json_string_length(name) == 0 ||
+                            json_string_length(name) > SL_MEMBER_ID_MAX || strchr(json_string_value(name), '/'))) {
+        snprintf(err, sizeof err, "name must be a string of 1 to %d characters without '/'", SL_MEMBER_ID_MAX);
+        rc = -EINVAL;
+    }
+    if (rc == 0)
+        rc = sl_groups_join(groups_of(req), group, json_string_value(name), &mc, id);
+    json_decref(b);
+    if (rc == SL_EEXISTS) {
+        sl_http_reply_error(req, 409, 40902,
+                            "Consumer with specified consumer ID already exists in the specified consumer group.");
+        return;
+    }
+    if (rc) {
+        sl_http_reply_error(req, 422, 42204, "Invalid consumer configuration: %s", rc == -EINVAL ? err : sl_strerror(rc));
+        return;
+    }
+    const char *host = sl_http_header(req, "Host");
+    char uri[1024];
+    snprintf(uri, sizeof uri, "http://%s/consumers/%s/instances/%s", host ? host : "localhost", group, id);
+    reply_v2(req, 200, json_pack("{s:s,s:s}", "instance_id", id, "base_uri", uri));
+}
+
+static void on_delete(struct sl_req *req)
+{
+    int rc = sl_groups_leave(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"));
+    if (rc)
+        reply_groups_rc(req, rc);
+    else
+        sl_http_reply_empty(req, 204);
+}
+
+/* ---- subscription, assignments ---- */
+
+static int subscribe_topics(struct sl_req *req, json_t *topics)
+{
+    size_t n = json_array_size(topics);
+    const char **v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    int rc = n ? 0 : -EINVAL;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!(v[i] = json_string_value(json_array_get(topics, i))))
+            rc = -EINVAL;
+    if (rc == 0)
+        rc = sl_groups_subscribe(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), v, n, NULL);
+    free(v);
+    return rc;
+}
+
+static void on_subscribe(struct sl_req *req)
+{
+    json_t *b = body_object(req, false);
+    if (!b)
+        return;
+    json_t *topics = json_object_get(b, "topics"), *pattern = json_object_get(b, "topic_pattern");
+    int rc;
+    if (json_is_array(topics) && !pattern)
+        rc = subscribe_topics(req, topics);
+    else if (json_is_string(pattern) && !topics)
+        rc = sl_groups_subscribe(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), NULL, 0,
+                                 json_string_value(pattern));
+    else
+        rc = -EBADMSG;
+    json_decref(b);
+    if (rc == SL_EEXISTS)
+        sl_http_reply_error(req, 409, 40901, "Consumer cannot subscribe the the specified target because it has "
+                            "already subscribed to other topics.");
+    else if (rc == -EBADMSG)
+        sl_http_reply_error(req, 422, 422, "A list (of Topics type) or a topic pattern must be specified.");
+    else if (rc == -EINVAL)
+        sl_http_reply_error(req, 422, 422, "topics must be valid topic names, topic_pattern a valid regex.");
+    else if (rc)
+        reply_groups_rc(req, rc);
+    else
+        sl_http_reply_empty(req, 204);
+}
+
+static void on_subscription_get(struct sl_req *req)
+{
+    struct sl_tp *v;
+    size_t n;
+    int rc = sl_groups_subscription(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), &v, &n);
+    if (rc) {
+        reply_groups_rc(req, rc);
+        return;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i].topic));
+    free(v);
+    reply_v2(req, 200, json_pack("{s:o}", "topics", a));
+}
+
+static void on_unsubscribe(struct sl_req *req)
+{
+    int rc = sl_groups_unsubscribe(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"));
+    if (rc)
+        reply_groups_rc(req, rc);
+    else
+        sl_http_reply_empty(req, 204);
+}
+
+static void on_assign(struct sl_req *req)
+{
+    struct sl_member_info mi;
+    if (instance(req, &mi))
+        return;
+    json_t *b = body_object(req, false);
+    struct sl_tpo *v;
+    size_t n;
+    if (!b || parse_tpos(req, b, "partitions", 0, &v, &n)) {
+        json_decref(b);
+        return;
+    }
+    json_decref(b);
+    struct sl_tp *tps = calloc(n + 1, sizeof *tps);
+    for (size_t i = 0; tps && i < n; i++) {
+        memcpy(tps[i].topic, v[i].topic, sizeof tps[i].topic);
+        tps[i].partition = v[i].partition;
+    }
+    int rc = !tps ? -ENOMEM : check_tps(req, v, n) ? 1 : sl_groups_assign(groups_of(req), sl_http_param(req, "g"),
+                                                                           sl_http_param(req, "i"), tps, n);
+    free(v);
+    free(tps);
+    if (rc == SL_ESTATE)
+        sl_http_reply_error(req, 409, 40903, "Illegal state: the consumer is subscribed; unsubscribe before "
+                            "assigning partitions manually.");
+    else if (rc == 1)
+        return; /* check_tps replied */
+    else if (rc)
+        reply_groups_rc(req, rc);
+    else
+        sl_http_reply_empty(req, 204);
+}
+
+static void on_assignments_get(struct sl_req *req)
+{
+    struct sl_tp *v;
+    size_t n;
+    int rc = sl_groups_assignment(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), &v, &n, NULL);
+    if (rc) {
+        reply_groups_rc(req, rc);
+        return;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:s,s:i}", "topic", v[i].topic, "partition", (int)v[i].partition));
+    free(v);
+    reply_v2(req, 200, json_pack("{s:o}", "partitions", a));
+}
+
+/* ---- positions ---- */
+
+/* Seeks to v (offsets resolved already). */
+static void seek_reply(struct sl_req *req, struct sl_tpo *v, size_t n)
+{
+    int rc = sl_groups_seek(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), v, n);
+    free(v);
+    if (rc == SL_ESTATE)
+        sl_http_reply_error(req, 409, 40903, "Illegal state: a partition is not assigned to this consumer.");
+    else if (rc)
+        reply_groups_rc(req, rc);
+    else
+        sl_http_reply_empty(req, 204);
+}
+
+static void on_seek(struct sl_req *req)
+{
+    struct sl_member_info mi;
+    if (instance(req, &mi))
+        return;
+    json_t *b = body_object(req, false);
+    if (!b)
+        return;
+    bool by_time = json_object_get(b, "timestamps") && !json_object_get(b, "offsets");
+    struct sl_tpo *v;
+    size_t n;
+    int rc = parse_tpos(req, b, by_time ? "timestamps" : "offsets", by_time ? 2 : 1, &v, &n);
+    json_decref(b);
+    if (rc)
+        return;
+    if (check_tps(req, v, n)) {
+        free(v);
+        return;
+    }
+    for (size_t i = 0; by_time && i < n; i++)
+        sl_broker_offset_for_time(sl_http_api(req)->broker, v[i].topic, v[i].partition, v[i].offset, &v[i].offset);
+    seek_reply(req, v, n);
+}
+
+static void seek_edge(struct sl_req *req, bool end)
+{
+    struct sl_member_info mi;
+    if (instance(req, &mi))
+        return;
+    json_t *b = body_object(req, false);
+    struct sl_tpo *v;
+    size_t n;
+    if (!b || parse_tpos(req, b, "partitions", 0, &v, &n)) {
+        json_decref(b);
+        return;
+    }
+    json_decref(b);
+    if (check_tps(req, v, n)) {
+        free(v);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sl_offset_t start = 0, hw = 0;
+        sl_broker_offsets(sl_http_api(req)->broker, v[i].topic, v[i].partition, &start, &hw);
+        v[i].offset = end ? hw : start;
+    }
+    seek_reply(req, v, n);
+}
+
+static void on_seek_beginning(struct sl_req *req)
+{
+    seek_edge(req, false);
+}
+
+static void on_seek_end(struct sl_req *req)
+{
+    seek_edge(req, true);
+}
+
+/* ---- records: the long poll ---- */
+
+struct pwatch {
+    struct sl_watch w;
+    bool armed;
+};
+
+struct poll {
+    struct sl_req *req;
+    enum sl_fmt fmt;
+    size_t max_bytes;
+    int64_t deadline;
+    struct sl_tpo *pos; /* positions of the last empty poll (owned), where the watches are armed */
+    size_t npos;
+    struct pwatch *w;   /* npos entries */
+};
+
+static void poll_free(void *p)
+{
+    struct poll *st = p;
+    free(st->pos);
+    free(st->w);
+    free(st);
+}
+
+/* Renders every assigned partition from its position. Returns the number of records (>= 0) with the body in
+ * *out and the new positions in *pos, or an error. */
+static int poll_fetch(struct sl_req *req, struct poll *st, struct sl_buf *out, struct sl_tpo **pos, size_t *n)
+{
+    struct sl_api *api = sl_http_api(req);
+    const char *group = sl_http_param(req, "g"), *id = sl_http_param(req, "i");
+    bool retried = false;
+again:;
+    int rc = sl_groups_poll_begin(api->groups, group, id, pos, n, NULL);
+    if (rc)
+        return rc;
+    struct sl_buf scratch = {0};
+    struct sl_render rd = {.out = out, .fmt = st->fmt, .max_bytes = st->max_bytes};
+    bool reset = false;
+    out->len = 0;
+    sl_buf_append(out, "[", 1);
+    for (size_t i = 0; i < *n && !rd.full; i++) {
+        size_t before = rd.count, used = rd.used;
+        sl_offset_t next;
+        rc = sl_rec_fetch_render(api->broker, &rd, (*pos)[i].topic, (*pos)[i].partition, (*pos)[i].offset, &scratch,
+                                 &next);
+        if (rc == SL_EOFFSET && sl_groups_position_reset(api->groups, group, id, (*pos)[i].topic,
+                                                         (*pos)[i].partition) == 0)
+            reset = true;
+        if (rc == 0 && rd.count > before) {
+            (*pos)[i].offset = next;
+            sl_metrics_records_out((*pos)[i].topic, rd.count - before, rd.used - used);
+        }
+    }
+    sl_buf_fini(&scratch);
+    if (rd.count == 0 && reset && !retried) {
+        retried = true;
+        free(*pos);
+        goto again;
+    }
+    if (sl_buf_append(out, "]", 1))
+        return -ENOMEM;
+    return (int)(rd.count > INT32_MAX ? INT32_MAX : rd.count);
+}
+
+static void on_watch_fire(struct sl_watch *w, int rc)
+{
+    struct poll *st = w->arg;
+    sl_http_resume(st->req);
+}
+
+static void disarm(struct sl_req *req, struct poll *st)
+{
+    for (size_t i = 0; i < st->npos; i++) {
+        if (st->w[i].armed)
+            sl_broker_unwatch(sl_http_api(req)->broker, &st->w[i].w);
+        st->w[i].armed = false;
+    }
+}
+
+/* Arms one watch per partition at its position. */
+static int arm(struct sl_req *req, struct poll *st)
+{
+    if (!(st->w = calloc(st->npos + 1, sizeof *st->w)))
+        return -ENOMEM;
+    for (size_t i = 0; i < st->npos; i++) {
+        st->w[i].w.fire = on_watch_fire;
+        st->w[i].w.arg = st;
+        st->w[i].armed = sl_broker_watch(sl_http_api(req)->broker, st->pos[i].topic, st->pos[i].partition,
+                                         st->pos[i].offset, &st->w[i].w) == 0;
+    }
+    return 0;
+}
+
+static void on_poll_resume(struct sl_req *req, enum sl_http_wake why);
+
+/* One round: reply with records (or [] when final), else arm and suspend. */
+static void poll_round(struct sl_req *req, struct poll *st, bool final)
+{
+    struct sl_buf out = {0};
+    struct sl_tpo *pos = NULL;
+    size_t n = 0;
+    int cnt = poll_fetch(req, st, &out, &pos, &n);
+    if (cnt < 0) {
+        sl_buf_fini(&out);
+        free(pos);
+        if (cnt == SL_EOFFSET)
+            sl_http_reply_error(req, 400, 40002, "No committed offset and auto.offset.reset is none; seek first.");
+        else
+            reply_groups_rc(req, cnt);
+        return;
+    }
+    if (cnt > 0 || final) {
+        if (cnt > 0)
+            sl_groups_poll_advance(sl_http_api(req)->groups, sl_http_param(req, "g"), sl_http_param(req, "i"), pos,
+                                   n);
+        free(pos);
+        sl_http_reply_buf(req, 200, sl_rec_format_ctype(st->fmt), (char *)out.base, out.len);
+        return;
+    }
+    sl_buf_fini(&out);
+    free(st->pos);
+    free(st->w);
+    st->w = NULL;
+    st->pos = pos;
+    st->npos = n;
+    if (arm(req, st) || sl_http_suspend(req, st->deadline, on_poll_resume)) {
+        disarm(req, st);
+        poll_round(req, st, true);
+    }
+}
+
+static void on_poll_resume(struct sl_req *req, enum sl_http_wake why)
+{
+    struct poll *st = sl_http_data(req);
+    disarm(req, st);
+    poll_round(req, st, why != SL_HTTP_WAKE_RESUMED || sl_http_now_ms() >= st->deadline);
+}
+
+static void on_records(struct sl_req *req)
+{
+    struct sl_member_info mi;
+    if (instance(req, &mi))
+        return;
+    enum sl_fmt fmt;
+    sl_rec_format_from_name(mi.cfg.format, &fmt);
+    if (!sl_rec_accept_ok(sl_http_header(req, "Accept"), fmt)) {
+        sl_http_reply_error(req, 406, 40601, "The requested embedded data format does not match the deserializer "
+                            "for this consumer instance (%s).", mi.cfg.format);
+        return;
+    }
+    int64_t timeout, max_bytes;
+    if (sl_http_query_i64(req, "timeout", mi.cfg.request_timeout_ms, 0, 3600000, &timeout) ||
+        sl_http_query_i64(req, "max_bytes", MAX_POLL_BYTES, 1, MAX_POLL_BYTES, &max_bytes))
+        return;
+    struct poll *st = calloc(1, sizeof *st);
+    if (!st) {
+        sl_http_reply_rc(req, -ENOMEM, NULL);
+        return;
+    }
+    st->req = req;
+    st->fmt = fmt;
+    st->max_bytes = (size_t)max_bytes;
+    st->deadline = sl_http_now_ms() + timeout;
+    sl_http_set_data(req, st, poll_free);
+    poll_round(req, st, timeout == 0);
+}
+
+/* ---- offsets ---- */
+
+struct commit {
+    struct sl_commit c;
+    struct sl_req *req;
+    struct sl_tpo *v;
+    size_t n;
+    int rc;
+    atomic_bool done;
+};
+
+static void commit_free(void *p)
+{
+    struct commit *cs = p;
+    free(cs->v);
+    free(cs);
+}
+
+static void on_commit_done(struct sl_commit *c, int rc)
+{
+    struct commit *cs = c->arg;
+    struct sl_req *req = cs->req;
+    cs->rc = rc;
+    atomic_store(&cs->done, true);
+    sl_http_resume(req);
+    sl_http_unref(req);
+}
+
+static void on_commit_resume(struct sl_req *req, enum sl_http_wake why)
+{
+    struct commit *cs = sl_http_data(req);
+    if (!atomic_load(&cs->done)) {
+        if (why == SL_HTTP_WAKE_STOPPING || sl_http_suspend(req, 0, on_commit_resume))
+            sl_http_reply_rc(req, SL_ESTOPPED, NULL);
+        return;
+    }
+    if (cs->rc) {
+        sl_http_reply_rc(req, cs->rc, NULL);
+        return;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < cs->n; i++)
+        json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:I}", "topic", cs->v[i].topic, "partition",
+                                           (int)cs->v[i].partition, "consumed", (json_int_t)cs->v[i].offset,
+                                           "committed", (json_int_t)cs->v[i].offset));
+    reply_v2(req, 200, a);
+}
+
+static void on_commit(struct sl_req *req)
+{
+    struct sl_member_info mi;
+    if (instance(req, &mi))
+        return;
+    struct commit *cs = calloc(1, sizeof *cs);
+    if (!cs) {
+        sl_http_reply_rc(req, -ENOMEM, NULL);
+        return;
+    }
+    cs->req = req;
+    sl_http_set_data(req, cs, commit_free);
+    size_t len;
+    sl_http_body(req, &len);
+    int rc;
+    if (len == 0) {
+        rc = sl_groups_member_positions(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), &cs->v,
+                                        &cs->n);
+    } else {
+        json_t *b = body_object(req, false);
+        if (!b)
+            return;
+        rc = parse_tpos(req, b, "offsets", 1, &cs->v, &cs->n);
+        json_decref(b);
+        if (rc || check_tps(req, cs->v, cs->n))
+            return;
+    }
+    if (rc == 0 && cs->n == 0) {
+        atomic_store(&cs->done, true);
+        on_commit_resume(req, SL_HTTP_WAKE_RESUMED);
+        return;
+    }
+    cs->c.done = on_commit_done;
+    cs->c.arg = cs;
+    sl_http_ref(req);
+    if (rc == 0)
+        rc = sl_groups_commit(groups_of(req), sl_http_param(req, "g"), cs->v, cs->n, &cs->c);
+    if (rc) {
+        sl_http_unref(req);
+        reply_groups_rc(req, rc);
+        return;
+    }
+    if (sl_http_suspend(req, 0, on_commit_resume))
+        sl_http_reply_rc(req, SL_ESTOPPED, NULL);
+}
+
+static void on_committed_get(struct sl_req *req)
+{
+    struct sl_member_info mi;
+    if (instance(req, &mi))
+        return;
+    json_t *b = body_object(req, false);
+    struct sl_tpo *v;
+    size_t n;
+    if (!b || parse_tpos(req, b, "partitions", 0, &v, &n)) {
+        json_decref(b);
+        return;
+    }
+    json_decref(b);
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        sl_offset_t off = sl_groups_committed(groups_of(req), sl_http_param(req, "g"), v[i].topic, v[i].partition);
+        if (off >= 0)
+            json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:s}", "topic", v[i].topic, "partition",
+                                               (int)v[i].partition, "offset", (json_int_t)off, "metadata", ""));
+    }
+    free(v);
+    reply_v2(req, 200, json_pack("{s:o}", "offsets", a));
+}
+
+void sl_h_consumers_register(struct sl_router *r)
+{
+    sl_router_add_module(r, "groups", on_groups_start, on_groups_stop);
+    sl_router_add(r, "POST", "/consumers/{g}", on_create);
+    sl_router_add(r, "DELETE", "/consumers/{g}/instances/{i}", on_delete);
+    sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/subscription", on_subscribe);
+    sl_router_add(r, "GET", "/consumers/{g}/instances/{i}/subscription", on_subscription_get);
+    sl_router_add(r, "DELETE", "/consumers/{g}/instances/{i}/subscription", on_unsubscribe);
+    sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/assignments", on_assign);
+    sl_router_add(r, "GET", "/consumers/{g}/instances/{i}/assignments", on_assignments_get);
+    sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/positions", on_seek);
+    sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/positions/beginning", on_seek_beginning);
+    sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/positions/end", on_seek_end);
+    sl_router_add(r, "GET", "/consumers/{g}/instances/{i}/records", on_records);
+    sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/offsets", on_commit);
+    sl_router_add(r, "GET", "/consumers/{g}/instances/{i}/offsets", on_committed_get);
+}

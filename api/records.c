@@ -1,0 +1,1031 @@
+/* Produce-body parsing and consume rendering (see api/records.h).
+ *
+ * Memory: decoded bytes (base64 output, json_dumpb output, headers arrays) live in a chain of arena blocks
+ * owned by the request, so slices stay valid while later records are parsed; text values point into the
+ * jansson tree, which the request also owns. Rendering writes JSON text by hand into an sl_buf (no jansson):
+ * values are copied as base64, as raw JSON text (when they are valid JSON), or as escaped strings. */
+#include "api/records.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "server/broker.h"
+#include "server/partitioner.h"
+#include "storage/err.h"
+
+/* ---- arena ---- */
+
+struct sl_arena_blk {
+    struct sl_arena_blk *next;
+    size_t used, cap;
+    uint8_t data[];
+};
+
+static void *arena_alloc(struct sl_rec_req *r, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    struct sl_arena_blk *b = r->arena;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->used = 0;
+        b->cap = cap;
+        b->next = r->arena;
+        r->arena = b;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+void sl_rec_req_init(struct sl_rec_req *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void sl_rec_req_fini(struct sl_rec_req *r)
+{
+    while (r->arena) {
+        struct sl_arena_blk *b = r->arena;
+        r->arena = b->next;
+        free(b);
+    }
+    free(r->items);
+    json_decref(r->root);
+    memset(r, 0, sizeof *r);
+}
+
+int sl_rec_req_keep(struct sl_rec_req *r, json_t *j)
+{
+    if (!r->root && !(r->root = json_array())) {
+        json_decref(j);
+        return -ENOMEM;
+    }
+    if (!json_is_array(r->root)) {
+        json_t *a = json_array();
+        if (!a || json_array_append_new(a, r->root)) {
+            json_decref(a);
+            json_decref(j);
+            return -ENOMEM;
+        }
+        r->root = a;
+    }
+    return json_array_append_new(r->root, j) ? -ENOMEM : 0;
+}
+
+static struct sl_rec_item *item_new(struct sl_rec_req *r)
+{
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 16;
+        struct sl_rec_item *v = realloc(r->items, nc * sizeof *v);
+        if (!v)
+            return NULL;
+        r->items = v;
+        r->cap = nc;
+    }
+    struct sl_rec_item *it = &r->items[r->n++];
+    memset(it, 0, sizeof *it);
+    it->partition = -1;
+    return it;
+}
+
+/* ---- formats ---- */
+
+static const struct {
+    const char *ctype;
+    enum sl_fmt fmt;
+} produce_types[] = {
+    {"application/vnd.kafka.binary.v2+json", SL_FMT_BINARY},
+    {"application/vnd.kafka.v2+json", SL_FMT_BINARY},
+    {"application/vnd.kafka+json", SL_FMT_BINARY},
+    {"application/octet-stream", SL_FMT_BINARY},
+    {"application/vnd.kafka.json.v2+json", SL_FMT_JSON},
+    {"application/json", SL_FMT_JSON},
+    {"application/vnd.kafka.text.v2+json", SL_FMT_TEXT},
+};
+
+/* Copies the media type of a header value (up to ';' or ','), trimmed, into buf. */
+static void media_type(const char *s, size_t slen, char *buf, size_t len)
+{
+    while (slen && isspace((unsigned char)*s))
+        s++, slen--;
+    size_t n = 0;
+    while (n < slen && s[n] != ';' && s[n] != ',')
+        n++;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+}
+
+int sl_rec_format_from_ctype(const char *ctype, enum sl_fmt *out)
+{
+    char mt[128];
+    if (!ctype)
+        return -EINVAL;
+    media_type(ctype, strlen(ctype), mt, sizeof mt);
+    for (size_t i = 0; i < sizeof produce_types / sizeof produce_types[0]; i++) {
+        if (strcasecmp(mt, produce_types[i].ctype) == 0) {
+            *out = produce_types[i].fmt;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int sl_rec_format_from_name(const char *name, enum sl_fmt *out)
+{
+    if (!name || strcmp(name, "binary") == 0)
+        *out = SL_FMT_BINARY;
+    else if (strcmp(name, "json") == 0)
+        *out = SL_FMT_JSON;
+    else if (strcmp(name, "text") == 0 || strcmp(name, "string") == 0)
+        *out = SL_FMT_TEXT;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+const char *sl_rec_format_name(enum sl_fmt f)
+{
+    return f == SL_FMT_JSON ? "json" : f == SL_FMT_TEXT ? "text" : "binary";
+}
+
+const char *sl_rec_format_ctype(enum sl_fmt f)
+{
+    return f == SL_FMT_JSON   ? "application/vnd.kafka.json.v2+json"
+           : f == SL_FMT_TEXT ? "application/vnd.kafka.text.v2+json"
+                              : "application/vnd.kafka.binary.v2+json";
+}
+
+/* True when one Accept entry (without parameters) admits format f. */
+static bool accept_entry_ok(const char *mt, enum sl_fmt f)
+{
+    if (strcmp(mt, "*/*") == 0 || strcasecmp(mt, "application/*") == 0 || strcasecmp(mt, "application/json") == 0)
+        return true;
+    if (strcasecmp(mt, sl_rec_format_ctype(f)) == 0)
+        return true;
+    /* no embedded format means binary, as Confluent */
+    return f == SL_FMT_BINARY &&
+           (strcasecmp(mt, "application/vnd.kafka.v2+json") == 0 || strcasecmp(mt, "application/vnd.kafka+json") == 0);
+}
+
+bool sl_rec_accept_ok(const char *accept, enum sl_fmt f)
+{
+    if (!accept || !*accept)
+        return true;
+    const char *p = accept;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        char mt[128];
+        media_type(p, n, mt, sizeof mt);
+        const char *q = memmem(p, n, "q=0", 3);
+        bool zero = q && (q + 3 == p + n || q[3] == ',' || q[3] == ' ' || (q[3] == '.' && strspn(q + 4, "0") ==
+                                                                                              strcspn(q + 4, ", ;")));
+        if (!zero && accept_entry_ok(mt, f))
+            return true;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+/* ---- base64 ---- */
+
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const int8_t b64dec[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+}; /* value + 1; 0 = not base64 */
+
+ssize_t sl_base64_decode(const char *s, size_t n, uint8_t *out)
+{
+    if (n >= 1 && s[n - 1] == '=')
+        n--;
+    if (n >= 1 && s[n - 1] == '=')
+        n--;
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        int a = b64dec[(uint8_t)s[i]], b = b64dec[(uint8_t)s[i + 1]], c = b64dec[(uint8_t)s[i + 2]],
+            d = b64dec[(uint8_t)s[i + 3]];
+        if (!a || !b || !c || !d)
+            return -1;
+        uint32_t v = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 | (uint32_t)(c - 1) << 6 | (uint32_t)(d - 1);
+        out[o++] = (uint8_t)(v >> 16);
+        out[o++] = (uint8_t)(v >> 8);
+        out[o++] = (uint8_t)v;
+    }
+    size_t rest = n - i;
+    if (rest) {
+        int a = b64dec[(uint8_t)s[i]], b = b64dec[(uint8_t)s[i + 1]];
+        int c = rest == 3 ? b64dec[(uint8_t)s[i + 2]] : 1;
+        if (!a || !b || !c)
+            return -1;
+        uint32_t v = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 | (uint32_t)(c - 1) << 6;
+        out[o++] = (uint8_t)(v >> 16);
+        if (rest == 3)
+            out[o++] = (uint8_t)(v >> 8);
+    }
+    return (ssize_t)o;
+}
+
+int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n)
+{
+    if (sl_buf_reserve(b, (n + 2) / 3 * 4))
+        return -ENOMEM;
+    char *o = (char *)b->base + b->len;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = b64chars[v >> 18];
+        *o++ = b64chars[(v >> 12) & 63];
+        *o++ = b64chars[(v >> 6) & 63];
+        *o++ = b64chars[v & 63];
+    }
+    if (n - i) {
+        uint32_t v = (uint32_t)p[i] << 16 | (n - i == 2 ? (uint32_t)p[i + 1] << 8 : 0);
+        *o++ = b64chars[v >> 18];
+        *o++ = b64chars[(v >> 12) & 63];
+        *o++ = n - i == 2 ? b64chars[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    b->len = (size_t)((uint8_t *)o - b->base);
+    return 0;
+}
+
+/* ---- JSON text helpers ---- */
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
+static size_t utf8_len(const uint8_t *p, const uint8_t *end)
+{
+    uint8_t c = p[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (!n || (size_t)(end - p) < n || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+        return 0; /* overlong, surrogate */
+    if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+int sl_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n)
+{
+    if (sl_buf_reserve(b, n + 2))
+        return -ENOMEM;
+    b->base[b->len++] = '"';
+    const uint8_t *end = p + n;
+    while (p < end) {
+        const uint8_t *run = p;
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run && sl_buf_append(b, run, (size_t)(p - run)))
+            return -ENOMEM;
+        if (p == end)
+            break;
+        char esc[8];
+        size_t el;
+        if (*p >= 0x80) {
+            size_t ul = utf8_len(p, end);
+            if (ul ? sl_buf_append(b, p, ul) : sl_buf_append(b, "\xef\xbf\xbd", 3))
+                return -ENOMEM;
+            p += ul ? ul : 1;
+            continue;
+        }
+        if (*p == '"' || *p == '\\')
+            el = (size_t)snprintf(esc, sizeof esc, "\\%c", *p);
+        else if (*p == '\n')
+            el = (size_t)snprintf(esc, sizeof esc, "\\n");
+        else if (*p == '\r')
+            el = (size_t)snprintf(esc, sizeof esc, "\\r");
+        else if (*p == '\t')
+            el = (size_t)snprintf(esc, sizeof esc, "\\t");
+        else
+            el = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
+        if (sl_buf_append(b, esc, el))
+            return -ENOMEM;
+        p++;
+    }
+    return sl_buf_append(b, "\"", 1);
+}
+
+/* A small non-allocating JSON validator (recursive descent, depth-limited). */
+struct jv {
+    const uint8_t *p, *end;
+    int depth;
+};
+
+static void jv_ws(struct jv *v)
+{
+    while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
+        v->p++;
+}
+
+static bool jv_lit(struct jv *v, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(v->end - v->p) < n || memcmp(v->p, lit, n) != 0)
+        return false;
+    v->p += n;
+    return true;
+}
+
+static bool jv_string(struct jv *v)
+{
+    v->p++; /* opening quote */
+    while (v->p < v->end) {
+        uint8_t c = *v->p;
+        if (c == '"') {
+            v->p++;
+            return true;
+        }
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            if (++v->p >= v->end)
+                return false;
+            if (*v->p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (v->p + i >= v->end || !isxdigit(v->p[i]))
+                        return false;
+                v->p += 5;
+            } else if (strchr("\"\\/bfnrt", *v->p) && *v->p) {
+                v->p++;
+            } else {
+                return false;
+            }
+        } else if (c >= 0x80) {
+            size_t ul = utf8_len(v->p, v->end);
+            if (!ul)
+                return false;
+            v->p += ul;
+        } else {
+            v->p++;
+        }
+    }
+    return false;
+}
+
+static bool jv_digits(struct jv *v)
+{
+    const uint8_t *s = v->p;
+    while (v->p < v->end && isdigit(*v->p))
+        v->p++;
+    return v->p > s;
+}
+
+static bool jv_number(struct jv *v)
+{
+    if (*v->p == '-')
+        v->p++;
+    if (v->p < v->end && *v->p == '0')
+        v->p++;
+    else if (!jv_digits(v))
+        return false;
+    if (v->p < v->end && *v->p == '.') {
+        v->p++;
+        if (!jv_digits(v))
+            return false;
+    }
+    if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
+        v->p++;
+        if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
+            v->p++;
+        if (!jv_digits(v))
+            return false;
+    }
+    return true;
+}
+
+static bool jv_value(struct jv *v);
+
+static bool jv_container(struct jv *v, uint8_t close, bool object)
+{
+    if (++v->depth > 512)
+        return false;
+    v->p++;
+    jv_ws(v);
+    if (v->p < v->end && *v->p == close) {
+        v->p++;
+        v->depth--;
+        return true;
+    }
+    for (;;) {
+        if (object) {
+            jv_ws(v);
+            if (v->p >= v->end || *v->p != '"' || !jv_string(v))
+                return false;
+            jv_ws(v);
+            if (v->p >= v->end || *v->p++ != ':')
+                return false;
+        }
+        if (!jv_value(v))
+            return false;
+        jv_ws(v);
+        if (v->p >= v->end)
+            return false;
+        if (*v->p == close) {
+            v->p++;
+            v->depth--;
+            return true;
+        }
+        if (*v->p++ != ',')
+            return false;
+    }
+}
+
+static bool jv_value(struct jv *v)
+{
+    jv_ws(v);
+    if (v->p >= v->end)
+        return false;
+    switch (*v->p) {
+    case '{':
+        return jv_container(v, '}', true);
+    case '[':
+        return jv_container(v, ']', false);
+    case '"':
+        return jv_string(v);
+    case 't':
+        return jv_lit(v, "true");
+    case 'f':
+        return jv_lit(v, "false");
+    case 'n':
+        return jv_lit(v, "null");
+    default:
+        return (*v->p == '-' || isdigit(*v->p)) && jv_number(v);
+    }
+}
+
+bool sl_json_valid(const uint8_t *p, size_t n)
+{
+    struct jv v = {p, p + n, 0};
+    if (!jv_value(&v))
+        return false;
+    jv_ws(&v);
+    return v.p == v.end;
+}
+
+/* ---- time ---- */
+
+void sl_rfc3339_format(int64_t ms, char *buf, size_t len)
+{
+    time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int frac = (int)(ms - (int64_t)secs * 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (frac)
+        snprintf(buf + n, len - n, ".%03dZ", frac);
+    else
+        snprintf(buf + n, len - n, "Z");
+}
+
+int sl_rfc3339_parse(const char *s, int64_t *ms)
+{
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return -EINVAL;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; isdigit((unsigned char)*p); p++, digits++)
+            if (digits < 3)
+                frac = frac * 10 + (*p - '0');
+        if (!digits)
+            return -EINVAL;
+        for (; digits < 3; digits++)
+            frac *= 10;
+    }
+    int64_t off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int hh, mm;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || strlen(p) != 6)
+            return -EINVAL;
+        off = (int64_t)(hh * 60 + mm) * 60000 * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -EINVAL;
+    }
+    if (*p)
+        return -EINVAL;
+    *ms = (int64_t)timegm(&tm) * 1000 + frac - off;
+    return 0;
+}
+
+/* ---- produce parsing ---- */
+
+static int fail(struct sl_rec_err *err, unsigned status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(struct sl_rec_err *err, unsigned status, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err->status = status;
+    err->code = code;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+/* Decodes a base64 JSON string into the arena. Returns 0, -EINVAL (not base64), -ENOMEM. */
+static int take_base64(struct sl_rec_req *r, json_t *j, struct sl_slice *out)
+{
+    size_t n = json_string_length(j);
+    uint8_t *dst = arena_alloc(r, n / 4 * 3 + 3);
+    if (!dst)
+        return -ENOMEM;
+    ssize_t got = sl_base64_decode(json_string_value(j), n, dst);
+    if (got < 0)
+        return -EINVAL;
+    out->base = dst;
+    out->len = (size_t)got;
+    return 0;
+}
+
+/* Serializes any JSON value compactly into the arena. */
+static int take_json(struct sl_rec_req *r, json_t *j, struct sl_slice *out)
+{
+    size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *dst = arena_alloc(r, n ? n : 1);
+    if (!dst || (n && json_dumpb(j, dst, n, JSON_COMPACT | JSON_ENCODE_ANY) != n))
+        return -ENOMEM;
+    out->base = (const uint8_t *)dst;
+    out->len = n;
+    return 0;
+}
+
+/* One v2 key or value in format fmt. what/i name it in errors. */
+static int v2_field(struct sl_rec_req *r, json_t *j, enum sl_fmt fmt, const char *what, size_t i,
+                    struct sl_slice *out, struct sl_rec_err *err)
+{
+    out->base = NULL;
+    out->len = 0;
+    if (!j || json_is_null(j))
+        return 0;
+    if (fmt == SL_FMT_JSON)
+        return take_json(r, j, out) ? fail(err, 500, 50002, "out of memory") : 0;
+    if (!json_is_string(j))
+        return fail(err, 422, 422, "records[%zu].%s must be a %s string", i, what,
+                    fmt == SL_FMT_BINARY ? "base64" : "JSON");
+    if (fmt == SL_FMT_TEXT) {
+        out->base = (const uint8_t *)json_string_value(j);
+        out->len = json_string_length(j);
+        return 0;
+    }
+    int rc = take_base64(r, j, out);
+    if (rc == -ENOMEM)
+        return fail(err, 500, 50002, "out of memory");
+    if (rc)
+        return fail(err, 422, 422, "records[%zu].%s is not a valid base64 string", i, what);
+    return 0;
+}
+
+/* Headers [{"<kname>": string, "value": base64|null}] into the arena. */
+static int take_headers(struct sl_rec_req *r, json_t *j, const char *kname, struct sl_record *rec, const char *where,
+                        unsigned status, int code, struct sl_rec_err *err)
+{
+    if (!j || json_is_null(j))
+        return 0;
+    if (!json_is_array(j))
+        return fail(err, status, code, "%s.headers must be an array", where);
+    size_t n = json_array_size(j);
+    struct sl_header *h = arena_alloc(r, (n ? n : 1) * sizeof *h);
+    if (!h)
+        return fail(err, 500, 50002, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(j, i), *k = json_object_get(e, kname), *v = json_object_get(e, "value");
+        if (!json_is_object(e) || !json_is_string(k))
+            return fail(err, status, code, "%s.headers[%zu].%s must be a string", where, i, kname);
+        h[i].key.base = (const uint8_t *)json_string_value(k);
+        h[i].key.len = json_string_length(k);
+        h[i].value.base = NULL;
+        h[i].value.len = 0;
+        if (v && !json_is_null(v)) {
+            int rc = json_is_string(v) ? take_base64(r, v, &h[i].value) : -EINVAL;
+            if (rc == -ENOMEM)
+                return fail(err, 500, 50002, "out of memory");
+            if (rc)
+                return fail(err, status, code, "%s.headers[%zu].value must be a base64 string", where, i);
+        }
+    }
+    rec->headers = h;
+    rec->nheaders = (uint32_t)n;
+    return 0;
+}
+
+static int v2_record(struct sl_rec_req *r, json_t *e, size_t i, enum sl_fmt fmt, int64_t now_ms,
+                     struct sl_rec_err *err)
+{
+    if (!json_is_object(e))
+        return fail(err, 422, 422, "records[%zu] must be a JSON object", i);
+    struct sl_rec_item *it = item_new(r);
+    if (!it)
+        return fail(err, 500, 50002, "out of memory");
+    json_t *p = json_object_get(e, "partition"), *ts = json_object_get(e, "timestamp");
+    if (p && !json_is_null(p)) {
+        if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
+            return fail(err, 422, 422, "records[%zu].partition must be a non-negative integer", i);
+        it->partition = (int32_t)json_integer_value(p);
+    }
+    it->rec.timestamp = now_ms;
+    if (ts && !json_is_null(ts)) {
+        if (!json_is_integer(ts) || json_integer_value(ts) < 0)
+            return fail(err, 422, 422, "records[%zu].timestamp must be epoch milliseconds", i);
+        it->rec.timestamp = json_integer_value(ts);
+    }
+    char where[32];
+    snprintf(where, sizeof where, "records[%zu]", i);
+    int rc = v2_field(r, json_object_get(e, "key"), fmt, "key", i, &it->rec.key, err);
+    if (rc == 0)
+        rc = v2_field(r, json_object_get(e, "value"), fmt, "value", i, &it->rec.value, err);
+    if (rc == 0)
+        rc = take_headers(r, json_object_get(e, "headers"), "key", &it->rec, where, 422, 422, err);
+    return rc;
+}
+
+int sl_rec_parse_v2(struct sl_rec_req *r, const char *body, size_t len, enum sl_fmt fmt, int64_t now_ms,
+                    size_t max_records, struct sl_rec_err *err)
+{
+    json_error_t je;
+    if (len == 0)
+        return fail(err, 422, 42206, "Payload error. Request body is empty. Data is required.");
+    r->root = json_loadb(body, len, 0, &je);
+    if (!r->root)
+        return fail(err, 400, 400, "Malformed JSON: %s", je.text);
+    json_t *recs = json_object_get(r->root, "records");
+    if (!json_is_object(r->root))
+        return fail(err, 422, 422, "The request body must be a JSON object");
+    if (!recs || json_is_null(recs))
+        return fail(err, 422, 422, "records may not be null");
+    if (!json_is_array(recs))
+        return fail(err, 422, 422, "records must be an array");
+    size_t n = json_array_size(recs);
+    if (n == 0)
+        return fail(err, 422, 422, "records may not be empty");
+    if (n > max_records)
+        return fail(err, 413, 413, "Too many records in one request: %zu (rest.max.records.per.request is %zu)", n,
+                    max_records);
+    for (size_t i = 0; i < n; i++) {
+        int rc = v2_record(r, json_array_get(recs, i), i, fmt, now_ms, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+const char *sl_rec_v3type_name(int t)
+{
+    return t == SL_V3_BINARY ? "BINARY" : t == SL_V3_JSON ? "JSON" : t == SL_V3_STRING ? "STRING" : NULL;
+}
+
+/* One v3 key or value: {"type": BINARY|JSON|STRING, "data": ...}. */
+static int v3_field(struct sl_rec_req *r, json_t *j, const char *what, int *type, struct sl_slice *out,
+                    struct sl_rec_err *err)
+{
+    out->base = NULL;
+    out->len = 0;
+    *type = SL_V3_NONE;
+    if (!j || json_is_null(j))
+        return 0;
+    if (!json_is_object(j))
+        return fail(err, 400, 400, "%s must be an object with type and data", what);
+    const char *t = json_string_value(json_object_get(j, "type"));
+    json_t *data = json_object_get(j, "data");
+    if (!t)
+        return fail(err, 400, 400, "%s.type is required (BINARY, JSON or STRING)", what);
+    *type = strcmp(t, "BINARY") == 0 ? SL_V3_BINARY : strcmp(t, "JSON") == 0 ? SL_V3_JSON
+                                                   : strcmp(t, "STRING") == 0 ? SL_V3_STRING : SL_V3_NONE;
+    if (*type == SL_V3_NONE)
+        return fail(err, 400, 400, "%s.type %s is not supported (BINARY, JSON or STRING; no schema registry)",
+                    what, t);
+    if (!data || json_is_null(data))
+        return 0;
+    if (*type == SL_V3_JSON)
+        return take_json(r, data, out) ? fail(err, 500, 500, "out of memory") : 0;
+    if (!json_is_string(data))
+        return fail(err, 400, 400, "%s.data must be a string for type %s", what, t);
+    if (*type == SL_V3_STRING) {
+        out->base = (const uint8_t *)json_string_value(data);
+        out->len = json_string_length(data);
+        return 0;
+    }
+    int rc = take_base64(r, data, out);
+    if (rc == -ENOMEM)
+        return fail(err, 500, 500, "out of memory");
+    return rc ? fail(err, 400, 400, "Bad Request: data=%.40s is not a base64 string.", json_string_value(data)) : 0;
+}
+
+static int v3_record(struct sl_rec_req *r, struct sl_rec_item *it, json_t *obj, int64_t now_ms,
+                     struct sl_rec_err *err)
+{
+    if (!json_is_object(obj))
+        return fail(err, 400, 400, "The record must be a JSON object");
+    json_t *p = json_object_get(obj, "partition_id"), *ts = json_object_get(obj, "timestamp");
+    if (p && !json_is_null(p)) {
+        if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
+            return fail(err, 400, 400, "partition_id must be a non-negative integer");
+        it->partition = (int32_t)json_integer_value(p);
+    }
+    it->rec.timestamp = now_ms;
+    if (ts && !json_is_null(ts)) {
+        if (!json_is_string(ts) || sl_rfc3339_parse(json_string_value(ts), &it->rec.timestamp))
+            return fail(err, 400, 400, "timestamp must be an RFC 3339 date-time");
+    }
+    int rc = v3_field(r, json_object_get(obj, "key"), "key", &it->key_type, &it->rec.key, err);
+    if (rc == 0)
+        rc = v3_field(r, json_object_get(obj, "value"), "value", &it->value_type, &it->rec.value, err);
+    if (rc == 0)
+        rc = take_headers(r, json_object_get(obj, "headers"), "name", &it->rec, "record", 400, 400, err);
+    return rc;
+}
+
+int sl_rec_parse_v3(struct sl_rec_req *r, json_t *obj, int64_t now_ms, struct sl_rec_err *err)
+{
+    struct sl_rec_item *it = item_new(r);
+    if (!it)
+        return fail(err, 500, 500, "out of memory");
+    int rc = v3_record(r, it, obj, now_ms, err);
+    if (rc) {
+        it->err_code = (int)err->status;
+        it->err_msg = "invalid record";
+    }
+    return rc;
+}
+
+void sl_rec_partition(struct sl_rec_req *r, int32_t partitions)
+{
+    int32_t sticky = -1;
+    for (size_t i = 0; i < r->n; i++) {
+        struct sl_rec_item *it = &r->items[i];
+        if (it->err_code)
+            continue;
+        if (it->partition >= partitions) {
+            it->err_code = 40402;
+            it->err_msg = "Partition not found.";
+        } else if (it->partition < 0 && it->rec.key.base) {
+            it->partition = sl_partitioner_keyed(it->rec.key.base, it->rec.key.len, partitions);
+        } else if (it->partition < 0) {
+            if (sticky < 0)
+                sticky = sl_partitioner_sticky(partitions);
+            it->partition = sticky;
+        }
+    }
+}
+
+/* ---- batching ---- */
+
+struct order {
+    int32_t partition;
+    size_t idx;
+};
+
+static int cmp_order(const void *a, const void *b)
+{
+    const struct order *x = a, *y = b;
+    if (x->partition != y->partition)
+        return x->partition < y->partition ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int push_batch(struct sl_batch_builder *bb, int32_t partition, struct sl_rec_batch **v, size_t *n,
+                      size_t *cap)
+{
+    struct sl_slice s;
+    if (bb->count == 0)
+        return 0;
+    int rc = sl_bb_finish(bb, &s);
+    if (rc)
+        return rc;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        struct sl_rec_batch *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        *v = nv;
+        *cap = nc;
+    }
+    struct sl_rec_batch *b = &(*v)[*n];
+    b->data = malloc(s.len);
+    if (!b->data)
+        return -ENOMEM;
+    memcpy(b->data, s.base, s.len);
+    b->len = s.len;
+    b->partition = partition;
+    b->count = bb->count;
+    (*n)++;
+    sl_bb_reset(bb);
+    return 0;
+}
+
+int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_rec_batch **out, size_t *nout)
+{
+    struct order *ord = malloc((r->n ? r->n : 1) * sizeof *ord);
+    size_t k = 0, n = 0, cap = 0, cur = 0;
+    struct sl_rec_batch *v = NULL;
+    if (!ord)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->n; i++)
+        if (!r->items[i].err_code)
+            ord[k++] = (struct order){r->items[i].partition, i};
+    qsort(ord, k, sizeof *ord, cmp_order);
+    struct sl_batch_builder bb;
+    sl_bb_init(&bb);
+    int rc = 0;
+    for (size_t j = 0; j < k && rc == 0; j++) {
+        struct sl_rec_item *it = &r->items[ord[j].idx];
+        if (bb.count && (j == 0 || ord[j - 1].partition != it->partition))
+            rc = push_batch(&bb, ord[j - 1].partition, &v, &n, &cap);
+        int64_t base_ts = bb.count ? bb.base_ts : it->rec.timestamp;
+        size_t sz = sl_record_encoded_size(&it->rec, base_ts, bb.count);
+        if (rc == 0 && bb.count && (bb.count == 0 ? 0 : cur) + sz > max_batch_bytes) {
+            rc = push_batch(&bb, it->partition, &v, &n, &cap);
+            base_ts = it->rec.timestamp;
+            sz = sl_record_encoded_size(&it->rec, base_ts, 0);
+        }
+        if (rc)
+            break;
+        if (bb.count == 0)
+            cur = SL_BATCH_HEADER_SIZE;
+        if (bb.count == 0 && cur + sz > max_batch_bytes) {
+            it->err_code = 42208;
+            it->err_msg = "Record is larger than the topic's max.message.bytes.";
+            continue;
+        }
+        it->batch = n;
+        it->index = bb.count;
+        cur += sz;
+        rc = sl_bb_add(&bb, &it->rec);
+    }
+    if (rc == 0 && k)
+        rc = push_batch(&bb, ord[k - 1].partition, &v, &n, &cap);
+    sl_bb_fini(&bb);
+    free(ord);
+    if (rc) {
+        sl_rec_batches_free(v, n);
+        return rc;
+    }
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+void sl_rec_batches_free(struct sl_rec_batch *b, size_t n)
+{
+    for (size_t i = 0; b && i < n; i++)
+        free(b[i].data);
+    free(b);
+}
+
+/* ---- rendering ---- */
+
+static int render_bytes(struct sl_buf *o, enum sl_fmt fmt, struct sl_slice s)
+{
+    if (!s.base)
+        return sl_buf_append(o, "null", 4);
+    if (fmt == SL_FMT_BINARY) {
+        int rc = sl_buf_append(o, "\"", 1);
+        if (rc == 0)
+            rc = sl_base64_append(o, s.base, s.len);
+        return rc ? rc : sl_buf_append(o, "\"", 1);
+    }
+    if (fmt == SL_FMT_JSON && sl_json_valid(s.base, s.len))
+        return sl_buf_append(o, s.base, s.len);
+    return sl_json_str_append(o, s.base, s.len); /* text, or json-format bytes that are not JSON */
+}
+
+static int render_headers(struct sl_buf *o, struct sl_batch_iter *it, const struct sl_record *r)
+{
+    int rc = sl_buf_append(o, "[", 1);
+    for (uint32_t i = 0; rc == 0 && i < r->nheaders; i++) {
+        struct sl_header h;
+        rc = sl_batch_iter_header(it, i, &h);
+        if (rc == 0)
+            rc = sl_buf_append(o, i ? ",{\"key\":" : "{\"key\":", i ? 8 : 7);
+        if (rc == 0)
+            rc = sl_json_str_append(o, h.key.base, h.key.len);
+        if (rc == 0)
+            rc = sl_buf_append(o, ",\"value\":", 9);
+        if (rc == 0)
+            rc = render_bytes(o, SL_FMT_BINARY, h.value);
+        if (rc == 0)
+            rc = sl_buf_append(o, "}", 1);
+    }
+    return rc ? rc : sl_buf_append(o, "]", 1);
+}
+
+static int render_one(struct sl_render *rd, const char *topic, int32_t partition, struct sl_batch_iter *it,
+                      const struct sl_record *r)
+{
+    struct sl_buf *o = rd->out;
+    char num[96];
+    int rc = sl_buf_append(o, rd->count ? ",{\"topic\":" : "{\"topic\":", rd->count ? 10 : 9);
+    if (rc == 0)
+        rc = sl_json_str_append(o, (const uint8_t *)topic, strlen(topic));
+    if (rc == 0)
+        rc = sl_buf_append(o, ",\"key\":", 7);
+    if (rc == 0)
+        rc = render_bytes(o, rd->fmt, r->key);
+    if (rc == 0)
+        rc = sl_buf_append(o, ",\"value\":", 9);
+    if (rc == 0)
+        rc = render_bytes(o, rd->fmt, r->value);
+    int n = snprintf(num, sizeof num, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"timestamp\":%" PRId64
+                     ",\"headers\":", partition, r->offset, r->timestamp);
+    if (rc == 0)
+        rc = sl_buf_append(o, num, (size_t)n);
+    if (rc == 0)
+        rc = render_headers(o, it, r);
+    return rc ? rc : sl_buf_append(o, "}", 1);
+}
+
+int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, const uint8_t *data, size_t n,
+                  sl_offset_t from, sl_offset_t *next)
+{
+    size_t at = 0;
+    *next = from;
+    while (at + SL_BATCH_HEADER_SIZE <= n && !rd->full) {
+        struct sl_batch_hdr h;
+        struct sl_batch_iter it;
+        struct sl_record r;
+        int rc = sl_batch_hdr_decode(data + at, n - at, &h);
+        size_t sz = (size_t)h.length + SL_BATCH_LOG_OVERHEAD;
+        if (rc || h.length < 0 || sz > n - at)
+            return SL_ECORRUPT;
+        if (h.base_offset + h.last_offset_delta < from) {
+            at += sz;
+            continue;
+        }
+        rc = sl_batch_iter_init(&it, data + at, sz);
+        int more;
+        while (rc == 0 && (more = sl_batch_iter_next(&it, &r)) > 0) {
+            if (r.offset < from)
+                continue;
+            size_t cost = r.key.len + r.value.len;
+            if (rd->count && rd->used + cost > rd->max_bytes) {
+                rd->full = true;
+                break;
+            }
+            rc = render_one(rd, topic, partition, &it, &r);
+            rd->used += cost;
+            rd->count++;
+            *next = r.offset + 1;
+        }
+        if (rc == 0 && more < 0)
+            rc = more;
+        if (rc)
+            return rc;
+        at += sz;
+    }
+    return 0;
+}
+
+int sl_rec_fetch_render(struct sl_broker *b, struct sl_render *rd, const char *topic, int32_t partition,
+                        sl_offset_t from, struct sl_buf *scratch, sl_offset_t *next)
+{
+    sl_offset_t cur = from, hw = from;
+    int rc = 0;
+    while (!rd->full) {
+        size_t budget = rd->max_bytes > rd->used ? rd->max_bytes - rd->used : 0;
+        size_t fetch = budget < 65536 ? 65536 : budget > (16u << 20) ? (16u << 20) : budget;
+        scratch->len = 0;
+        rc = sl_broker_fetch(b, topic, partition, cur, fetch, scratch, &hw);
+        if (rc || scratch->len == 0)
+            break;
+        sl_offset_t nx;
+        rc = sl_rec_render(rd, topic, partition, scratch->base, scratch->len, cur, &nx);
+        if (rc || nx == cur)
+            break;
+        cur = nx;
+        if (cur >= hw)
+            break;
+    }
+    *next = cur;
+    return rc;
+}

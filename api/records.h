@@ -1,0 +1,155 @@
+/* Produce-body parsing and consume rendering for the REST data plane: the JSON <-> RecordBatch boundary.
+ *
+ * Embedded formats (Confluent v2 content types, plus text as Strimzi):
+ *   binary  application/vnd.kafka.binary.v2+json, application/vnd.kafka.v2+json, application/vnd.kafka+json,
+ *           application/octet-stream: key/value are base64 strings (decoded strictly: standard alphabet,
+ *           padding optional, nothing else).
+ *   json    application/vnd.kafka.json.v2+json, application/json: key/value are any JSON, stored as their
+ *           compact JSON text.
+ *   text    application/vnd.kafka.text.v2+json: key/value are JSON strings, stored as UTF-8.
+ *   In every format JSON null means a null key / value.
+ *
+ * SPEED: the body is parsed once by jansson (the envelope); binary values are base64-decoded and text values
+ * referenced straight from the parse tree; only json-format values are re-serialized (json_dumpb). Records
+ * are then encoded straight into RecordBatches (storage/batch.h), one or more per partition, each at most
+ * the topic's max.message.bytes.
+ *
+ * THREADS: a struct sl_rec_req is used by one thread at a time (it holds jansson values). Rendering
+ * functions are reentrant. */
+#ifndef SL_API_RECORDS_H
+#define SL_API_RECORDS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "storage/batch.h"
+#include "storage/types.h"
+
+enum sl_fmt { SL_FMT_BINARY, SL_FMT_JSON, SL_FMT_TEXT };
+
+/* The embedded format of a v2 produce Content-Type (media type only, case-insensitive; parameters
+ * ignored). Returns 0 and *out, or -EINVAL for a type that is not a produce type (answer 415). */
+int sl_rec_format_from_ctype(const char *ctype, enum sl_fmt *out);
+/* The format named in a consumer's "format" field ("binary", "json", "text"; also "string" for text). */
+int sl_rec_format_from_name(const char *name, enum sl_fmt *out);
+const char *sl_rec_format_name(enum sl_fmt f);
+/* The v2 content type of records in format f ("application/vnd.kafka.binary.v2+json", ...). */
+const char *sl_rec_format_ctype(enum sl_fmt f);
+/* True when an Accept header admits records in format f: absent, "*" types, application/json, or the
+ * format's vnd.kafka type (q=0 entries excluded). */
+bool sl_rec_accept_ok(const char *accept, enum sl_fmt f);
+
+/* A request-level or per-record error: HTTP status, Confluent error_code, message. */
+struct sl_rec_err {
+    unsigned status;
+    int code;
+    char msg[200];
+};
+
+/* One parsed record. Slices point into the request (its arena or its jansson tree). */
+struct sl_rec_item {
+    int32_t partition;       /* requested partition, -1 = let the partitioner choose */
+    struct sl_record rec;    /* headers: nheaders entries in the arena */
+    int err_code;            /* per-record failure (Confluent error_code), 0 = fine */
+    const char *err_msg;     /* static text when err_code != 0 */
+    size_t batch;            /* after sl_rec_build: index of its batch */
+    int32_t index;           /* after sl_rec_build: offset delta within that batch */
+    int key_type, value_type; /* v3: the enum sl_rec_v3type of key / value (for delivery reports) */
+};
+
+struct sl_arena_blk;
+
+/* A parsed produce request. Init with sl_rec_req_init, release with sl_rec_req_fini. */
+struct sl_rec_req {
+    json_t *root;             /* owned; borrowed by items (text values) */
+    struct sl_arena_blk *arena;
+    struct sl_rec_item *items;
+    size_t n, cap;
+};
+
+void sl_rec_req_init(struct sl_rec_req *r);
+void sl_rec_req_fini(struct sl_rec_req *r);
+
+/* Parses a v2 produce body {"records":[{"key","value","partition","headers":[{"key","value"}],"timestamp"}]}
+ * of format fmt. now_ms stamps records without a timestamp. max_records limits the count. Returns 0, or
+ * -EINVAL with *err filled (400 malformed JSON; 422/422 wrong types, missing or empty records, bad base64,
+ * 413/42208... see the message). */
+int sl_rec_parse_v2(struct sl_rec_req *r, const char *body, size_t len, enum sl_fmt fmt, int64_t now_ms,
+                    size_t max_records, struct sl_rec_err *err);
+
+enum sl_rec_v3type { SL_V3_NONE, SL_V3_BINARY, SL_V3_JSON, SL_V3_STRING };
+const char *sl_rec_v3type_name(int t);
+
+/* Parses one v3 ProduceRequest object {partition_id, headers[{name,value}], key{type,data},
+ * value{type,data}, timestamp (RFC 3339)} and appends it as an item. obj is borrowed (its strings are
+ * referenced: keep obj alive by passing ownership with sl_rec_req_keep). Returns 0 or -EINVAL with *err
+ * (status 400, code 400: Confluent's v3 reports use the HTTP status as error_code). An item is appended in
+ * either case (with err_code set on failure), so items stay 1:1 with the objects given. */
+int sl_rec_parse_v3(struct sl_rec_req *r, json_t *obj, int64_t now_ms, struct sl_rec_err *err);
+/* Makes r hold a reference to j until sl_rec_req_fini (steals the reference). Returns 0 or -ENOMEM. */
+int sl_rec_req_keep(struct sl_rec_req *r, json_t *j);
+
+/* Picks the partition of every item: an explicit partition outside [0, partitions) becomes a per-record
+ * error 40402; keyed items get murmur2 % partitions; keyless ones the request's sticky partition. */
+void sl_rec_partition(struct sl_rec_req *r, int32_t partitions);
+
+/* One finished batch for one partition. */
+struct sl_rec_batch {
+    int32_t partition;
+    uint8_t *data; /* owned, malloc'd */
+    size_t len;
+    int32_t count;
+};
+/* Encodes the items without errors into batches of at most max_batch_bytes each, grouped by partition (in
+ * item order within a partition). An item too large for max_batch_bytes on its own gets per-record error
+ * 42208. Sets each item's batch/index. *out is malloc'd; free with sl_rec_batches_free. Returns 0 or
+ * -ENOMEM. */
+int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_rec_batch **out, size_t *n);
+void sl_rec_batches_free(struct sl_rec_batch *b, size_t n);
+
+/* ---- rendering consumed records ---- */
+
+/* Renders consumed records as v2 JSON objects {"topic","key","value","partition","offset","timestamp",
+ * "headers"}, appended to out, comma-separated (the caller writes '[' and ']'). */
+struct sl_render {
+    struct sl_buf *out;
+    enum sl_fmt fmt;
+    size_t max_bytes; /* budget of key + value bytes (as Confluent counts); at least one record is rendered */
+    size_t used;
+    size_t count;     /* records rendered so far */
+    bool full;        /* the budget stopped rendering */
+};
+/* Renders the records of the whole batches in data[0, n) with offset >= from, until the budget is spent.
+ * *next becomes the offset after the last record rendered (from when none). Returns 0, -ENOMEM, or
+ * SL_ECORRUPT for a malformed batch. */
+int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, const uint8_t *data, size_t n,
+                  sl_offset_t from, sl_offset_t *next);
+
+struct sl_broker;
+/* Fetches topic/partition from 'from' (whole batches, below the HW) and renders what it gets into rd, until
+ * the HW or rd's budget. scratch is a reusable buffer. *next is the offset after the last record rendered
+ * (from when none). Returns 0, SL_EOFFSET (from outside [log start, HW]), SL_ENOTOPIC, SL_ENOPART, SL_EFAILED,
+ * -ENOMEM. Never blocks on data. */
+int sl_rec_fetch_render(struct sl_broker *b, struct sl_render *rd, const char *topic, int32_t partition,
+                        sl_offset_t from, struct sl_buf *scratch, sl_offset_t *next);
+
+/* ---- helpers shared with other handlers (exposed for tests) ---- */
+
+/* Strict base64 decode of n chars at s into out (room for n / 4 * 3 + 3 bytes). Returns the decoded length,
+ * or -1 when s is not base64. */
+ssize_t sl_base64_decode(const char *s, size_t n, uint8_t *out);
+/* Base64 encode (padded) of n bytes, appended to b. Returns 0 or -ENOMEM. */
+int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n);
+/* Appends p as a JSON string literal (quotes included; invalid UTF-8 becomes U+FFFD). */
+int sl_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n);
+/* True when p[0, n) is exactly one valid JSON value (RFC 8259, surrounding whitespace allowed). */
+bool sl_json_valid(const uint8_t *p, size_t n);
+/* Formats epoch ms as RFC 3339 UTC ("2021-02-05T19:14:42.123Z") into buf (>= 32 bytes). */
+void sl_rfc3339_format(int64_t ms, char *buf, size_t len);
+/* Parses RFC 3339 ("2021-02-05T19:14:42Z", fraction and +hh:mm offsets allowed) into epoch ms. 0 or -EINVAL. */
+int sl_rfc3339_parse(const char *s, int64_t *ms);
+
+#endif

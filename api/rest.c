@@ -1,0 +1,170 @@
+/* The REST server's lifecycle (api/rest.h): build the route table, start the modules, the deadline timer and
+ * the libmicrohttpd daemon; stop them in the order libmicrohttpd requires.
+ *
+ * STOP ORDER (libmicrohttpd aborts when stopped with suspended connections):
+ *   1. sl_rest_quiesce: MHD_quiesce_daemon -- no new connections; in-flight requests go on.
+ *   2. sl_rest_stop: sl_http_stop_all -- every suspended request is resumed with SL_HTTP_WAKE_STOPPING and
+ *      answers (503, or an empty long poll); nothing suspends any more.
+ *   3. MHD_stop_daemon, the timer, the modules (no request runs any more), free. */
+#include "api/rest.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <time.h>
+
+#include "api/http_int.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "server/logging.h"
+
+struct sl_rest {
+    struct sl_api api;
+    struct sl_http_srv srv;
+    struct MHD_Daemon *d;
+    bool modules_started;
+    bool quiesced;
+};
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    sl_warn("libmicrohttpd: %s", msg);
+}
+
+/* Fills *ss from "addr" and port; returns its length, or 0 when addr does not parse. */
+static socklen_t bind_addr(const char *addr, int port, struct sockaddr_storage *ss, bool *v6)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *v6 = false;
+        return sizeof *a4;
+    }
+    if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *v6 = true;
+        return sizeof *a6;
+    }
+    return 0;
+}
+
+static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
+{
+    struct sockaddr_storage ss;
+    bool v6 = false;
+    const char *bind = cfg->rest_bind && *cfg->rest_bind ? cfg->rest_bind : "0.0.0.0";
+    if (!bind_addr(bind, cfg->rest_port, &ss, &v6)) {
+        sl_error("rest.bind '%s' is not an IPv4 or IPv6 address", bind);
+        return -EINVAL;
+    }
+    unsigned threads = cfg->rest_threads >= 2 ? (unsigned)cfg->rest_threads : 2u; /* 1 epoll thread stalls */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    errno = 0;
+    r->d = MHD_start_daemon(flags, (uint16_t)cfg->rest_port, NULL, NULL, sl_http_on_access, &r->srv,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->rest_max_connections,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
+                            MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                            MHD_OPTION_NOTIFY_COMPLETED, sl_http_on_completed, &r->srv,
+                            MHD_OPTION_NOTIFY_CONNECTION, sl_http_on_connection, &r->srv,
+                            MHD_OPTION_END);
+    if (!r->d)
+        return errno ? -errno : -EIO;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
+    r->api.rest_port = info ? info->port : (uint16_t)cfg->rest_port;
+    return 0;
+}
+
+static void free_rest(struct sl_rest *r)
+{
+    sl_http_timer_stop(&r->srv);
+    if (r->modules_started)
+        sl_router_modules_stop(r->api.router, &r->api);
+    sl_metrics_fini();
+    sl_router_free(r->api.router);
+    sl_http_srv_fini(&r->srv);
+    free(r);
+}
+
+int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_rest **out)
+{
+    struct sl_rest *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->api.cfg = cfg;
+    r->api.broker = b;
+    atomic_init(&r->api.ws_port, 0);
+    r->api.started_ms = (int64_t)time(NULL) * 1000;
+    int rc = sl_router_new(&r->api.router);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    sl_routes_register_all(r->api.router);
+    if ((rc = sl_http_srv_init(&r->srv, &r->api)) || (rc = sl_metrics_init(r->api.router)))
+        goto err;
+    if ((rc = sl_router_modules_start(r->api.router, &r->api)))
+        goto err;
+    r->modules_started = true;
+    if ((rc = sl_http_timer_start(&r->srv)))
+        goto err;
+    if ((rc = start_daemon(r, cfg)))
+        goto err;
+    *out = r;
+    return 0;
+err:
+    free_rest(r);
+    return rc;
+}
+
+uint16_t sl_rest_port(const struct sl_rest *r)
+{
+    return r->api.rest_port;
+}
+
+void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port)
+{
+    atomic_store(&r->api.ws_port, port);
+}
+
+void sl_rest_quiesce(struct sl_rest *r)
+{
+    if (r->quiesced)
+        return;
+    r->quiesced = true;
+    MHD_socket fd = MHD_quiesce_daemon(r->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd); /* MHD hands the listen socket back to us */
+}
+
+void sl_rest_stop(struct sl_rest *r)
+{
+    if (!r)
+        return;
+    sl_rest_quiesce(r);
+    size_t left = sl_http_stop_all(&r->srv, 5000);
+    if (left)
+        sl_warn("REST stop: %zu requests still suspended after 5 s", left);
+    MHD_stop_daemon(r->d);
+    free_rest(r);
+}

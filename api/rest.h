@@ -1,0 +1,28 @@
+/* The REST server (libmicrohttpd, port 8082): lifecycle only. Routes live in api/h_*.c.
+ *
+ * THREADS: sl_rest_start/quiesce/stop are called by main only. Requests run on libmicrohttpd's epoll thread
+ * pool (>= 2 threads; a single epoll thread stalls in 0.9.75). Waiting requests are suspended, never blocked. */
+#ifndef SL_API_REST_H
+#define SL_API_REST_H
+
+#include <stdint.h>
+
+#include "server/broker.h"
+#include "server/config.h"
+
+struct sl_rest;
+
+/* Starts listening on cfg->rest_bind:cfg->rest_port (0 = ephemeral) and serving. cfg and b are borrowed and
+ * must outlive the server. Returns 0 and *out, or -errno (e.g. -EADDRINUSE) with the reason logged. */
+int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_rest **out);
+/* The bound port (the ephemeral one when 0 was asked for). */
+uint16_t sl_rest_port(const struct sl_rest *r);
+/* Tells the server the WebSocket port, for GET /v1/info. */
+void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port);
+/* Stops accepting new connections; in-flight requests go on. */
+void sl_rest_quiesce(struct sl_rest *r);
+/* Answers every suspended request (long polls end empty, produces waiting for durability are completed or
+ * failed with 503), stops the daemon and frees r. */
+void sl_rest_stop(struct sl_rest *r);
+
+#endif

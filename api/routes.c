@@ -1,0 +1,17 @@
+/* Every handler file's routes, in one list. Add one declaration and one call per handler file. */
+#include "api/router.h"
+
+void sl_h_ops_register(struct sl_router *r);
+void sl_h_topics_register(struct sl_router *r);
+void sl_h_admin_register(struct sl_router *r);
+void sl_h_produce_register(struct sl_router *r);
+void sl_h_consumers_register(struct sl_router *r);
+
+void sl_routes_register_all(struct sl_router *r)
+{
+    sl_h_ops_register(r);
+    sl_h_topics_register(r);
+    sl_h_admin_register(r);
+    sl_h_produce_register(r);
+    sl_h_consumers_register(r);
+}

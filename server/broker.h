@@ -1,0 +1,178 @@
+/* The broker: topics -> partitions -> logs, and the calls the REST and WebSocket layers make.
+ *
+ * INVARIANTS
+ *   1. Appends to one partition are serialized by that partition's append mutex; the flusher's
+ *      sl_log_sync runs beside them (see storage/log.h THREADS).
+ *   2. The high watermark (HW) is what consumers may see. sync durability: HW = durable offset, so a record
+ *      is visible exactly when its produce is acknowledged. async: HW = LEO after each append.
+ *   3. A produce's done callback runs exactly once, after its batch is durable (sync) or written (async),
+ *      or with an error; never when sl_broker_produce itself returned an error.
+ *   4. A watch fires at most once, when the partition's HW passes its offset, or when the topic is deleted
+ *      or the broker stops. After sl_broker_unwatch returns, the callback is not running and never will.
+ *
+ * THREADS
+ *   Every function is callable from any thread after sl_broker_open and before sl_broker_close.
+ *   Callbacks (produce done, watch fire, data hook) run on the flusher thread in sync mode and on the
+ *   producing thread in async mode; they must be short and must not call back into the broker for the
+ *   same partition (resume a connection, set a flag, wake a loop). Topic deletion waits for in-flight
+ *   calls on that topic to finish.
+ *
+ * ON-DISK LAYOUT: <data_dir>/meta/<topic>.topic (storage/topicmeta.h), <data_dir>/<topic>-<p>/ (storage/log.h),
+ * <data_dir>/meta/cluster.id. */
+#ifndef SL_SERVER_BROKER_H
+#define SL_SERVER_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/config.h"
+#include "storage/topicmeta.h"
+#include "storage/types.h"
+
+/* The topic configs sluice honours, resolved (defaults filled in). */
+struct sl_topic_cfg {
+    int64_t retention_ms;
+    int64_t retention_bytes;
+    int64_t segment_bytes;
+    int64_t segment_ms;
+    int32_t max_message_bytes;
+    char cleanup_policy[16]; /* "delete" */
+};
+
+/* Names of the honoured topic configs, NULL-terminated, in a stable order. */
+extern const char *const sl_topic_config_names[];
+
+/* Validates and applies one topic config to cfg. value NULL resets it to the broker default (dflt).
+ * Returns 0 or SL_ECONFIG (err says why: unknown key, not a number, compact not supported, ...). */
+int sl_topic_cfg_set(struct sl_topic_cfg *cfg, const struct sl_topic_cfg *dflt, const char *key, const char *value,
+                     char *err, size_t errlen);
+/* Formats the value of key into buf. Returns 0 or SL_ECONFIG for an unknown key. */
+int sl_topic_cfg_get(const struct sl_topic_cfg *cfg, const char *key, char *buf, size_t buflen);
+
+struct sl_broker;
+
+/* Opens the data dir, reopens (and recovers) every topic, creates the internal __consumer_offsets topic when
+ * missing, and starts the flusher and housekeeping threads. cfg is borrowed for the call (copied).
+ * Returns 0 and *out, or an error (logged). */
+int sl_broker_open(const struct sl_config *cfg, struct sl_broker **out);
+
+/* Flushes and completes every pending produce (durable, or with an error), fires every watch with
+ * SL_ESTOPPED, stops the threads, closes every log cleanly and frees b. Callers must have stopped issuing
+ * calls. */
+void sl_broker_close(struct sl_broker *b);
+
+/* The cluster id (stable across restarts) and this node's id. The string lives as long as b. */
+const char *sl_broker_cluster_id(struct sl_broker *b);
+int32_t sl_broker_node_id(struct sl_broker *b);
+
+/* ---- topics ---- */
+
+/* Creates a topic with 'partitions' partitions and the given config overrides (n pairs). validate_only:
+ * check everything, create nothing. Returns 0, SL_EBADNAME, SL_EEXISTS, SL_ECONFIG (err filled), -errno. */
+int sl_broker_topic_create(struct sl_broker *b, const char *name, int32_t partitions, const struct sl_kv *configs,
+                           size_t n, bool validate_only, char *err, size_t errlen);
+/* Deletes a topic and its data. Internal topics cannot be deleted (SL_ECONFIG). Returns 0, SL_ENOTOPIC. */
+int sl_broker_topic_delete(struct sl_broker *b, const char *name);
+/* Raises the partition count to 'count' (never lowers: SL_ECONFIG). Returns 0, SL_ENOTOPIC, SL_ECONFIG. */
+int sl_broker_topic_add_partitions(struct sl_broker *b, const char *name, int32_t count, char *err, size_t errlen);
+/* Sets (value != NULL) or resets (value == NULL) one topic config, persisting it. */
+int sl_broker_topic_set_config(struct sl_broker *b, const char *name, const char *key, const char *value, char *err,
+                               size_t errlen);
+
+struct sl_topic_info {
+    char name[SL_TOPIC_NAME_MAX + 1];
+    int32_t partitions;
+    bool internal;
+    struct sl_topic_cfg cfg;
+    uint32_t overridden; /* bit i set: sl_topic_config_names[i] is set on the topic (not a default) */
+};
+/* Copies out every topic, sorted by name, into a malloc'd array the caller frees. Returns 0 or -ENOMEM. */
+int sl_broker_topics(struct sl_broker *b, struct sl_topic_info **out, size_t *n);
+/* Returns 0 and the topic's info, or SL_ENOTOPIC. */
+int sl_broker_topic_info(struct sl_broker *b, const char *name, struct sl_topic_info *out);
+/* The broker-wide defaults, for config listings. */
+const struct sl_topic_cfg *sl_broker_topic_defaults(struct sl_broker *b);
+
+/* ---- partitions ---- */
+
+struct sl_part_info {
+    sl_offset_t log_start;
+    sl_offset_t log_end;  /* LEO */
+    sl_offset_t hw;       /* high watermark: the end offset consumers see */
+    uint64_t size_bytes;
+    uint32_t segments;
+    bool failed;
+};
+/* Returns 0, SL_ENOTOPIC or SL_ENOPART. */
+int sl_broker_partition_info(struct sl_broker *b, const char *topic, int32_t partition, struct sl_part_info *out);
+
+/* ---- produce ---- */
+
+/* A produce request, allocated and embedded by the caller; it must stay valid until done runs. */
+struct sl_produce {
+    void (*done)(struct sl_produce *req, int rc); /* rc 0, SL_EFAILED, SL_ESTOPPED, -errno */
+    void *arg;                                    /* for the caller */
+    sl_offset_t first, last;                      /* set before done(0) */
+    /* private to the broker */
+    struct sl_produce *next_;
+    sl_offset_t wait_for_;
+};
+
+/* Appends one finished batch (storage/batch.h; modified in place) to topic/partition and arranges for
+ * req->done. Returns 0 (done will run exactly once, possibly before this returns), or SL_ENOTOPIC,
+ * SL_ENOPART, SL_ETOOBIG (batch larger than the topic's max.message.bytes), SL_EBADBATCH, SL_EFAILED,
+ * SL_ESTOPPED (done never runs). */
+int sl_broker_produce(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
+                      struct sl_produce *req);
+
+/* Number of partitions of topic, or SL_ENOTOPIC. */
+int32_t sl_broker_partition_count(struct sl_broker *b, const char *topic);
+
+/* ---- read ---- */
+
+/* Reads whole batches from 'from' below the HW, at most max_bytes (at least one batch when available),
+ * appending them to out. *hw_out gets the HW at the time of the read. Returns 0 (possibly nothing when
+ * from == HW), SL_EOFFSET when from < log start or from > HW, SL_ENOTOPIC, SL_ENOPART, SL_EFAILED. */
+int sl_broker_fetch(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t from, size_t max_bytes,
+                    struct sl_buf *out, sl_offset_t *hw_out);
+/* Log start offset and HW. */
+int sl_broker_offsets(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t *start,
+                      sl_offset_t *end);
+/* The earliest offset with timestamp >= ts (HW when none). */
+int sl_broker_offset_for_time(struct sl_broker *b, const char *topic, int32_t partition, int64_t ts,
+                              sl_offset_t *out);
+
+/* ---- waiting for data ---- */
+
+/* A watch, embedded by the caller. */
+struct sl_watch {
+    void (*fire)(struct sl_watch *w, int rc); /* rc 0: HW > offset; SL_ENOTOPIC: deleted; SL_ESTOPPED */
+    void *arg;
+    /* private */
+    struct sl_watch *next_, *prev_;
+    void *part_;
+    sl_offset_t offset_;
+};
+/* Arms w to fire once the HW of topic/partition exceeds 'offset'. If it already does, fires w before
+ * returning (on this thread). Returns 0 (w armed or fired), SL_ENOTOPIC, SL_ENOPART (w not armed). */
+int sl_broker_watch(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t offset,
+                    struct sl_watch *w);
+/* Disarms w. Returns 0 if it was removed before firing, -ENOENT if it already fired (or was never armed).
+ * After return the fire callback is not running. */
+int sl_broker_unwatch(struct sl_broker *b, struct sl_watch *w);
+
+/* Registers one process-wide hook called whenever any partition's HW advances (the WebSocket layer wakes its
+ * service thread with it). fn must be thread-safe and quick. Call before traffic starts. */
+void sl_broker_set_data_hook(struct sl_broker *b, void (*fn)(void *arg), void *arg);
+
+/* ---- stats, for /metrics ---- */
+struct sl_broker_stats {
+    uint64_t fsyncs;
+    uint64_t fsync_ns_total;
+    uint64_t fsync_hist[16]; /* fsync latency buckets: <= 2^(i) * 64 us */
+    uint64_t produce_batches;
+};
+void sl_broker_stats(struct sl_broker *b, struct sl_broker_stats *out);
+
+#endif

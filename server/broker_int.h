@@ -1,0 +1,98 @@
+/* Broker internals shared by broker.c, flusher.c and housekeeper.c. Not for api/.
+ *
+ * LOCK ORDER (outer to inner): topics_lock (rwlock) -> part.append_mu -> part.wait_mu -> fl_mu.
+ * Callbacks (produce done) run with no broker lock held; watch fires run under the part's wait_mu, which
+ * is what makes sl_broker_unwatch race-free. */
+#ifndef SL_SERVER_BROKER_INT_H
+#define SL_SERVER_BROKER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "server/broker.h"
+#include "storage/log.h"
+
+struct topic;
+
+struct part {
+    struct topic *topic;
+    int32_t id;
+    struct sl_log *log;
+    pthread_mutex_t append_mu;        /* serializes appends, truncation, retention, roll */
+    pthread_mutex_t wait_mu;          /* guards the lists below */
+    struct sl_produce *pend_head;     /* guarded by: wait_mu; sync mode, in offset order */
+    struct sl_produce *pend_tail;     /* guarded by: wait_mu */
+    struct sl_watch *watches;         /* guarded by: wait_mu */
+    _Atomic sl_offset_t hw;           /* written under wait_mu, read anywhere */
+    bool queued;                      /* guarded by: broker fl_mu; in the flusher's dirty list */
+    struct part *dirty_next;          /* guarded by: broker fl_mu */
+};
+
+struct topic {
+    struct sl_topic_meta meta;
+    struct sl_topic_cfg cfg;
+    uint32_t overridden;
+    bool internal;
+    int32_t nparts;
+    struct part **parts;
+};
+
+struct sl_broker {
+    struct sl_topic_cfg defaults;
+    char *data_dir;
+    char *meta_dir;
+    enum sl_durability durability;
+    int64_t flush_ms;
+    int64_t retention_check_ms;
+    int32_t node_id;
+    int32_t num_partitions;
+    char cluster_id[64];
+
+    pthread_rwlock_t topics_lock;
+    struct topic **topics; /* guarded by: topics_lock; sorted by name */
+    size_t ntopics;        /* guarded by: topics_lock */
+
+    /* flusher */
+    pthread_t flusher;
+    pthread_mutex_t fl_mu;
+    pthread_cond_t fl_cv;
+    struct part *dirty_head; /* guarded by: fl_mu */
+    bool fl_stop;            /* guarded by: fl_mu */
+    bool fl_started;
+
+    /* housekeeper */
+    pthread_t keeper;
+    pthread_mutex_t hk_mu;
+    pthread_cond_t hk_cv;
+    bool hk_stop; /* guarded by: hk_mu */
+    bool hk_started;
+
+    void (*data_hook)(void *arg);
+    void *data_arg;
+
+    _Atomic uint64_t st_fsyncs, st_fsync_ns, st_batches;
+    _Atomic uint64_t st_fsync_hist[16];
+};
+
+/* flusher.c */
+int sl_flusher_start(struct sl_broker *b);
+/* Syncs whatever is dirty one last time, completes pending produces, stops and joins the thread. */
+void sl_flusher_stop(struct sl_broker *b);
+/* Puts p on the dirty list and wakes the flusher. Caller holds topics_lock (read). */
+void sl_flusher_mark(struct sl_broker *b, struct part *p);
+/* Removes p from the dirty list (topic deletion). Caller holds topics_lock (write). */
+void sl_flusher_forget(struct sl_broker *b, struct part *p);
+/* Publishes a new HW on p and fires the watches it satisfies. Caller holds p->wait_mu. */
+void sl_part_publish_hw(struct sl_broker *b, struct part *p, sl_offset_t hw);
+/* Fires every watch of p with rc and empties the list. Caller holds p->wait_mu. */
+void sl_part_fire_all(struct part *p, int rc);
+/* Completes every pending produce of p with rc. Takes p->wait_mu. */
+void sl_part_fail_pending(struct part *p, int rc);
+
+/* housekeeper.c: retention and time-based rolls every retention_check_ms. */
+int sl_housekeeper_start(struct sl_broker *b);
+void sl_housekeeper_stop(struct sl_broker *b);
+/* One pass over every partition (exposed for tests). */
+void sl_housekeeper_run_once(struct sl_broker *b, int64_t now_ms);
+
+#endif

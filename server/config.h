@@ -1,0 +1,79 @@
+/* Process configuration: embedded defaults, then a key = value file (Kafka server.properties style),
+ * then SLUICE_* environment variables, then command-line flags; each later source wins.
+ *
+ * Keys (file) / environment / flag:
+ *   data.dir                       SLUICE_DATA_DIR                       --data-dir DIR     ./data
+ *   rest.port                      SLUICE_REST_PORT                      --rest-port N      8082 (0 = ephemeral)
+ *   rest.bind                      SLUICE_REST_BIND                      --rest-bind ADDR   0.0.0.0
+ *   ws.port                        SLUICE_WS_PORT                        --ws-port N        8092 (0 = ephemeral)
+ *   node.id                        SLUICE_NODE_ID                        --node-id N        1
+ *   log.level                      SLUICE_LOG_LEVEL                      --log-level L      info
+ *   durability                     SLUICE_DURABILITY                     --durability M     sync (sync|async)
+ *   flush.ms                       SLUICE_FLUSH_MS                                          1000 (async mode)
+ *   num.partitions                 SLUICE_NUM_PARTITIONS                                    1
+ *   segment.bytes, segment.ms, retention.ms, retention.bytes, max.message.bytes: topic defaults
+ *   log.retention.check.interval.ms SLUICE_LOG_RETENTION_CHECK_INTERVAL_MS                  300000
+ *   rest.max.body.bytes            SLUICE_REST_MAX_BODY_BYTES                               67108864
+ *   rest.max.connections           SLUICE_REST_MAX_CONNECTIONS                              10000
+ *   rest.max.records.per.request   SLUICE_REST_MAX_RECORDS_PER_REQUEST                      100000
+ *   rest.threads                   SLUICE_REST_THREADS                                      2
+ *   cors.allowed.origins           SLUICE_CORS_ALLOWED_ORIGINS                              "" (none; "*" = any)
+ *   consumer.instance.timeout.ms   SLUICE_CONSUMER_INSTANCE_TIMEOUT_MS                      300000
+ *   cluster.id                     SLUICE_CLUSTER_ID                                        derived, persisted
+ * The environment name of any key is SLUICE_ + the key upper-cased with '.' turned into '_'. Unknown keys
+ * in a file or the environment are errors, so typos do not pass silently. */
+#ifndef SL_SERVER_CONFIG_H
+#define SL_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "storage/log.h"
+
+enum sl_durability { SL_DURABILITY_SYNC, SL_DURABILITY_ASYNC };
+
+struct sl_config {
+    char *data_dir;            /* owned */
+    char *rest_bind;           /* owned */
+    int rest_port;
+    int ws_port;
+    int32_t node_id;
+    enum sl_level log_level;
+    enum sl_durability durability;
+    int64_t flush_ms;
+    int32_t num_partitions;
+    int64_t segment_bytes;
+    int64_t segment_ms;
+    int64_t retention_ms;
+    int64_t retention_bytes;
+    int32_t max_message_bytes;
+    int64_t retention_check_ms;
+    int64_t rest_max_body_bytes;
+    int32_t rest_max_connections;
+    int32_t rest_max_records;
+    int32_t rest_threads;
+    char *cors_allowed_origins; /* owned; comma-separated */
+    int64_t consumer_instance_timeout_ms;
+    char *cluster_id;           /* owned; NULL = derive */
+    char *config_file;          /* owned; the --config file, NULL if none */
+};
+
+/* Fills c with the embedded defaults. */
+void sl_config_defaults(struct sl_config *c);
+
+/* Sets one key from its textual value (any source). Returns 0, or SL_ECONFIG with a message in err (which
+ * has errlen bytes) naming the key and what is wrong. */
+int sl_config_set(struct sl_config *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* Loads defaults, then --config FILE (if given), then env (envp, NULL-terminated "K=V"), then argv.
+ * Returns 0; 1 when --help was given (usage already printed to stdout); SL_ECONFIG with err filled. */
+int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char *err, size_t errlen);
+
+/* Prints the usage text to f. */
+void sl_config_usage(FILE *f);
+
+void sl_config_fini(struct sl_config *c);
+
+#endif

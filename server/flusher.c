@@ -1,0 +1,238 @@
+/* The flusher thread: group commit.
+ *
+ * Appenders put their partition on a dirty list (sl_flusher_mark). The flusher takes the whole list,
+ * fdatasyncs each partition once (sl_log_sync covers every batch written before it), publishes the new
+ * durable offset as the partition's high watermark (sync durability), completes the produces it covers and
+ * fires the watches it satisfies. Appends that arrive during an fdatasync simply join the next round: one
+ * fdatasync per partition per round, however many producers. In async durability appends complete at once
+ * and the flusher syncs the dirty partitions every flush.ms.
+ *
+ * STATES of a partition: clean --mark--> queued (on dirty list) --flusher takes list--> syncing --> clean;
+ * a mark while syncing re-queues it. 'queued' is guarded by fl_mu.
+ *
+ * FAILURE MODES: a failed sync makes the log FAILED (storage/log.h); its pending produces complete with
+ * SL_EFAILED and every later append fails. Other partitions go on. */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "server/broker_int.h"
+#include "server/logging.h"
+#include "storage/err.h"
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void sl_flusher_mark(struct sl_broker *b, struct part *p)
+{
+    pthread_mutex_lock(&b->fl_mu);
+    if (!p->queued) {
+        p->queued = true;
+        p->dirty_next = b->dirty_head;
+        b->dirty_head = p;
+        if (b->durability == SL_DURABILITY_SYNC)
+            pthread_cond_signal(&b->fl_cv);
+    }
+    pthread_mutex_unlock(&b->fl_mu);
+}
+
+void sl_flusher_forget(struct sl_broker *b, struct part *p)
+{
+    pthread_mutex_lock(&b->fl_mu);
+    for (struct part **pp = &b->dirty_head; *pp; pp = &(*pp)->dirty_next) {
+        if (*pp == p) {
+            *pp = p->dirty_next;
+            break;
+        }
+    }
+    p->queued = false;
+    pthread_mutex_unlock(&b->fl_mu);
+}
+
+void sl_part_fire_all(struct part *p, int rc)
+{
+    while (p->watches) {
+        struct sl_watch *w = p->watches;
+        p->watches = w->next_;
+        if (p->watches)
+            p->watches->prev_ = NULL;
+        __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE);
+        w->fire(w, rc);
+    }
+}
+
+void sl_part_publish_hw(struct sl_broker *b, struct part *p, sl_offset_t hw)
+{
+    (void)b;
+    if (hw <= atomic_load(&p->hw))
+        return;
+    atomic_store(&p->hw, hw);
+    sl_log_set_hw(p->log, hw);
+    struct sl_watch *w = p->watches;
+    while (w) {
+        struct sl_watch *next = w->next_;
+        if (w->offset_ < hw) {
+            if (w->prev_)
+                w->prev_->next_ = next;
+            else
+                p->watches = next;
+            if (next)
+                next->prev_ = w->prev_;
+            __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE);
+            w->fire(w, 0);
+        }
+        w = next;
+    }
+}
+
+/* Detaches the pending produces that durable covers (all of them when rc != 0). Caller holds wait_mu. */
+static struct sl_produce *take_pending(struct part *p, sl_offset_t durable, int rc)
+{
+    struct sl_produce *head = NULL, **tail = &head;
+    while (p->pend_head && (rc || p->pend_head->wait_for_ <= durable)) {
+        struct sl_produce *r = p->pend_head;
+        p->pend_head = r->next_;
+        r->next_ = NULL;
+        *tail = r;
+        tail = &r->next_;
+    }
+    if (!p->pend_head)
+        p->pend_tail = NULL;
+    return head;
+}
+
+static void complete_list(struct sl_produce *r, int rc)
+{
+    while (r) {
+        struct sl_produce *next = r->next_;
+        r->done(r, rc);
+        r = next;
+    }
+}
+
+void sl_part_fail_pending(struct part *p, int rc)
+{
+    pthread_mutex_lock(&p->wait_mu);
+    struct sl_produce *done = take_pending(p, 0, rc);
+    pthread_mutex_unlock(&p->wait_mu);
+    complete_list(done, rc);
+}
+
+static void record_fsync(struct sl_broker *b, uint64_t ns)
+{
+    atomic_fetch_add(&b->st_fsyncs, 1);
+    atomic_fetch_add(&b->st_fsync_ns, ns);
+    int i = 0;
+    for (uint64_t lim = 64000; i < 15 && ns > lim; lim *= 2)
+        i++;
+    atomic_fetch_add(&b->st_fsync_hist[i], 1);
+}
+
+/* Syncs one partition and completes what became durable. Caller holds topics_lock (read). */
+static bool sync_part(struct sl_broker *b, struct part *p)
+{
+    sl_offset_t durable = 0;
+    uint64_t t0 = mono_ns();
+    int rc = sl_log_sync(p->log, &durable);
+    record_fsync(b, mono_ns() - t0);
+    if (rc)
+        sl_error("partition %s-%d: sync failed: %s; the partition stays failed until restart",
+                 p->topic->meta.name, p->id, sl_strerror(rc));
+    pthread_mutex_lock(&p->wait_mu);
+    bool advanced = false;
+    if (rc == 0 && b->durability == SL_DURABILITY_SYNC && durable > atomic_load(&p->hw)) {
+        sl_part_publish_hw(b, p, durable);
+        advanced = true;
+    }
+    struct sl_produce *done = take_pending(p, durable, rc);
+    pthread_mutex_unlock(&p->wait_mu);
+    complete_list(done, rc ? SL_EFAILED : 0);
+    return advanced;
+}
+
+/* Takes the dirty list and syncs it. Called with fl_mu held; returns with it unlocked. The list is taken
+ * under topics_lock (read), so a topic deletion (write lock, sl_flusher_forget) either ran before and
+ * unlinked its partitions, or waits until this round is over. */
+static void flush_round(struct sl_broker *b)
+{
+    pthread_mutex_unlock(&b->fl_mu);
+    pthread_rwlock_rdlock(&b->topics_lock);
+    pthread_mutex_lock(&b->fl_mu);
+    /* Copy the list out: once 'queued' is cleared, an appender may relink a partition at once. */
+    size_t n = 0;
+    for (struct part *p = b->dirty_head; p; p = p->dirty_next)
+        n++;
+    struct part *stackv[64], **v = n <= 64 ? stackv : malloc(n * sizeof *v);
+    if (!v) { /* out of memory: leave the list for the next round */
+        pthread_mutex_unlock(&b->fl_mu);
+        pthread_rwlock_unlock(&b->topics_lock);
+        return;
+    }
+    n = 0;
+    for (struct part *p = b->dirty_head; p; p = p->dirty_next) {
+        v[n++] = p;
+        p->queued = false;
+    }
+    b->dirty_head = NULL;
+    pthread_mutex_unlock(&b->fl_mu);
+    bool advanced = false;
+    for (size_t i = 0; i < n; i++)
+        advanced |= sync_part(b, v[i]);
+    if (v != stackv)
+        free(v);
+    pthread_rwlock_unlock(&b->topics_lock);
+    if (advanced && b->data_hook)
+        b->data_hook(b->data_arg);
+}
+
+static void *flusher_main(void *arg)
+{
+    struct sl_broker *b = arg;
+    pthread_mutex_lock(&b->fl_mu);
+    while (!b->fl_stop) {
+        if (b->durability == SL_DURABILITY_SYNC) {
+            while (!b->fl_stop && !b->dirty_head)
+                pthread_cond_wait(&b->fl_cv, &b->fl_mu);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += b->flush_ms / 1000;
+            ts.tv_nsec += (b->flush_ms % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            while (!b->fl_stop && pthread_cond_timedwait(&b->fl_cv, &b->fl_mu, &ts) != ETIMEDOUT)
+                ;
+        }
+        flush_round(b);
+        pthread_mutex_lock(&b->fl_mu);
+    }
+    flush_round(b); /* the final round: everything appended before stop becomes durable */
+    return NULL;
+}
+
+int sl_flusher_start(struct sl_broker *b)
+{
+    int rc = pthread_create(&b->flusher, NULL, flusher_main, b);
+    if (rc)
+        return -rc;
+    b->fl_started = true;
+    return 0;
+}
+
+void sl_flusher_stop(struct sl_broker *b)
+{
+    if (!b->fl_started)
+        return;
+    pthread_mutex_lock(&b->fl_mu);
+    b->fl_stop = true;
+    pthread_cond_signal(&b->fl_cv);
+    pthread_mutex_unlock(&b->fl_mu);
+    pthread_join(b->flusher, NULL);
+    b->fl_started = false;
+}

@@ -1,0 +1,84 @@
+/* The housekeeper thread: every log.retention.check.interval.ms it applies retention (retention.ms,
+ * retention.bytes: whole closed segments) and time-based rolls (segment.ms) to every partition, under each
+ * partition's append lock so it never races an append. */
+#include <errno.h>
+#include <time.h>
+
+#include "server/broker_int.h"
+#include "server/logging.h"
+#include "storage/err.h"
+
+void sl_housekeeper_run_once(struct sl_broker *b, int64_t now_ms)
+{
+    pthread_rwlock_rdlock(&b->topics_lock);
+    for (size_t i = 0; i < b->ntopics; i++) {
+        struct topic *t = b->topics[i];
+        for (int32_t k = 0; k < t->nparts; k++) {
+            struct part *p = t->parts[k];
+            pthread_mutex_lock(&p->append_mu);
+            int rc = sl_log_roll_if_due(p->log, now_ms);
+            if (rc >= 0)
+                rc = sl_log_retain(p->log, now_ms);
+            pthread_mutex_unlock(&p->append_mu);
+            if (rc > 0)
+                sl_info("retention: deleted %d segment(s) of %s-%d, log start now %lld", rc, t->meta.name, k,
+                        (long long)sl_log_start(p->log));
+            else if (rc < 0 && rc != SL_EFAILED)
+                sl_warn("housekeeping %s-%d: %s", t->meta.name, k, sl_strerror(rc));
+        }
+    }
+    pthread_rwlock_unlock(&b->topics_lock);
+}
+
+static void deadline_after(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+static void *keeper_main(void *arg)
+{
+    struct sl_broker *b = arg;
+    pthread_mutex_lock(&b->hk_mu);
+    while (!b->hk_stop) {
+        struct timespec ts;
+        deadline_after(&ts, b->retention_check_ms);
+        while (!b->hk_stop && pthread_cond_timedwait(&b->hk_cv, &b->hk_mu, &ts) != ETIMEDOUT)
+            ;
+        if (b->hk_stop)
+            break;
+        pthread_mutex_unlock(&b->hk_mu);
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        sl_housekeeper_run_once(b, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        pthread_mutex_lock(&b->hk_mu);
+    }
+    pthread_mutex_unlock(&b->hk_mu);
+    return NULL;
+}
+
+int sl_housekeeper_start(struct sl_broker *b)
+{
+    int rc = pthread_create(&b->keeper, NULL, keeper_main, b);
+    if (rc)
+        return -rc;
+    b->hk_started = true;
+    return 0;
+}
+
+void sl_housekeeper_stop(struct sl_broker *b)
+{
+    if (!b->hk_started)
+        return;
+    pthread_mutex_lock(&b->hk_mu);
+    b->hk_stop = true;
+    pthread_cond_signal(&b->hk_cv);
+    pthread_mutex_unlock(&b->hk_mu);
+    pthread_join(b->keeper, NULL);
+    b->hk_started = false;
+}

@@ -1,0 +1,110 @@
+/* sluice: parse the configuration, open the broker, start the REST server, wait for a signal, stop.
+ * The one place that wires the layers together.
+ *
+ * Signals: SIGINT/SIGTERM are blocked in every thread and taken by a small signal thread. The first one
+ * starts a clean stop (stop accepting, answer or fail in-flight requests, flush, close, exit 0); a second
+ * one exits at once (status 130/143). */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/rest.h"
+#include "server/broker.h"
+#include "server/config.h"
+#include "server/logging.h"
+#include "storage/err.h"
+
+extern char **environ;
+
+static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cv = PTHREAD_COND_INITIALIZER;
+static int stop_signal; /* guarded by: stop_mu */
+
+static void *signal_main(void *arg)
+{
+    sigset_t *set = arg;
+    for (;;) {
+        int sig;
+        if (sigwait(set, &sig))
+            continue;
+        pthread_mutex_lock(&stop_mu);
+        int first = stop_signal == 0;
+        stop_signal = sig;
+        pthread_cond_signal(&stop_cv);
+        pthread_mutex_unlock(&stop_mu);
+        if (!first) {
+            sl_warn("second signal %d: exiting at once", sig);
+            _exit(128 + sig);
+        }
+        sl_info("signal %d: stopping (send it again to exit at once)", sig);
+    }
+    return NULL;
+}
+
+static int wait_for_signal(sigset_t *set)
+{
+    pthread_t th;
+    int rc = pthread_create(&th, NULL, signal_main, set);
+    if (rc)
+        return -rc;
+    pthread_detach(th);
+    pthread_mutex_lock(&stop_mu);
+    while (!stop_signal)
+        pthread_cond_wait(&stop_cv, &stop_mu);
+    pthread_mutex_unlock(&stop_mu);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct sl_config cfg;
+    char err[512];
+    int rc = sl_config_load(&cfg, argc, argv, environ, err, sizeof err);
+    if (rc == 1) {
+        sl_config_fini(&cfg);
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "sluice: %s\n", err);
+        sl_config_fini(&cfg);
+        return 2;
+    }
+    sl_logging_set_level(cfg.log_level);
+
+    static sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread started below */
+    signal(SIGPIPE, SIG_IGN);
+
+    struct sl_broker *b = NULL;
+    struct sl_rest *rest = NULL;
+    rc = sl_broker_open(&cfg, &b);
+    if (rc) {
+        sl_error("cannot open the broker in %s: %s", cfg.data_dir, sl_strerror(rc));
+        goto out;
+    }
+    rc = sl_rest_start(&cfg, b, &rest);
+    if (rc) {
+        sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_strerror(rc));
+        goto out_broker;
+    }
+    sl_info("sluice %s node %d, data in %s", SLUICE_VERSION, cfg.node_id, cfg.data_dir);
+    /* One line with the bound ports; tests and scripts read it. The WebSocket server is not served yet. */
+    sl_info("sluice listening rest_port=%u ws_port=0", (unsigned)sl_rest_port(rest));
+
+    rc = wait_for_signal(&set);
+    sl_rest_quiesce(rest);
+    sl_rest_stop(rest);
+out_broker:
+    sl_broker_close(b);
+out:
+    if (rc == 0)
+        sl_info("stopped cleanly");
+    sl_config_fini(&cfg);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,54 @@
+/* Kafka's default partitioner (see server/partitioner.h). murmur2 is computed on uint32_t, which gives the
+ * same bits as Java's wrapping int arithmetic; '>>>' is a logical shift on the unsigned value. */
+#include "server/partitioner.h"
+
+#include <stdatomic.h>
+
+int32_t sl_murmur2(const void *p, size_t n)
+{
+    const uint8_t *d = p;
+    const uint32_t m = 0x5bd1e995u;
+    const int r = 24;
+    uint32_t h = 0x9747b28cu ^ (uint32_t)n;
+    size_t n4 = n / 4;
+
+    for (size_t i = 0; i < n4; i++) {
+        const uint8_t *q = d + i * 4;
+        uint32_t k = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        k *= m;
+        k ^= k >> r;
+        k *= m;
+        h *= m;
+        h ^= k;
+    }
+    const uint8_t *tail = d + (n & ~(size_t)3);
+    switch (n % 4) {
+    case 3:
+        h ^= (uint32_t)tail[2] << 16;
+        /* fall through */
+    case 2:
+        h ^= (uint32_t)tail[1] << 8;
+        /* fall through */
+    case 1:
+        h ^= (uint32_t)tail[0];
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return (int32_t)h;
+}
+
+int32_t sl_partitioner_keyed(const void *key, size_t n, int32_t partitions)
+{
+    uint32_t positive = (uint32_t)sl_murmur2(key, n) & 0x7fffffffu;
+    return (int32_t)(positive % (uint32_t)partitions);
+}
+
+static atomic_uint_fast32_t sticky_next;
+
+int32_t sl_partitioner_sticky(int32_t partitions)
+{
+    uint32_t v = (uint32_t)atomic_fetch_add_explicit(&sticky_next, 1, memory_order_relaxed);
+    return (int32_t)(v % (uint32_t)partitions);
+}

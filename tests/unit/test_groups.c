@@ -1,0 +1,358 @@
+/* server/groups.c: assignment, rebalances and generations, expiry, positions, durable commits. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/broker.h"
+#include "server/config.h"
+#include "server/groups.h"
+#include "storage/err.h"
+#include "tests/support/brokerutil.h"
+#include "tests/support/testutil.h"
+
+static char *dir;
+static struct sl_config cfg;
+static struct sl_broker *broker;
+static struct sl_groups *groups;
+
+static int64_t fake_now(void) { return sl_test_clock_now(); }
+
+static void open_all(void)
+{
+    ck_assert_int_eq(sl_broker_open(&cfg, &broker), 0);
+    struct sl_groups_cfg gc = {.session_timeout_ms = 1000, .now_ms = fake_now, .no_sweeper = true};
+    ck_assert_int_eq(sl_groups_open(broker, &gc, &groups), 0);
+}
+
+static void close_all(void)
+{
+    sl_groups_close(groups);
+    sl_broker_close(broker);
+    groups = NULL;
+    broker = NULL;
+}
+
+static void setup(void)
+{
+    dir = sl_test_tmpdir();
+    sl_tb_config(&cfg, dir, SL_DURABILITY_SYNC);
+    open_all();
+    char err[128];
+    ck_assert_int_eq(sl_broker_topic_create(broker, "t", 6, NULL, 0, false, err, sizeof err), 0);
+    ck_assert_int_eq(sl_broker_topic_create(broker, "u", 2, NULL, 0, false, err, sizeof err), 0);
+}
+
+static void teardown(void)
+{
+    if (broker)
+        close_all();
+    sl_config_fini(&cfg);
+    sl_test_rmrf(dir);
+    free(dir);
+}
+
+static struct sl_member_cfg rest_cfg(enum sl_offset_reset reset, bool auto_commit)
+{
+    struct sl_member_cfg mc = {.kind = SL_MEMBER_REST, .reset = reset, .auto_commit = auto_commit};
+    strcpy(mc.format, "binary");
+    return mc;
+}
+
+static void join_sub(const char *group, const char *id, const char *topic)
+{
+    struct sl_member_cfg mc = rest_cfg(SL_RESET_EARLIEST, false);
+    const char *topics[] = {topic};
+    ck_assert_int_eq(sl_groups_join(groups, group, id, &mc, NULL), 0);
+    ck_assert_int_eq(sl_groups_subscribe(groups, group, id, topics, 1, NULL), 0);
+}
+
+static size_t assigned(const char *group, const char *id, uint64_t *gen, struct sl_tp **v)
+{
+    size_t n = 0;
+    struct sl_tp *tmp;
+    ck_assert_int_eq(sl_groups_assignment(groups, group, id, &tmp, &n, gen), 0);
+    if (v)
+        *v = tmp;
+    else
+        free(tmp);
+    return n;
+}
+
+START_TEST(range_assignment_splits_partitions)
+{
+    join_sub("g", "a", "t");
+    join_sub("g", "b", "t");
+    join_sub("g", "c", "t");
+    join_sub("g", "d", "t");
+    struct sl_tp *va, *vd;
+    ck_assert_uint_eq(assigned("g", "a", NULL, &va), 2); /* 6 / 4: the first two get 2 */
+    ck_assert_uint_eq(assigned("g", "b", NULL, NULL), 2);
+    ck_assert_uint_eq(assigned("g", "c", NULL, NULL), 1);
+    ck_assert_uint_eq(assigned("g", "d", NULL, &vd), 1);
+    ck_assert_int_eq(va[0].partition, 0);
+    ck_assert_int_eq(va[1].partition, 1);
+    ck_assert_int_eq(vd[0].partition, 5);
+    free(va);
+    free(vd);
+}
+END_TEST
+
+static void check_disjoint(const char *group, const char *const *ids, size_t n, int32_t parts)
+{
+    int owner[64];
+    memset(owner, -1, sizeof owner);
+    uint64_t gen0 = 0;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct sl_tp *v;
+        uint64_t gen;
+        size_t k = assigned(group, ids[i], &gen, &v);
+        if (i == 0)
+            gen0 = gen;
+        ck_assert_uint_eq(gen, gen0);
+        for (size_t j = 0; j < k; j++) {
+            ck_assert_int_eq(owner[v[j].partition], -1);
+            owner[v[j].partition] = (int)i;
+        }
+        total += k;
+        free(v);
+    }
+    ck_assert_uint_eq(total, (size_t)parts);
+}
+
+START_TEST(leave_rebalances_and_bumps_generation)
+{
+    join_sub("g", "a", "t");
+    join_sub("g", "b", "t");
+    const char *ids[] = {"a", "b"};
+    check_disjoint("g", ids, 2, 6);
+    uint64_t g1;
+    ck_assert_uint_eq(assigned("g", "a", &g1, NULL), 3);
+    ck_assert_int_eq(sl_groups_leave(groups, "g", "b"), 0);
+    uint64_t g2;
+    ck_assert_uint_eq(assigned("g", "a", &g2, NULL), 6);
+    ck_assert_uint_gt(g2, g1);
+    ck_assert_int_eq(sl_groups_leave(groups, "g", "b"), SL_ENOMEMBER);
+}
+END_TEST
+
+START_TEST(expiry_hands_partitions_over)
+{
+    join_sub("g", "a", "t");
+    join_sub("g", "b", "t");
+    uint64_t g1;
+    ck_assert_uint_eq(assigned("g", "a", &g1, NULL), 3);
+    sl_test_clock_advance(600);
+    ck_assert_uint_eq(assigned("g", "a", NULL, NULL), 3); /* touches a */
+    sl_test_clock_advance(600);
+    ck_assert_uint_eq(sl_groups_sweep(groups), 1); /* b idle 1200 ms > 1000 */
+    uint64_t g2;
+    ck_assert_uint_eq(assigned("g", "a", &g2, NULL), 6);
+    ck_assert_uint_gt(g2, g1);
+    struct sl_member_info mi;
+    ck_assert_int_eq(sl_groups_member(groups, "g", "b", &mi), SL_ENOMEMBER);
+}
+END_TEST
+
+START_TEST(partitions_added_rebalance)
+{
+    join_sub("g", "a", "u");
+    join_sub("g", "b", "u");
+    uint64_t g1, g2;
+    ck_assert_uint_eq(assigned("g", "a", &g1, NULL), 1);
+    char err[128];
+    ck_assert_int_eq(sl_broker_topic_add_partitions(broker, "u", 4, err, sizeof err), 0);
+    ck_assert_uint_eq(assigned("g", "a", &g2, NULL), 2);
+    ck_assert_uint_gt(g2, g1);
+    const char *ids[] = {"a", "b"};
+    check_disjoint("g", ids, 2, 4);
+}
+END_TEST
+
+START_TEST(pattern_and_manual_are_exclusive)
+{
+    struct sl_member_cfg mc = rest_cfg(SL_RESET_EARLIEST, false);
+    ck_assert_int_eq(sl_groups_join(groups, "g", "a", &mc, NULL), 0);
+    ck_assert_int_eq(sl_groups_join(groups, "g", "a", &mc, NULL), SL_EEXISTS);
+    ck_assert_int_eq(sl_groups_subscribe(groups, "g", "a", NULL, 0, "[tu]"), 0);
+    ck_assert_uint_eq(assigned("g", "a", NULL, NULL), 8);
+    struct sl_tp *subs;
+    size_t n;
+    ck_assert_int_eq(sl_groups_subscription(groups, "g", "a", &subs, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    free(subs);
+    const char *topics[] = {"t"};
+    ck_assert_int_eq(sl_groups_subscribe(groups, "g", "a", topics, 1, NULL), SL_EEXISTS);
+    struct sl_tp tp = {"t", 1};
+    ck_assert_int_eq(sl_groups_assign(groups, "g", "a", &tp, 1), SL_ESTATE);
+    ck_assert_int_eq(sl_groups_unsubscribe(groups, "g", "a"), 0);
+    ck_assert_int_eq(sl_groups_assign(groups, "g", "a", &tp, 1), 0);
+    ck_assert_uint_eq(assigned("g", "a", NULL, NULL), 1);
+    ck_assert_int_eq(sl_groups_subscribe(groups, "g", "a", topics, 1, NULL), SL_EEXISTS);
+    struct sl_tp bad = {"t", 9};
+    ck_assert_int_eq(sl_groups_assign(groups, "g", "a", &bad, 1), SL_ENOPART);
+    ck_assert_int_eq(sl_groups_unsubscribe(groups, "g", "a"), 0);
+    ck_assert_int_eq(sl_groups_subscribe(groups, "g", "a", NULL, 0, "(unclosed"), -EINVAL);
+}
+END_TEST
+
+START_TEST(positions_follow_reset_and_seek)
+{
+    sl_offset_t first, last;
+    ck_assert_int_eq(sl_tb_produce_wait(broker, "u", 0, "r", 5, &first, &last), 0);
+    struct sl_member_cfg early = rest_cfg(SL_RESET_EARLIEST, false), late = rest_cfg(SL_RESET_LATEST, false);
+    struct sl_member_cfg none = rest_cfg(SL_RESET_NONE, false);
+    struct sl_tp tp = {"u", 0};
+    ck_assert_int_eq(sl_groups_join(groups, "g1", "e", &early, NULL), 0);
+    ck_assert_int_eq(sl_groups_join(groups, "g2", "l", &late, NULL), 0);
+    ck_assert_int_eq(sl_groups_join(groups, "g3", "n", &none, NULL), 0);
+    ck_assert_int_eq(sl_groups_assign(groups, "g1", "e", &tp, 1), 0);
+    ck_assert_int_eq(sl_groups_assign(groups, "g2", "l", &tp, 1), 0);
+    ck_assert_int_eq(sl_groups_assign(groups, "g3", "n", &tp, 1), 0);
+    struct sl_tpo *pos;
+    size_t n;
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g1", "e", &pos, &n, NULL), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(pos[0].offset, 0);
+    free(pos);
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g2", "l", &pos, &n, NULL), 0);
+    ck_assert_int_eq(pos[0].offset, 5);
+    free(pos);
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g3", "n", &pos, &n, NULL), SL_EOFFSET);
+    struct sl_tpo seek = {"u", 0, 3};
+    ck_assert_int_eq(sl_groups_seek(groups, "g3", "n", &seek, 1), 0);
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g3", "n", &pos, &n, NULL), 0);
+    ck_assert_int_eq(pos[0].offset, 3);
+    free(pos);
+    struct sl_tpo other = {"t", 0, 3};
+    ck_assert_int_eq(sl_groups_seek(groups, "g3", "n", &other, 1), SL_ESTATE);
+}
+END_TEST
+
+START_TEST(commits_survive_reopen)
+{
+    struct sl_tpo offs[] = {{"t", 0, 7}, {"t", 3, 11}, {"u", 1, 2}};
+    ck_assert_int_eq(sl_groups_commit_wait(groups, "g", offs, 3), 0);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 3), 11);
+    struct sl_tpo upd = {"t", 3, 12};
+    ck_assert_int_eq(sl_groups_commit_wait(groups, "g", &upd, 1), 0);
+    ck_assert_int_eq(sl_groups_commit_wait(groups, "other", offs, 1), 0);
+    close_all();
+    open_all();
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 0), 7);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 3), 12);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "u", 1), 2);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "u", 0), -1);
+    ck_assert_int_eq(sl_groups_committed(groups, "other", "t", 0), 7);
+    struct sl_tpo *all;
+    size_t n;
+    ck_assert_int_eq(sl_groups_committed_all(groups, "g", &all, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(all[2].topic, "u");
+    free(all);
+    struct sl_group_desc *list;
+    ck_assert_int_eq(sl_groups_list(groups, &list, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(list[0].name, "g");
+    sl_groups_desc_free_all(list, n);
+    /* a member starts from the committed offset */
+    struct sl_member_cfg mc = rest_cfg(SL_RESET_LATEST, false);
+    struct sl_tp tp = {"t", 3};
+    ck_assert_int_eq(sl_groups_join(groups, "g", "m", &mc, NULL), 0);
+    ck_assert_int_eq(sl_groups_assign(groups, "g", "m", &tp, 1), 0);
+    struct sl_tpo *pos;
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "m", &pos, &n, NULL), 0);
+    ck_assert_int_eq(pos[0].offset, 12);
+    free(pos);
+    ck_assert_int_eq(sl_groups_commit_wait(groups, "g", offs, 0), -EINVAL);
+}
+END_TEST
+
+static bool committed_is(void *arg)
+{
+    return sl_groups_committed(groups, "g", "u", 0) == *(sl_offset_t *)arg;
+}
+
+START_TEST(auto_commit_on_poll_and_leave)
+{
+    struct sl_member_cfg mc = rest_cfg(SL_RESET_EARLIEST, true);
+    struct sl_tp tp = {"u", 0};
+    ck_assert_int_eq(sl_groups_join(groups, "g", "a", &mc, NULL), 0);
+    ck_assert_int_eq(sl_groups_assign(groups, "g", "a", &tp, 1), 0);
+    struct sl_tpo *pos;
+    size_t n;
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "a", &pos, &n, NULL), 0);
+    pos[0].offset = 4;
+    ck_assert_int_eq(sl_groups_poll_advance(groups, "g", "a", pos, n), 0);
+    free(pos);
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "a", &pos, &n, NULL), 0); /* commits 4 */
+    free(pos);
+    sl_offset_t want = 4;
+    ck_assert(sl_test_wait_until(committed_is, &want, 5000));
+    struct sl_tpo adv = {"u", 0, 9};
+    ck_assert_int_eq(sl_groups_poll_advance(groups, "g", "a", &adv, 1), 0);
+    ck_assert_int_eq(sl_groups_leave(groups, "g", "a"), 0);
+    want = 9;
+    ck_assert(sl_test_wait_until(committed_is, &want, 5000));
+}
+END_TEST
+
+struct evlog {
+    int rebalances, expired;
+};
+static void on_ev(void *arg, enum sl_group_event ev, uint64_t gen)
+{
+    struct evlog *l = arg;
+    if (ev == SL_GROUP_EV_REBALANCE)
+        l->rebalances++;
+    else
+        l->expired++;
+}
+
+START_TEST(ws_member_is_notified)
+{
+    struct evlog la = {0}, lb = {0};
+    struct sl_member_cfg a = {.kind = SL_MEMBER_WS, .on_event = on_ev, .arg = &la};
+    struct sl_member_cfg b = {.kind = SL_MEMBER_WS, .on_event = on_ev, .arg = &lb};
+    char ida[SL_MEMBER_ID_MAX + 1], idb[SL_MEMBER_ID_MAX + 1];
+    const char *topics[] = {"t"};
+    ck_assert_int_eq(sl_groups_join(groups, "g", NULL, &a, ida), 0);
+    ck_assert_int_eq(sl_groups_join(groups, "g", NULL, &b, idb), 0);
+    ck_assert_str_ne(ida, idb);
+    ck_assert_int_eq(sl_groups_subscribe(groups, "g", ida, topics, 1, NULL), 0);
+    ck_assert_int_eq(la.rebalances, 1);
+    ck_assert_int_eq(sl_groups_subscribe(groups, "g", idb, topics, 1, NULL), 0);
+    ck_assert_int_eq(la.rebalances, 2);
+    ck_assert_int_eq(lb.rebalances, 1);
+    sl_test_clock_advance(500);
+    struct sl_member_info mi;
+    ck_assert_int_eq(sl_groups_member(groups, "g", ida, &mi), 0);
+    sl_test_clock_advance(600);
+    ck_assert_uint_eq(sl_groups_sweep(groups), 1);
+    ck_assert_int_eq(lb.expired, 1);
+    ck_assert_int_eq(la.rebalances, 3);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("groups");
+    TCase *tc = tcase_create("groups");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, range_assignment_splits_partitions);
+    tcase_add_test(tc, leave_rebalances_and_bumps_generation);
+    tcase_add_test(tc, expiry_hands_partitions_over);
+    tcase_add_test(tc, partitions_added_rebalance);
+    tcase_add_test(tc, pattern_and_manual_are_exclusive);
+    tcase_add_test(tc, positions_follow_reset_and_seek);
+    tcase_add_test(tc, commits_survive_reopen);
+    tcase_add_test(tc, auto_commit_on_poll_and_leave);
+    tcase_add_test(tc, ws_member_is_notified);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
