@@ -345,9 +345,11 @@ static void on_v3_done(struct sl_produce *prod, int rc)
     struct v3state *st = vb->st;
     struct sl_req *req = st->req;
     const struct sl_errmap *m = rc ? sl_errmap_get(rc) : NULL;
+    uint64_t bytes = 0;
     pthread_mutex_lock(&st->mu);
     for (size_t i = 0; i < vb->n; i++) {
         struct v3rep *r = &st->reps[vb->rep[i]];
+        bytes += r->ksize + r->vsize;
         if (rc) {
             rep_fail(r, m->status, (int)m->status, m->message);
         } else {
@@ -359,7 +361,7 @@ static void on_v3_done(struct sl_produce *prod, int rc)
     st->pending--;
     pthread_mutex_unlock(&st->mu);
     if (rc == 0)
-        sl_metrics_records_in(st->topic, vb->n, 0);
+        sl_metrics_records_in(st->topic, vb->n, bytes);
     free(vb->rep);
     free(vb);
     sl_http_resume(req);
@@ -524,8 +526,10 @@ static void v3_drain(struct v3state *st, bool at_end)
     if (r.n)
         v3_submit(st, &r, base);
     sl_rec_req_fini(&r);
-    memmove(st->in.base, st->in.base + at, st->in.len - at);
-    st->in.len -= at;
+    if (at) {
+        memmove(st->in.base, st->in.base + at, st->in.len - at);
+        st->in.len -= at;
+    }
 }
 
 static struct v3state *v3state_new(struct sl_req *req, bool batch_mode)

@@ -35,6 +35,13 @@ static int load_partition(struct sl_req *req, const struct sl_topic_info *ti, in
     return 0;
 }
 
+/* v2 metadata answers in the Confluent v2 media type. */
+static int reply(struct sl_req *req, json_t *j)
+{
+    sl_http_set_reply_type(req, "application/vnd.kafka.v2+json");
+    return sl_http_reply_json(req, 200, j);
+}
+
 static json_t *partition_json(int32_t node, int32_t p)
 {
     return json_pack("{s:i, s:i, s:[{s:i, s:b, s:b}]}", "partition", (int)p, "leader", (int)node, "replicas",
@@ -63,7 +70,7 @@ static void on_topics(struct sl_req *req)
         if (!all[i].internal)
             json_array_append_new(a, json_string(all[i].name));
     free(all);
-    sl_http_reply_json(req, 200, a);
+    reply(req, a);
 }
 
 static void on_topic(struct sl_req *req)
@@ -78,7 +85,7 @@ static void on_topic(struct sl_req *req)
         if (!sl_topic_cfg_get(&ti.cfg, sl_topic_config_names[i], v, sizeof v))
             json_object_set_new(cfg, sl_topic_config_names[i], json_string(v));
     }
-    sl_http_reply_json(req, 200,
+    reply(req,
                        json_pack("{s:s, s:o, s:o}", "name", ti.name, "configs", cfg, "partitions",
                                  partitions_json(node, &ti)));
 }
@@ -88,7 +95,7 @@ static void on_partitions(struct sl_req *req)
     struct sl_topic_info ti;
     if (load_topic(req, &ti))
         return;
-    sl_http_reply_json(req, 200, partitions_json(sl_broker_node_id(sl_http_api(req)->broker), &ti));
+    reply(req, partitions_json(sl_broker_node_id(sl_http_api(req)->broker), &ti));
 }
 
 static void on_partition(struct sl_req *req)
@@ -97,7 +104,7 @@ static void on_partition(struct sl_req *req)
     int32_t p;
     if (load_topic(req, &ti) || load_partition(req, &ti, &p))
         return;
-    sl_http_reply_json(req, 200, partition_json(sl_broker_node_id(sl_http_api(req)->broker), p));
+    reply(req, partition_json(sl_broker_node_id(sl_http_api(req)->broker), p));
 }
 
 static void on_offsets(struct sl_req *req)
@@ -112,13 +119,13 @@ static void on_offsets(struct sl_req *req)
         sl_http_reply_rc(req, rc, NULL);
         return;
     }
-    sl_http_reply_json(req, 200,
+    reply(req,
                        json_pack("{s:I, s:I}", "beginning_offset", (json_int_t)start, "end_offset", (json_int_t)end));
 }
 
 static void on_brokers(struct sl_req *req)
 {
-    sl_http_reply_json(req, 200, json_pack("{s:[i]}", "brokers", (int)sl_broker_node_id(sl_http_api(req)->broker)));
+    reply(req, json_pack("{s:[i]}", "brokers", (int)sl_broker_node_id(sl_http_api(req)->broker)));
 }
 
 void sl_h_topics_register(struct sl_router *r);

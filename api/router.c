@@ -70,6 +70,8 @@ static void split_pattern(struct route *rt)
     const char *p = rt->pattern;
     if (*p != '/')
         die("pattern must start with '/'", rt->method, rt->pattern);
+    if (!strcmp(p, "/"))
+        return; /* the root: no segments, matches the path "/" only (api/h_web.c serves the console there) */
     size_t nparams = 0;
     while (*p == '/') {
         const char *s = p + 1;

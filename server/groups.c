@@ -64,7 +64,8 @@ struct sl_groups {
     struct group *groups; /* guarded by: mu */
     uint64_t idseq;       /* guarded by: mu */
     pthread_cond_t cv;
-    bool stop; /* guarded by: mu */
+    bool stop;       /* guarded by: mu */
+    size_t inflight; /* guarded by: mu; commits whose done has not run yet (close waits for them) */
     bool started;
     pthread_t sweeper;
 };
@@ -474,20 +475,25 @@ static void on_commit_done(struct sl_produce *req, int rc)
 {
     struct sl_commit *c = req->arg;
     struct sl_groups *g = c->g_;
+    pthread_mutex_lock(&g->mu);
     if (rc == 0) {
-        pthread_mutex_lock(&g->mu);
         struct group *gr = group_get(g, c->group_);
         for (size_t i = 0; gr && i < c->n_ && rc == 0; i++)
             rc = committed_set(gr, c->offs_[i].topic, c->offs_[i].partition, c->offs_[i].offset);
         if (!gr)
             rc = -ENOMEM;
-        pthread_mutex_unlock(&g->mu);
     }
+    pthread_mutex_unlock(&g->mu);
     free(c->group_);
     free(c->offs_);
     c->group_ = NULL;
     c->offs_ = NULL;
     c->done(c, rc);
+    /* last touch of g: sl_groups_close may free it as soon as inflight reaches 0 */
+    pthread_mutex_lock(&g->mu);
+    if (--g->inflight == 0)
+        pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
 }
 
 static int64_t wall_ms(void)
@@ -523,7 +529,16 @@ int sl_groups_commit(struct sl_groups *g, const char *group, const struct sl_tpo
         c->prod_.done = on_commit_done;
         c->prod_.arg = c;
         int32_t part = sl_partitioner_keyed(group, strlen(group), g->offsets_parts);
+        pthread_mutex_lock(&g->mu);
+        g->inflight++;
+        pthread_mutex_unlock(&g->mu);
         rc = sl_broker_produce(g->b, SL_GROUPS_OFFSETS_TOPIC, part, (uint8_t *)batch.base, batch.len, &c->prod_);
+        if (rc) {
+            pthread_mutex_lock(&g->mu);
+            if (--g->inflight == 0)
+                pthread_cond_broadcast(&g->cv);
+            pthread_mutex_unlock(&g->mu);
+        }
     }
     sl_bb_fini(&bb);
     if (rc) {
@@ -704,13 +719,16 @@ void sl_groups_close(struct sl_groups *g)
 {
     if (!g)
         return;
-    if (g->started) {
-        pthread_mutex_lock(&g->mu);
-        g->stop = true;
-        pthread_cond_signal(&g->cv);
-        pthread_mutex_unlock(&g->mu);
-        pthread_join(g->sweeper, NULL);
-    }
+    pthread_mutex_lock(&g->mu);
+    g->stop = true;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    if (g->started)
+        pthread_join(g->sweeper, NULL); /* first: a sweep may still issue auto-commits */
+    pthread_mutex_lock(&g->mu);
+    while (g->inflight) /* the broker completes every produce (durable or failed) */
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
     while (g->groups) {
         struct group *gr = g->groups;
         g->groups = gr->next;

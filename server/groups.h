@@ -95,8 +95,8 @@ struct sl_member_info {
 /* Creates the coordinator on b (borrowed; it must outlive the coordinator), replays __consumer_offsets and
  * starts the sweeper. Returns 0 and *out, SL_ENOTOPIC if the broker has no offsets topic, -errno. */
 int sl_groups_open(struct sl_broker *b, const struct sl_groups_cfg *cfg, struct sl_groups **out);
-/* Stops the sweeper and frees everything (members vanish without events). In-memory only: the committed
- * offsets are already durable. */
+/* Waits for commits in flight to complete (the broker must still be open), stops the sweeper and frees
+ * everything (members vanish without events, and without a last auto-commit). */
 void sl_groups_close(struct sl_groups *g);
 
 /* ---- membership ---- */
