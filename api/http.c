@@ -126,6 +126,7 @@ static struct sl_req *req_new(struct sl_http_srv *srv, struct MHD_Connection *co
         free(req);
         return NULL;
     }
+    atomic_fetch_add(&srv->inflight, 1); /* undone in sl_http_on_completed */
     req->srv = srv;
     atomic_init(&req->refs, 1);
     pthread_mutex_init(&req->mu, NULL);
@@ -615,7 +616,20 @@ void sl_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls
     *con_cls = NULL;
     sl_http_mark_done(req);
     sl_metrics_request(req->m.route, req->replied ? req->status : 499, now_us() - req->t0_us);
+    struct sl_http_srv *srv = cls;
     sl_http_unref(req);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+long sl_http_drain(struct sl_http_srv *srv, int64_t timeout_ms)
+{
+    int64_t deadline = sl_http_now_ms() + timeout_ms;
+    long n;
+    while ((n = atomic_load(&srv->inflight)) > 0 && sl_http_now_ms() < deadline) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return n;
 }
 
 void sl_http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,

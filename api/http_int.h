@@ -20,6 +20,7 @@ struct sl_http_srv {
     char **cors;                   /* allowed origins, NULL-terminated; NULL = none */
     bool cors_any;                 /* "*" configured */
     atomic_bool stopping;          /* also written under tmu */
+    atomic_long inflight;          /* requests created and not yet completed (NOTIFY_COMPLETED) */
 
     /* the timer and the parked set */
     pthread_mutex_t tmu;
@@ -43,6 +44,9 @@ void sl_http_timer_stop(struct sl_http_srv *srv);
 /* Marks the server stopping and resumes every parked request with SL_HTTP_WAKE_STOPPING, then waits (at most
  * timeout_ms) until their handlers have picked them up. Returns the number still parked (0 normally). */
 size_t sl_http_stop_all(struct sl_http_srv *srv, int64_t timeout_ms);
+/* Waits (at most timeout_ms) until every request has completed, i.e. its reply was sent or its client went
+ * away: libmicrohttpd drops replies still queued when it stops. Returns the number still in flight. */
+long sl_http_drain(struct sl_http_srv *srv, int64_t timeout_ms);
 
 /* libmicrohttpd callbacks; cls is the struct sl_http_srv. */
 enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,

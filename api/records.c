@@ -988,7 +988,7 @@ int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, co
             if (r.offset < from)
                 continue;
             size_t cost = r.key.len + r.value.len;
-            if (rd->count && rd->used + cost > rd->max_bytes) {
+            if ((rd->count && rd->used + cost > rd->max_bytes) || (rd->max_records && rd->count >= rd->max_records)) {
                 rd->full = true;
                 break;
             }

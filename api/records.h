@@ -118,6 +118,7 @@ struct sl_render {
     struct sl_buf *out;
     enum sl_fmt fmt;
     size_t max_bytes; /* budget of key + value bytes (as Confluent counts); at least one record is rendered */
+    size_t max_records; /* 0 = no limit; else rendering stops (full) after this many records */
     size_t used;
     size_t count;     /* records rendered so far */
     bool full;        /* the budget stopped rendering */

@@ -5,6 +5,7 @@
  *   1. sl_rest_quiesce: MHD_quiesce_daemon -- no new connections; in-flight requests go on.
  *   2. sl_rest_stop: sl_http_stop_all -- every suspended request is resumed with SL_HTTP_WAKE_STOPPING and
  *      answers (503, or an empty long poll); nothing suspends any more.
+ *      Then wait (bounded) until every request has completed, so those answers are actually sent.
  *   3. MHD_stop_daemon, the timer, the modules (no request runs any more), free. */
 #include "api/rest.h"
 
@@ -147,6 +148,11 @@ void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port)
     atomic_store(&r->api.ws_port, port);
 }
 
+struct sl_groups *sl_rest_groups(struct sl_rest *r)
+{
+    return r->api.groups;
+}
+
 void sl_rest_quiesce(struct sl_rest *r)
 {
     if (r->quiesced)
@@ -165,6 +171,9 @@ void sl_rest_stop(struct sl_rest *r)
     size_t left = sl_http_stop_all(&r->srv, 5000);
     if (left)
         sl_warn("REST stop: %zu requests still suspended after 5 s", left);
+    long pending = sl_http_drain(&r->srv, 3000); /* let the woken requests' replies go out */
+    if (pending)
+        sl_warn("REST stop: %ld requests still in flight after 3 s", pending);
     MHD_stop_daemon(r->d);
     free_rest(r);
 }

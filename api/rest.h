@@ -19,6 +19,9 @@ int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_re
 uint16_t sl_rest_port(const struct sl_rest *r);
 /* Tells the server the WebSocket port, for GET /v1/info. */
 void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port);
+/* The consumer-group coordinator the REST server opened (shared with the WebSocket server); valid from
+ * sl_rest_start until sl_rest_stop. */
+struct sl_groups *sl_rest_groups(struct sl_rest *r);
 /* Stops accepting new connections; in-flight requests go on. */
 void sl_rest_quiesce(struct sl_rest *r);
 /* Answers every suspended request (long polls end empty, produces waiting for durability are completed or

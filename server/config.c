@@ -67,6 +67,12 @@ static const struct key_def KEYS[] = {
     STR_ANY("cors.allowed.origins", cors_allowed_origins, "", NULL, "comma-separated; \"*\" = any"),
     I64("consumer.instance.timeout.ms", consumer_instance_timeout_ms, 1, INT64_MAX, "300000", NULL,
         "idle consumer instances are removed after this"),
+    I32("ws.max.connections", ws_max_connections, 1, INT32_MAX, "10000", NULL,
+        "concurrent WebSocket connections; more are refused (close 4503)"),
+    I64("ws.idle.timeout.ms", ws_idle_timeout_ms, 1000, 65535000, "60000", NULL,
+        "WebSocket: ping after half of it, close a silent or non-acking socket after it"),
+    I32("ws.max.in.flight", ws_max_in_flight, 1, INT32_MAX, "1000", NULL,
+        "WebSocket: default unacknowledged records per socket (max_in_flight query parameter)"),
     STR_OPT("cluster.id", cluster_id, NULL, NULL, "unset = derived once and persisted in data.dir"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])

@@ -19,6 +19,9 @@
  *   rest.threads                   SLUICE_REST_THREADS                                      2
  *   cors.allowed.origins           SLUICE_CORS_ALLOWED_ORIGINS                              "" (none; "*" = any)
  *   consumer.instance.timeout.ms   SLUICE_CONSUMER_INSTANCE_TIMEOUT_MS                      300000
+ *   ws.max.connections             SLUICE_WS_MAX_CONNECTIONS                                10000
+ *   ws.idle.timeout.ms             SLUICE_WS_IDLE_TIMEOUT_MS                                60000
+ *   ws.max.in.flight               SLUICE_WS_MAX_IN_FLIGHT                                  1000
  *   cluster.id                     SLUICE_CLUSTER_ID                                        derived, persisted
  * The environment name of any key is SLUICE_ + the key upper-cased with '.' turned into '_'. Unknown keys
  * in a file or the environment are errors, so typos do not pass silently. */
@@ -56,6 +59,9 @@ struct sl_config {
     int32_t rest_threads;
     char *cors_allowed_origins; /* owned; comma-separated */
     int64_t consumer_instance_timeout_ms;
+    int32_t ws_max_connections;
+    int64_t ws_idle_timeout_ms;
+    int32_t ws_max_in_flight;
     char *cluster_id;           /* owned; NULL = derive */
     char *config_file;          /* owned; the --config file, NULL if none */
 };

@@ -221,6 +221,42 @@ START_TEST(long_poll_returns_when_a_record_arrives)
 }
 END_TEST
 
+struct poll_result {
+    long status;
+    size_t records;
+};
+
+static void *poll_in_thread(void *arg)
+{
+    struct poll_result *res = arg;
+    char p[256];
+    json_t *j = NULL;
+    res->status = call("GET", ipath(p, sizeof p, "stop", "c", "/records?timeout=20000"), NULL, BIN, &j);
+    res->records = json_is_array(j) ? json_array_size(j) : (size_t)-1;
+    json_decref(j);
+    return NULL;
+}
+
+/* A long poll parked when the server is told to stop is answered (empty) before the process exits. */
+START_TEST(long_poll_in_flight_is_answered_on_sigterm)
+{
+    char p[256];
+    create_instance("stop", "c", NULL);
+    expect("POST", ipath(p, sizeof p, "stop", "c", "/subscription"), "{\"topics\":[\"t\"]}", NULL, 204, 0);
+    json_decref(poll_records("stop", "c", 0)); /* joins the group and gets the assignment */
+    struct poll_result res = {0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, poll_in_thread, &res);
+    usleep(500 * 1000); /* the poll is parked: nothing is produced */
+    int64_t t0 = sl_test_mono_ms();
+    sl_proc_stop(&proc); /* SIGTERM; asserts exit status 0 */
+    pthread_join(th, NULL);
+    ck_assert_int_eq(res.status, 200);
+    ck_assert_uint_eq(res.records, 0);
+    ck_assert_int_lt(sl_test_mono_ms() - t0, 10000);
+}
+END_TEST
+
 START_TEST(instances_share_and_hand_over)
 {
     char p[256];
@@ -365,6 +401,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, instance_lifecycle_subscribe_consume_commit);
     tcase_add_test(tc, long_poll_returns_when_a_record_arrives);
+    tcase_add_test(tc, long_poll_in_flight_is_answered_on_sigterm);
     tcase_add_test(tc, instances_share_and_hand_over);
     tcase_add_test(tc, committed_offsets_survive_restart);
     tcase_add_test(tc, stateless_read);
