@@ -8,6 +8,7 @@ void sl_h_produce_register(struct sl_router *r);
 void sl_h_consumers_register(struct sl_router *r);
 void sl_h_records_register(struct sl_router *r);
 void sl_h_groups_register(struct sl_router *r);
+void sl_h_sse_register(struct sl_router *r);
 void sl_h_web_register(struct sl_router *r);
 
 void sl_routes_register_all(struct sl_router *r)
@@ -19,5 +20,6 @@ void sl_routes_register_all(struct sl_router *r)
     sl_h_consumers_register(r);
     sl_h_records_register(r);
     sl_h_groups_register(r);
+    sl_h_sse_register(r);
     sl_h_web_register(r);
 }

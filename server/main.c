@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/rest.h"
+#include "api/ws.h"
 #include "server/broker.h"
 #include "server/config.h"
 #include "server/logging.h"
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
 
     struct sl_broker *b = NULL;
     struct sl_rest *rest = NULL;
+    struct sl_ws *ws = NULL;
     rc = sl_broker_open(&cfg, &b);
     if (rc) {
         sl_error("cannot open the broker in %s: %s", cfg.data_dir, sl_strerror(rc));
@@ -93,12 +95,20 @@ int main(int argc, char **argv)
         sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_strerror(rc));
         goto out_broker;
     }
+    rc = sl_ws_start(&cfg, b, sl_rest_groups(rest), &ws);
+    if (rc) {
+        sl_error("cannot start the WebSocket server on port %d: %s", cfg.ws_port, sl_strerror(rc));
+        goto out_rest;
+    }
+    sl_rest_set_ws_port(rest, sl_ws_port(ws));
     sl_info("sluice %s node %d, data in %s", SLUICE_VERSION, cfg.node_id, cfg.data_dir);
-    /* One line with the bound ports; tests and scripts read it. The WebSocket server is not served yet. */
-    sl_info("sluice listening rest_port=%u ws_port=0", (unsigned)sl_rest_port(rest));
+    /* One line with the bound ports; tests and scripts read it. */
+    sl_info("sluice listening rest_port=%u ws_port=%u", (unsigned)sl_rest_port(rest), (unsigned)sl_ws_port(ws));
 
     rc = wait_for_signal(&set);
     sl_rest_quiesce(rest);
+    sl_ws_stop(ws);
+out_rest:
     sl_rest_stop(rest);
 out_broker:
     sl_broker_close(b);

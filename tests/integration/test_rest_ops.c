@@ -3,8 +3,10 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/support/sluice_proc.h"
+#include "tests/support/testutil.h"
 
 static struct sl_proc proc;
 
@@ -68,8 +70,17 @@ START_TEST(metrics_has_the_expected_families)
     json_t *j;
     ck_assert_int_eq(sl_http_json(&proc, "GET", "/healthy", NULL, &j), 200);
     json_decref(j);
+    /* A request is counted when libmicrohttpd reports it complete, just after its reply went out: wait for
+     * the /healthy above to show up (deadline) rather than racing it. */
     struct sl_resp r;
-    ck_assert_int_eq(get("/metrics", &r, NULL), 200);
+    const char *healthy = "sluice_http_requests_total{route=\"/healthy\",method=\"GET\",code=\"200\"} 1";
+    for (int64_t end = sl_test_mono_ms() + 5000;;) {
+        ck_assert_int_eq(get("/metrics", &r, NULL), 200);
+        if (strstr(r.body, healthy) || sl_test_mono_ms() > end)
+            break;
+        sl_resp_fini(&r);
+        usleep(10000);
+    }
     char ct[128];
     ck_assert_ptr_nonnull(sl_resp_header(&r, "Content-Type", ct, sizeof ct));
     ck_assert_ptr_nonnull(strstr(ct, "text/plain"));

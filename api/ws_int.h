@@ -1,0 +1,169 @@
+/* Internals shared by api/ws.c (context, service thread, inbox, outgoing queue), api/ws_consume.c
+ * (subscribers and the shared frame cache) and api/ws_produce.c (producers). Not for other files.
+ *
+ * OWNERSHIP: a struct sl_ws_conn is heap-allocated per socket and reference-counted on the service thread
+ * only: the socket holds one reference until LWS_CALLBACK_CLOSED (then c->wsi = NULL), every pending produce
+ * or commit holds one until the service thread takes its completion from the inbox.
+ *
+ * THREADS: everything here is service-thread-only except the fields marked atomic and the inbox (ws->mu). */
+#ifndef SL_API_WS_INT_H
+#define SL_API_WS_INT_H
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "api/ws.h"
+
+#define SL_WS_FRAME_RECORDS 512      /* most records in one pushed frame */
+#define SL_WS_FRAME_BYTES (256u << 10) /* key + value budget of one pushed frame */
+#define SL_WS_CACHE_SLOTS 8          /* frames remembered per (topic, partition, format) */
+#define SL_WS_RX_PAUSE 64            /* queued replies + pending requests that pause reading a socket */
+
+/* One outgoing message, with LWS_PRE bytes of headroom before data. */
+struct sl_ws_msg {
+    struct sl_ws_msg *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE + len */
+};
+
+/* A read position of a subscriber on one partition. */
+struct sl_ws_cursor {
+    uint32_t topic;       /* index into conn->topics */
+    int32_t partition;
+    sl_offset_t next;     /* next offset to push */
+    sl_offset_t acked;    /* everything below is acknowledged */
+};
+
+struct sl_ws;
+
+struct sl_ws_conn {
+    struct sl_ws *ws;
+    struct lws *wsi;          /* NULL once closed */
+    int refs;
+    struct sl_ws_conn *next, *prev; /* ws->conns */
+    struct sl_ws_target t;
+    bool established;
+    /* closing: the queue drains, then the socket closes with close_code */
+    bool closing;
+    int close_code;
+    /* outgoing control messages (sent before records) */
+    struct sl_ws_msg *qhead, *qtail;
+    size_t qlen;
+    size_t pending;           /* produce/commit requests not yet answered */
+    bool rx_paused;
+    /* incoming message reassembly */
+    struct sl_buf rx;
+    bool rx_in_msg;           /* pieces of a message are arriving */
+    bool rx_skip;             /* the current message is too large: skip to its end */
+    int64_t last_rx_ms;
+    /* subscriber */
+    char **topics;            /* owned; the subscription */
+    size_t ntopics;
+    struct sl_ws_cursor *cur; /* owned */
+    size_t ncur;
+    size_t rr;                /* round-robin start */
+    int64_t max_in_flight;
+    int64_t credit;           /* pull mode: records the client asked for */
+    bool want_data;           /* found nothing to send: wake on new data */
+    bool started;             /* cursors positioned (and, in a group, the assignment sent) */
+    int64_t window_full_since;/* ms when the window filled, 0 = not full */
+    /* group membership */
+    char member[SL_MEMBER_ID_MAX + 1];
+    bool joined;
+    atomic_bool rebalance;    /* set by on_event (coordinator thread) */
+    atomic_bool expired;
+    uint64_t generation;
+    int64_t last_touch_ms;
+};
+
+/* A completion travelling from a broker thread to the service thread. */
+struct sl_ws_op {
+    struct sl_ws_op *next;
+    struct sl_ws_conn *c;     /* holds a reference */
+    void (*complete)(struct sl_ws_op *op); /* service thread; frees op */
+};
+
+struct sl_ws_feed;
+
+struct sl_ws {
+    const struct sl_config *cfg;
+    struct sl_broker *b;
+    struct sl_groups *g;
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    pthread_t th;
+    atomic_bool stop;
+    uint16_t port;
+    lws_retry_bo_t retry;
+    lws_sorted_usec_list_t tick;
+    /* inbox */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct sl_ws_op *inbox;   /* guarded by: mu */
+    size_t outstanding;       /* guarded by: mu; ops started, not yet completed by a broker thread */
+    atomic_bool data;         /* some HW advanced */
+    atomic_bool groups_dirty; /* some member has a rebalance or expiry flag */
+    /* service thread */
+    struct sl_ws_conn *conns;
+    size_t nconns;
+    struct sl_ws_feed *feeds;
+    struct sl_buf scratch;
+};
+
+int64_t sl_ws_now_ms(void);
+
+/* ---- ws.c ---- */
+void sl_ws_conn_ref(struct sl_ws_conn *c);
+void sl_ws_conn_unref(struct sl_ws_conn *c);
+/* Queues a text message (copied) for c and asks for a writable callback. Returns 0 or -ENOMEM. */
+int sl_ws_send(struct sl_ws_conn *c, const char *text, size_t len);
+/* Queues {"type":"error",["id":id,]"error_code":code,"message":msg}; id is raw JSON or NULL. */
+void sl_ws_send_error(struct sl_ws_conn *c, const char *id, int code, const char *msg);
+/* Sends an error, then closes with 4000 + status once the queue is flushed. */
+void sl_ws_fail(struct sl_ws_conn *c, unsigned status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Fails c with the error map's entry for rc. */
+void sl_ws_fail_rc(struct sl_ws_conn *c, int rc, const char *msg);
+/* Counts an operation a broker thread will complete (sl_ws_post). */
+void sl_ws_op_begin(struct sl_ws *ws);
+/* Any thread: hands op to the service thread and wakes it. */
+void sl_ws_post(struct sl_ws *ws, struct sl_ws_op *op);
+/* Pauses or resumes reading c according to its backlog. */
+void sl_ws_rx_flow(struct sl_ws_conn *c);
+
+/* ---- ws_consume.c ---- */
+/* The socket is established: resolve the topic, join the group, position cursors. */
+void sl_wsc_open(struct sl_ws_conn *c);
+/* One complete client message. */
+void sl_wsc_message(struct sl_ws_conn *c, const char *msg, size_t len);
+/* Writable and no control message queued: pushes at most one frame. Returns true when more may follow. */
+bool sl_wsc_write(struct sl_ws_conn *c);
+/* The socket closed: leave the group. */
+void sl_wsc_close(struct sl_ws_conn *c);
+/* Periodic (1 s): touch group membership, close sockets that stopped acknowledging. */
+void sl_wsc_tick(struct sl_ws_conn *c, int64_t now);
+/* Handles rebalance/expiry flags. */
+void sl_wsc_group_events(struct sl_ws_conn *c);
+
+/* ---- ws_cache.c: rendered frames shared by subscribers at the same position ---- */
+struct sl_ws_frame {
+    sl_offset_t from, next;   /* records [from, next) */
+    size_t count;             /* records in the frame */
+    size_t bytes;             /* key + value bytes, for metrics */
+    size_t len;               /* text length after the LWS_PRE headroom */
+    unsigned char *buf;       /* owned: LWS_PRE + len */
+};
+/* The frame {"type":"records","records":[...]} of topic/partition in format fmt starting at 'from', with at
+ * most max_records records (> 0): a cached one when a subscriber already asked for it, else rendered (and
+ * cached). *out is NULL when there is nothing at 'from' yet. The frame stays valid until the next call.
+ * Returns 0, SL_EOFFSET (from outside [log start, HW]), SL_ENOTOPIC, SL_ENOPART, SL_EFAILED, -ENOMEM. */
+int sl_ws_cache_get(struct sl_ws *ws, const char *topic, int32_t partition, enum sl_fmt fmt, sl_offset_t from,
+                    size_t max_records, const struct sl_ws_frame **out);
+void sl_ws_cache_free(struct sl_ws *ws);
+
+/* ---- ws_produce.c ---- */
+void sl_wsp_open(struct sl_ws_conn *c);
+void sl_wsp_message(struct sl_ws_conn *c, const char *msg, size_t len);
+
+#endif

@@ -1,0 +1,202 @@
+/* Producer sessions: ws://host/ws/v1/topics/{topic}/produce?format=json|binary|string
+ *
+ * Each client message {"id":…,"records":[{"key","value","partition","headers","timestamp"}]} is parsed,
+ * partitioned and encoded exactly as a REST v2 produce (api/records.h: same formats, partitioner and
+ * limits), appended with sl_broker_produce, and answered once every batch is durable:
+ *   {"type":"ack","id":…,"offsets":[{"partition":p,"offset":o} | {"partition":p,"offset":null,
+ *    "error_code":c,"message":m}]}          (one entry per record, in request order)
+ *   {"type":"error","id":…,"error_code":c,"message":m}   (the request failed as a whole; the socket stays)
+ * A message that is not JSON closes the socket (4400); one larger than rest.max.body.bytes 4413.
+ *
+ * THREADS: parse and submit on the service thread; the broker's done callbacks (flusher thread) count down
+ * and post the op to the inbox; the ack is composed on the service thread. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/errmap.h"
+#include "api/metrics.h"
+#include "api/ws_int.h"
+#include "storage/err.h"
+
+struct slot {
+    struct sl_produce req;
+    struct produce_op *o;
+    int rc;
+};
+
+struct item {
+    int32_t partition;
+    size_t batch;
+    int32_t index;
+    int err_code;
+    const char *err_msg;
+};
+
+struct produce_op {
+    struct sl_ws_op op;
+    char *id;                /* raw JSON of the client's id, or NULL */
+    atomic_size_t left;
+    struct sl_rec_batch *batches;
+    size_t nb;
+    struct slot *slots;
+    struct item *items;
+    size_t n;
+    uint64_t bytes;
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void op_free(struct produce_op *o)
+{
+    sl_rec_batches_free(o->batches, o->nb);
+    free(o->slots);
+    free(o->items);
+    free(o->id);
+    free(o);
+}
+
+static void on_produced(struct sl_produce *req, int rc)
+{
+    struct slot *s = (struct slot *)req;
+    struct produce_op *o = s->o;
+    s->rc = rc;
+    if (atomic_fetch_sub(&o->left, 1) == 1)
+        sl_ws_post(o->op.c->ws, &o->op);
+}
+
+static void append_entry(struct sl_buf *b, const struct produce_op *o, size_t i)
+{
+    char num[96];
+    const struct item *it = &o->items[i];
+    const struct slot *s = it->err_code ? NULL : &o->slots[it->batch];
+    int code = it->err_code;
+    const char *msg = it->err_msg;
+    if (s && s->rc) {
+        const struct sl_errmap *e = sl_errmap_get(s->rc);
+        code = e->error_code;
+        msg = e->message;
+    }
+    int n = code ? snprintf(num, sizeof num, "%s{\"partition\":%d,\"offset\":null,\"error_code\":%d,\"message\":",
+                            i ? "," : "", (int)it->partition, code)
+                 : snprintf(num, sizeof num, "%s{\"partition\":%d,\"offset\":%" PRId64 "}", i ? "," : "",
+                            (int)it->partition, s->req.first + it->index);
+    sl_buf_append(b, num, (size_t)n);
+    if (code) {
+        sl_json_str_append(b, (const uint8_t *)(msg ? msg : "error"), strlen(msg ? msg : "error"));
+        sl_buf_append(b, "}", 1);
+    }
+}
+
+static void produce_complete(struct sl_ws_op *op)
+{
+    struct produce_op *o = (struct produce_op *)op;
+    struct sl_ws_conn *c = op->c;
+    struct sl_buf b = {0};
+    sl_buf_append(&b, "{\"type\":\"ack\",\"id\":", 19);
+    sl_buf_append(&b, o->id ? o->id : "null", strlen(o->id ? o->id : "null"));
+    sl_buf_append(&b, ",\"offsets\":[", 12);
+    for (size_t i = 0; i < o->n; i++)
+        append_entry(&b, o, i);
+    if (sl_buf_append(&b, "]}", 2) == 0)
+        sl_ws_send(c, (const char *)b.base, b.len);
+    sl_buf_fini(&b);
+    size_t ok = 0;
+    for (size_t i = 0; i < o->nb; i++)
+        ok += o->slots[i].rc == 0 ? (size_t)o->batches[i].count : 0;
+    if (ok)
+        sl_metrics_records_in(c->t.topic, ok, o->bytes);
+    op_free(o);
+}
+
+void sl_wsp_open(struct sl_ws_conn *c)
+{
+    if (sl_broker_partition_count(c->ws->b, c->t.topic) < 0)
+        sl_ws_fail(c, 404, 40401, "Topic '%s' not found.", c->t.topic);
+}
+
+/* Builds the op from a parsed request: partitions, batches, per-item results. Returns 0 or an error. */
+static int build(struct sl_ws_conn *c, struct sl_rec_req *r, struct produce_op *o)
+{
+    struct sl_topic_info ti;
+    int rc = sl_broker_topic_info(c->ws->b, c->t.topic, &ti);
+    if (rc)
+        return rc;
+    sl_rec_partition(r, ti.partitions);
+    rc = sl_rec_build(r, (size_t)ti.cfg.max_message_bytes, &o->batches, &o->nb);
+    if (rc)
+        return rc;
+    o->n = r->n;
+    o->items = calloc(r->n ? r->n : 1, sizeof *o->items);
+    o->slots = calloc(o->nb ? o->nb : 1, sizeof *o->slots);
+    if (!o->items || !o->slots)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct sl_rec_item *it = &r->items[i];
+        o->items[i] = (struct item){.partition = it->partition, .batch = it->batch, .index = it->index,
+                                    .err_code = it->err_code, .err_msg = it->err_msg};
+        if (!it->err_code)
+            o->bytes += it->rec.key.len + it->rec.value.len;
+    }
+    return 0;
+}
+
+static void submit(struct sl_ws_conn *c, struct produce_op *o)
+{
+    o->op.c = c;
+    o->op.complete = produce_complete;
+    sl_ws_conn_ref(c);
+    c->pending++;
+    sl_ws_op_begin(c->ws);
+    atomic_store(&o->left, o->nb + 1); /* +1: ours, so the op cannot complete while we submit */
+    for (size_t i = 0; i < o->nb; i++) {
+        struct slot *s = &o->slots[i];
+        s->o = o;
+        s->req.done = on_produced;
+        s->req.arg = o;
+        int rc = sl_broker_produce(c->ws->b, c->t.topic, o->batches[i].partition, o->batches[i].data,
+                                   o->batches[i].len, &s->req);
+        if (rc)
+            on_produced(&s->req, rc);
+    }
+    if (atomic_fetch_sub(&o->left, 1) == 1)
+        sl_ws_post(c->ws, &o->op);
+    sl_ws_rx_flow(c);
+}
+
+void sl_wsp_message(struct sl_ws_conn *c, const char *msg, size_t len)
+{
+    struct sl_rec_req r;
+    struct sl_rec_err err = {0};
+    sl_rec_req_init(&r);
+    int rc = sl_rec_parse_v2(&r, msg, len, c->t.fmt, wall_ms(), (size_t)c->ws->cfg->rest_max_records, &err);
+    json_t *idj = r.root ? json_object_get(r.root, "id") : NULL;
+    char *id = idj ? json_dumps(idj, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    struct produce_op *o = NULL;
+    if (rc && !json_is_object(r.root)) {
+        sl_ws_fail(c, err.status == 413 ? 413 : 400, err.code ? err.code : 400, "%s",
+                   err.msg[0] ? err.msg : "Malformed JSON.");
+    } else if (rc) {
+        sl_ws_send_error(c, id, err.code, err.msg);
+    } else if (!(o = calloc(1, sizeof *o)) || (rc = build(c, &r, o))) {
+        const struct sl_errmap *e = sl_errmap_get(rc ? rc : -ENOMEM);
+        sl_ws_send_error(c, id, e->error_code, e->message);
+        if (o)
+            op_free(o);
+    } else {
+        o->id = id;
+        id = NULL;
+        submit(c, o);
+    }
+    free(id);
+    sl_rec_req_fini(&r);
+}
