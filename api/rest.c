@@ -84,7 +84,10 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->rest_max_connections,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
                             MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+                            /* 64 KiB: libmicrohttpd clears the pool between requests, so a larger one
+                             * costs a memset per request (profiled: 256 KiB cost ~10 us/request);
+                             * uploads then arrive in ~32 KB chunks. */
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_NOTIFY_COMPLETED, sl_http_on_completed, &r->srv,
                             MHD_OPTION_NOTIFY_CONNECTION, sl_http_on_connection, &r->srv,

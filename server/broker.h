@@ -12,8 +12,8 @@
  *
  * THREADS
  *   Every function is callable from any thread after sl_broker_open and before sl_broker_close.
- *   Callbacks (produce done, watch fire, data hook) run on the flusher thread in sync mode and on the
- *   producing thread in async mode; they must be short and must not call back into the broker for the
+ *   Callbacks (produce done, watch fire, data hook) run on the flusher thread or one of its sync helpers in
+ *   sync mode, and on the producing thread in async mode; they must be short and must not call back into the broker for the
  *   same partition (resume a connection, set a flag, wake a loop). Topic deletion waits for in-flight
  *   calls on that topic to finish.
  *

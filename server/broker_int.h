@@ -14,6 +14,11 @@
 
 struct topic;
 
+/* Extra threads that fsync partitions in parallel with the flusher: fdatasync of different files overlaps
+ * in the kernel (ext4 batches them into one journal commit), so a round over N partitions costs about one
+ * fsync instead of N. */
+#define SL_SYNC_HELPERS 3
+
 struct part {
     struct topic *topic;
     int32_t id;
@@ -59,6 +64,20 @@ struct sl_broker {
     struct part *dirty_head; /* guarded by: fl_mu */
     bool fl_stop;            /* guarded by: fl_mu */
     bool fl_started;
+
+    /* sync helpers: the flusher fsyncs a round's partitions on itself and SL_SYNC_HELPERS more threads */
+    pthread_t helpers[SL_SYNC_HELPERS];
+    int nhelpers;
+    pthread_mutex_t sw_mu;
+    pthread_cond_t sw_cv;       /* helpers wait for a new round */
+    pthread_cond_t sw_done_cv;  /* the flusher waits for the helpers to finish a round */
+    struct part **sw_list;      /* guarded by: sw_mu; the round's partitions */
+    size_t sw_n;                /* guarded by: sw_mu */
+    _Atomic size_t sw_next;     /* next index to take in sw_list */
+    int sw_busy;                /* guarded by: sw_mu; helpers still working on the round */
+    uint64_t sw_round;          /* guarded by: sw_mu */
+    bool sw_stop;               /* guarded by: sw_mu */
+    atomic_bool sw_advanced;    /* some HW advanced in the round */
 
     /* housekeeper */
     pthread_t keeper;

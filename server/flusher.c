@@ -5,7 +5,8 @@
  * durable offset as the partition's high watermark (sync durability), completes the produces it covers and
  * fires the watches it satisfies. Appends that arrive during an fdatasync simply join the next round: one
  * fdatasync per partition per round, however many producers. In async durability appends complete at once
- * and the flusher syncs the dirty partitions every flush.ms.
+ * and the flusher syncs the dirty partitions every flush.ms. A round over several partitions is spread over
+ * the flusher and SL_SYNC_HELPERS helper threads, so their fdatasyncs overlap.
  *
  * STATES of a partition: clean --mark--> queued (on dirty list) --flusher takes list--> syncing --> clean;
  * a mark while syncing re-queues it. 'queued' is guarded by fl_mu.
@@ -154,6 +155,62 @@ static bool sync_part(struct sl_broker *b, struct part *p)
     return advanced;
 }
 
+/* Takes partitions of the current round until none is left. Returns whether any HW advanced. */
+static bool take_and_sync(struct sl_broker *b, struct part **list, size_t n)
+{
+    bool advanced = false;
+    for (size_t i; (i = atomic_fetch_add(&b->sw_next, 1)) < n;)
+        advanced |= sync_part(b, list[i]);
+    return advanced;
+}
+
+static void *helper_main(void *arg)
+{
+    struct sl_broker *b = arg;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&b->sw_mu);
+    for (;;) {
+        while (!b->sw_stop && b->sw_round == seen)
+            pthread_cond_wait(&b->sw_cv, &b->sw_mu);
+        if (b->sw_stop)
+            break;
+        seen = b->sw_round;
+        struct part **list = b->sw_list;
+        size_t n = b->sw_n;
+        pthread_mutex_unlock(&b->sw_mu);
+        if (take_and_sync(b, list, n))
+            atomic_store(&b->sw_advanced, true);
+        pthread_mutex_lock(&b->sw_mu);
+        if (--b->sw_busy == 0)
+            pthread_cond_signal(&b->sw_done_cv);
+    }
+    pthread_mutex_unlock(&b->sw_mu);
+    return NULL;
+}
+
+/* Syncs every partition of the round, several at a time when there are several. Caller holds topics_lock
+ * (read), which keeps the partitions alive while the helpers use them. */
+static bool sync_all(struct sl_broker *b, struct part **v, size_t n)
+{
+    if (n == 1 || b->nhelpers == 0)
+        return n ? sync_part(b, v[0]) : false;
+    pthread_mutex_lock(&b->sw_mu);
+    b->sw_list = v;
+    b->sw_n = n;
+    atomic_store(&b->sw_next, 0);
+    atomic_store(&b->sw_advanced, false);
+    b->sw_busy = b->nhelpers;
+    b->sw_round++;
+    pthread_cond_broadcast(&b->sw_cv);
+    pthread_mutex_unlock(&b->sw_mu);
+    bool advanced = take_and_sync(b, v, n);
+    pthread_mutex_lock(&b->sw_mu);
+    while (b->sw_busy > 0)
+        pthread_cond_wait(&b->sw_done_cv, &b->sw_mu);
+    pthread_mutex_unlock(&b->sw_mu);
+    return advanced | atomic_load(&b->sw_advanced);
+}
+
 /* Takes the dirty list and syncs it. Called with fl_mu held; returns with it unlocked. The list is taken
  * under topics_lock (read), so a topic deletion (write lock, sl_flusher_forget) either ran before and
  * unlinked its partitions, or waits until this round is over. */
@@ -179,9 +236,7 @@ static void flush_round(struct sl_broker *b)
     }
     b->dirty_head = NULL;
     pthread_mutex_unlock(&b->fl_mu);
-    bool advanced = false;
-    for (size_t i = 0; i < n; i++)
-        advanced |= sync_part(b, v[i]);
+    bool advanced = sync_all(b, v, n);
     if (v != stackv)
         free(v);
     pthread_rwlock_unlock(&b->topics_lock);
@@ -216,11 +271,32 @@ static void *flusher_main(void *arg)
     return NULL;
 }
 
+static void stop_helpers(struct sl_broker *b)
+{
+    pthread_mutex_lock(&b->sw_mu);
+    b->sw_stop = true;
+    pthread_cond_broadcast(&b->sw_cv);
+    pthread_mutex_unlock(&b->sw_mu);
+    for (int i = 0; i < b->nhelpers; i++)
+        pthread_join(b->helpers[i], NULL);
+    b->nhelpers = 0;
+}
+
 int sl_flusher_start(struct sl_broker *b)
 {
+    pthread_mutex_init(&b->sw_mu, NULL);
+    pthread_cond_init(&b->sw_cv, NULL);
+    pthread_cond_init(&b->sw_done_cv, NULL);
+    for (int i = 0; i < SL_SYNC_HELPERS; i++) {
+        if (pthread_create(&b->helpers[i], NULL, helper_main, b))
+            break; /* fewer helpers only means less parallel fsync */
+        b->nhelpers++;
+    }
     int rc = pthread_create(&b->flusher, NULL, flusher_main, b);
-    if (rc)
+    if (rc) {
+        stop_helpers(b);
         return -rc;
+    }
     b->fl_started = true;
     return 0;
 }
@@ -235,4 +311,8 @@ void sl_flusher_stop(struct sl_broker *b)
     pthread_mutex_unlock(&b->fl_mu);
     pthread_join(b->flusher, NULL);
     b->fl_started = false;
+    stop_helpers(b);
+    pthread_mutex_destroy(&b->sw_mu);
+    pthread_cond_destroy(&b->sw_cv);
+    pthread_cond_destroy(&b->sw_done_cv);
 }

@@ -122,6 +122,46 @@ START_TEST(flusher_close_makes_everything_durable)
 }
 END_TEST
 
+struct spread {
+    int id;
+    int failures;
+};
+
+static void *produce_spread(void *arg)
+{
+    struct spread *w = arg;
+    for (int i = 0; i < 50; i++)
+        if (sl_tb_produce_wait(b, "wide", (w->id * 50 + i) % 8, "v", 2, NULL, NULL))
+            w->failures++;
+    return NULL;
+}
+
+START_TEST(flusher_syncs_many_partitions_in_parallel_rounds)
+{
+    open_broker(SL_DURABILITY_SYNC);
+    ck_assert_int_eq(sl_broker_topic_create(b, "wide", 8, NULL, 0, false, err, sizeof err), 0);
+    pthread_t th[THREADS];
+    struct spread ws[THREADS] = {0};
+    for (int i = 0; i < THREADS; i++) {
+        ws[i].id = i;
+        pthread_create(&th[i], NULL, produce_spread, &ws[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(ws[i].failures, 0);
+    }
+    int64_t total = 0;
+    for (int32_t p = 0; p < 8; p++) {
+        struct sl_part_info pi;
+        ck_assert_int_eq(sl_broker_partition_info(b, "wide", p, &pi), 0);
+        ck_assert_int_eq(pi.hw, pi.log_end); /* everything acknowledged is visible */
+        total += sl_tb_count_records(b, "wide", p, 0);
+    }
+    ck_assert_int_eq(total, THREADS * 50 * 2);
+    close_broker();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("flusher");
@@ -130,6 +170,7 @@ int main(void)
     tcase_add_test(tc, flusher_group_commit_acks_every_produce_with_fewer_fsyncs);
     tcase_add_test(tc, flusher_async_acks_at_once_and_flushes_within_flush_ms);
     tcase_add_test(tc, flusher_close_makes_everything_durable);
+    tcase_add_test(tc, flusher_syncs_many_partitions_in_parallel_rounds);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
