@@ -1,14 +1,16 @@
 /* Produce-body parsing and consume rendering (see api/records.h).
  *
- * Memory: decoded bytes (base64 output, json_dumpb output, headers arrays) live in a chain of arena blocks
- * owned by the request, so slices stay valid while later records are parsed; text values point into the
- * jansson tree, which the request also owns. Rendering writes JSON text by hand into an sl_buf (no jansson):
- * values are copied as base64, as raw JSON text (when they are valid JSON), or as escaped strings. */
+ * Memory: decoded bytes (base64 output, decoded or compacted text, headers arrays, v3 json_dumpb output) live
+ * in a chain of arena blocks owned by the request, so slices stay valid while later records are parsed; other
+ * v2 slices point into the body (see sl_rec_parse_v2), v3 text values into the jansson tree the request owns.
+ * Rendering writes JSON text by hand into an sl_buf (no jansson): values are copied as base64, as raw JSON text
+ * (when they are valid JSON), or as escaped strings. */
 #include "api/records.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -581,32 +583,6 @@ static int take_json(struct sl_rec_req *r, json_t *j, struct sl_slice *out)
     return 0;
 }
 
-/* One v2 key or value in format fmt. what/i name it in errors. */
-static int v2_field(struct sl_rec_req *r, json_t *j, enum sl_fmt fmt, const char *what, size_t i,
-                    struct sl_slice *out, struct sl_rec_err *err)
-{
-    out->base = NULL;
-    out->len = 0;
-    if (!j || json_is_null(j))
-        return 0;
-    if (fmt == SL_FMT_JSON)
-        return take_json(r, j, out) ? fail(err, 500, 50002, "out of memory") : 0;
-    if (!json_is_string(j))
-        return fail(err, 422, 422, "records[%zu].%s must be a %s string", i, what,
-                    fmt == SL_FMT_BINARY ? "base64" : "JSON");
-    if (fmt == SL_FMT_TEXT) {
-        out->base = (const uint8_t *)json_string_value(j);
-        out->len = json_string_length(j);
-        return 0;
-    }
-    int rc = take_base64(r, j, out);
-    if (rc == -ENOMEM)
-        return fail(err, 500, 50002, "out of memory");
-    if (rc)
-        return fail(err, 422, 422, "records[%zu].%s is not a valid base64 string", i, what);
-    return 0;
-}
-
 /* Headers [{"<kname>": string, "value": base64|null}] into the arena. */
 static int take_headers(struct sl_rec_req *r, json_t *j, const char *kname, struct sl_record *rec, const char *where,
                         unsigned status, int code, struct sl_rec_err *err)
@@ -640,64 +616,758 @@ static int take_headers(struct sl_rec_req *r, json_t *j, const char *kname, stru
     return 0;
 }
 
-static int v2_record(struct sl_rec_req *r, json_t *e, size_t i, enum sl_fmt fmt, int64_t now_ms,
-                     struct sl_rec_err *err)
+/* ---- v2 produce: one pass over the body ----
+ *
+ * sl_rec_parse_v2 walks the body once with the scanner below (strict RFC 8259, no allocation, no recursion:
+ * containers nest on a bit stack) and takes every field as a slice of the body: a json-format key/value is its
+ * raw text (compacted into the arena only when it has whitespace between tokens), a text value a string's
+ * bytes (decoded into the arena only when it has escapes), a binary value is base64-decoded into the arena
+ * straight from the string. It accepts exactly the bodies jansson's json_loadb(flags 0) accepts, which the
+ * old parser used: top level an object or array, depth <= 2048, no \u0000, no lone surrogate, valid UTF-8,
+ * integers within int64 and reals within double (else 400); duplicate keys: the last one wins. Errors keep
+ * jansson-era precedence: any syntax error (400), then the envelope (422), the record count (413), then the
+ * first failing record (422) -- so after a record fails, the rest of the body is only checked for syntax.
+ * Differences from the jansson era, by design: json-format values keep their escapes and number spelling as
+ * sent ("\u00e9", 1e2) instead of jansson's re-serialization ("é", 100.0); both are the same JSON value. */
+
+#define SCAN_MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH: the same bodies are accepted */
+
+/* A JSON value in the body: its raw text [p, end). */
+struct jspan {
+    const uint8_t *p, *end; /* p == NULL: absent */
+    bool esc;               /* a string with backslash escapes */
+    bool ws;                /* a container with whitespace between its tokens */
+    bool integer;           /* a number with neither fraction nor exponent; its value is ival */
+    int64_t ival;
+};
+
+struct scan {
+    const uint8_t *p, *end, *start;
+    int depth;       /* containers open around p */
+    bool ws;         /* whitespace was skipped (reset by sc_value) */
+    const char *bad; /* the syntax error when a function returned false */
+};
+
+static bool sc_fail(struct scan *s, const char *what)
 {
-    if (!json_is_object(e))
-        return fail(err, 422, 422, "records[%zu] must be a JSON object", i);
-    struct sl_rec_item *it = item_new(r);
+    if (!s->bad)
+        s->bad = what;
+    return false;
+}
+
+static inline void sc_ws(struct scan *s)
+{
+    const uint8_t *p = s->p;
+    while (p < s->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    if (p != s->p) {
+        s->ws = true;
+        s->p = p;
+    }
+}
+
+static bool sc_expect(struct scan *s, uint8_t c, const char *what)
+{
+    sc_ws(s);
+    if (s->p < s->end && *s->p == c) {
+        s->p++;
+        return true;
+    }
+    return sc_fail(s, what);
+}
+
+static int hex4(const uint8_t *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        uint8_t c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* The escape at p (a backslash) as a code point in *cp. Returns the bytes it spans (2, 6, or 12 for a
+ * surrogate pair), 0 when invalid: unknown escape, bad hex, a lone surrogate, or \u0000 (jansson refuses NUL
+ * without JSON_ALLOW_NUL). */
+static size_t esc_decode(const uint8_t *p, const uint8_t *end, uint32_t *cp)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    if (end - p < 2)
+        return 0;
+    if (p[1] != 'u') {
+        const char *k = p[1] ? strchr(from, p[1]) : NULL;
+        if (!k)
+            return 0;
+        *cp = (uint8_t)to[k - from];
+        return 2;
+    }
+    int v = end - p >= 6 ? hex4(p + 2) : -1;
+    if (v <= 0 || (v >= 0xdc00 && v <= 0xdfff))
+        return 0;
+    if (v >= 0xd800 && v <= 0xdbff) {
+        int lo = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+        if (lo < 0xdc00 || lo > 0xdfff)
+            return 0;
+        *cp = 0x10000 + ((uint32_t)(v - 0xd800) << 10) + (uint32_t)(lo - 0xdc00);
+        return 12;
+    }
+    *cp = (uint32_t)v;
+    return 6;
+}
+
+/* Decodes the inside of a string the scanner accepted, [p, end), into out (room for end - p bytes: decoding
+ * never grows). Returns the decoded length. */
+static size_t str_decode(const uint8_t *p, const uint8_t *end, uint8_t *out)
+{
+    size_t o = 0;
+    while (p < end) {
+        const uint8_t *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t run = bs ? (size_t)(bs - p) : (size_t)(end - p);
+        memcpy(out + o, p, run);
+        o += run;
+        p += run;
+        if (!bs)
+            break;
+        uint32_t cp = 0;
+        p += esc_decode(p, end, &cp);
+        if (cp < 0x80) {
+            out[o++] = (uint8_t)cp;
+        } else if (cp < 0x800) {
+            out[o++] = (uint8_t)(0xc0 | cp >> 6);
+            out[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            out[o++] = (uint8_t)(0xe0 | cp >> 12);
+            out[o++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            out[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        } else {
+            out[o++] = (uint8_t)(0xf0 | cp >> 18);
+            out[o++] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+            out[o++] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+            out[o++] = (uint8_t)(0x80 | (cp & 0x3f));
+        }
+    }
+    return o;
+}
+
+/* Non-zero when one of the 8 bytes at p is a quote, a backslash, a control character or non-ASCII (SWAR; may
+ * also flag some plain bytes next to a non-ASCII one, which the byte loop then passes). */
+static inline uint64_t needs_look8(const uint8_t *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t w, q, b;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    return ((w - ones * 0x20) | (q - ones) | (b - ones) | w) & high;
+}
+
+/* A string at s->p (its opening quote). *esc: it has escapes. */
+static bool sc_string(struct scan *s, bool *esc)
+{
+    const uint8_t *p = s->p + 1, *end = s->end;
+    *esc = false;
+    for (;;) {
+        while (end - p >= 8 && !needs_look8(p)) /* 8 bytes at a time while none needs a look */
+            p += 8;
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        s->p = p;
+        if (p >= end)
+            return sc_fail(s, "unterminated string");
+        size_t n;
+        uint32_t cp;
+        if (*p == '"') {
+            s->p = p + 1;
+            return true;
+        } else if (*p == '\\') {
+            *esc = true;
+            if (!(n = esc_decode(p, end, &cp)))
+                return sc_fail(s, "invalid escape in string (or \\u0000, or a lone surrogate)");
+        } else if (*p >= 0x80) {
+            if (!(n = utf8_len(p, end)))
+                return sc_fail(s, "invalid UTF-8 in string");
+        } else {
+            return sc_fail(s, "control character in string");
+        }
+        p += n;
+    }
+}
+
+/* True when the real number whose integer digits are [ip, ie), fraction digits [fp, fe) (fp NULL: none)
+ * and exponent ex overflows a double, as strtod (and so jansson) reports it. */
+static bool real_overflows(const uint8_t *ip, const uint8_t *ie, const uint8_t *fp, const uint8_t *fe, int64_t ex)
+{
+    const uint8_t *q = ip;
+    int64_t adj; /* decimal exponent of the first significant digit */
+    while (q < ie && *q == '0')
+        q++;
+    if (q < ie) {
+        adj = (int64_t)(ie - q) - 1 + ex;
+    } else {
+        for (q = fp; fp && q < fe && *q == '0'; q++)
+            ;
+        if (!fp || q == fe)
+            return false; /* zero */
+        adj = ex - (int64_t)(q - fp) - 1;
+    }
+    if (adj != 308)
+        return adj > 308;
+    /* DBL_MAX is 1.79...e308: let strtod decide, from the first 40 significant digits (no '.', so the
+     * locale cannot matter) */
+    char buf[64];
+    int n = 0;
+    for (; q < (fp ? fe : ie) && n < 40; q++)
+        if (*q != '.')
+            buf[n++] = (char)*q;
+    snprintf(buf + n, sizeof buf - (size_t)n, "e%d", 308 - (n - 1));
+    return isinf(strtod(buf, NULL));
+}
+
+static bool sc_digits(struct scan *s)
+{
+    const uint8_t *b = s->p;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
+    return s->p > b;
+}
+
+/* A number at s->p; fills v->integer / v->ival. Out-of-range numbers fail as jansson's do. */
+static bool sc_number(struct scan *s, struct jspan *v)
+{
+    bool neg = *s->p == '-';
+    s->p += neg;
+    const uint8_t *ip = s->p, *fp = NULL, *fe = NULL;
+    if (s->p < s->end && *s->p == '0')
+        s->p++;
+    else if (!sc_digits(s))
+        return sc_fail(s, "invalid number");
+    const uint8_t *ie = s->p;
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        fp = s->p;
+        if (!sc_digits(s))
+            return sc_fail(s, "invalid number");
+        fe = s->p;
+    }
+    int64_t ex = 0;
+    bool has_exp = s->p < s->end && (*s->p == 'e' || *s->p == 'E');
+    if (has_exp) {
+        s->p++;
+        bool eneg = s->p < s->end && *s->p == '-';
+        if (s->p < s->end && (*s->p == '-' || *s->p == '+'))
+            s->p++;
+        const uint8_t *eb = s->p;
+        if (!sc_digits(s))
+            return sc_fail(s, "invalid number");
+        for (; eb < s->p; eb++)
+            ex = ex < 1000000000 ? ex * 10 + (*eb - '0') : ex;
+        ex = eneg ? -ex : ex;
+    }
+    if (fp || has_exp)
+        return real_overflows(ip, ie, fp, fe, ex) ? sc_fail(s, "real number overflow") : true;
+    size_t nd = (size_t)(ie - ip);
+    if (nd > 19 || (nd == 19 && memcmp(ip, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0))
+        return sc_fail(s, "too big integer");
+    uint64_t u = 0;
+    for (const uint8_t *q = ip; q < ie; q++)
+        u = u * 10 + (uint64_t)(*q - '0');
+    v->integer = true;
+    v->ival = !neg ? (int64_t)u : u > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)u;
+    return true;
+}
+
+static bool sc_literal(struct scan *s, const char *lit, size_t n)
+{
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+        return sc_fail(s, "invalid literal");
+    s->p += n;
+    return true;
+}
+
+/* An object key and its colon, s->p at the key's quote (after whitespace). k: the key's inside. */
+static bool sc_key(struct scan *s, struct jspan *k)
+{
+    if (s->p >= s->end || *s->p != '"')
+        return sc_fail(s, "string or '}' expected");
+    k->p = s->p + 1;
+    if (!sc_string(s, &k->esc))
+        return false;
+    k->end = s->p - 1;
+    return sc_expect(s, ':', "':' expected");
+}
+
+static bool sc_scalar(struct scan *s, struct jspan *v)
+{
+    switch (*s->p) {
+    case '"':
+        return sc_string(s, &v->esc);
+    case 't':
+        return sc_literal(s, "true", 4);
+    case 'f':
+        return sc_literal(s, "false", 5);
+    case 'n':
+        return sc_literal(s, "null", 4);
+    default:
+        if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+            return sc_number(s, v);
+        return sc_fail(s, "unexpected character");
+    }
+}
+
+/* Any value at s->p (after whitespace), containers included; fills *v. Nesting is tracked on a bit stack
+ * (1 = object), so deep input costs no C stack. */
+static bool sc_value(struct scan *s, struct jspan *v)
+{
+    uint64_t objs[SCAN_MAX_DEPTH / 64];
+    struct jspan tmp;
+    int d = 0;
+    *v = (struct jspan){.p = s->p};
+    s->ws = false;
+    if (s->p >= s->end)
+        return sc_fail(s, "value expected");
+    for (;;) {
+        uint8_t c = *s->p;
+        if (c == '{' || c == '[') {
+            if (s->depth + d + 1 > SCAN_MAX_DEPTH)
+                return sc_fail(s, "maximum nesting depth reached");
+            if (c == '{')
+                objs[d / 64] |= 1ull << (d % 64);
+            else
+                objs[d / 64] &= ~(1ull << (d % 64));
+            d++;
+            s->p++;
+            sc_ws(s);
+            if (s->p < s->end && *s->p == (c == '{' ? '}' : ']')) {
+                s->p++;
+                d--;
+                goto after;
+            }
+            if (c == '{' && !sc_key(s, &tmp))
+                return false;
+            sc_ws(s);
+            if (s->p >= s->end)
+                return sc_fail(s, "value expected");
+            continue;
+        }
+        if (!sc_scalar(s, d ? &tmp : v))
+            return false;
+    after:
+        if (d == 0) {
+            v->end = s->p;
+            v->ws = s->ws;
+            return true;
+        }
+        sc_ws(s);
+        bool obj = objs[(d - 1) / 64] >> ((d - 1) % 64) & 1;
+        if (s->p < s->end && *s->p == (obj ? '}' : ']')) {
+            s->p++;
+            d--;
+            goto after;
+        }
+        if (s->p >= s->end || *s->p != ',')
+            return sc_fail(s, obj ? "',' or '}' expected" : "',' or ']' expected");
+        s->p++;
+        sc_ws(s);
+        if (obj && !sc_key(s, &tmp))
+            return false;
+        sc_ws(s);
+        if (s->p >= s->end)
+            return sc_fail(s, "value expected");
+    }
+}
+
+/* After a member or element: true with *more when a ',' follows, false at close (consumed) or on error. */
+static bool sc_next(struct scan *s, uint8_t close, bool *more)
+{
+    sc_ws(s);
+    if (s->p < s->end && (*s->p == ',' || *s->p == close)) {
+        *more = *s->p++ == ',';
+        sc_ws(s);
+        return true;
+    }
+    return sc_fail(s, close == '}' ? "',' or '}' expected" : "',' or ']' expected");
+}
+
+/* Index of key k in names[0, n), or -1. Keys with escapes are compared decoded, as jansson does. */
+static int key_index(const struct jspan *k, const char *const *names, int n)
+{
+    uint8_t buf[96];
+    const uint8_t *p = k->p;
+    size_t len = (size_t)(k->end - k->p);
+    if (k->esc) {
+        if (len > sizeof buf)
+            return -1;
+        len = str_decode(k->p, k->end, buf);
+        p = buf;
+    }
+    for (int i = 0; i < n; i++)
+        if (strlen(names[i]) == len && memcmp(names[i], p, len) == 0)
+            return i;
+    return -1;
+}
+
+static bool span_null(const struct jspan *v)
+{
+    return !v->p || *v->p == 'n';
+}
+
+/* Copies a container's text without the whitespace between its tokens. out has room for end - p bytes. */
+static size_t json_compact(const uint8_t *p, const uint8_t *end, uint8_t *out)
+{
+    size_t o = 0;
+    bool str = false;
+    for (; p < end; p++) {
+        uint8_t c = *p;
+        if (str) {
+            out[o++] = c;
+            if (c == '\\')
+                out[o++] = *++p;
+            else if (c == '"')
+                str = false;
+        } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            str = c == '"';
+            out[o++] = c;
+        }
+    }
+    return o;
+}
+
+/* State of one sl_rec_parse_v2 call. */
+struct v2scan {
+    struct scan s;
+    struct sl_rec_req *r;
+    enum sl_fmt fmt;
+    int64_t now_ms;
+    size_t max, count;  /* records seen in the (last) records array */
+    bool failed;        /* a record failed: *err holds it; the rest is only checked for syntax */
+    bool oom;
+    char recs;          /* the records member: 0 absent, 'n' null, '[' array, 'x' anything else */
+    struct jspan id;    /* top-level "id" (WebSocket produce) */
+    struct sl_rec_err *err;
+};
+
+static void *v2_alloc(struct v2scan *vs, size_t n)
+{
+    void *p = arena_alloc(vs->r, n ? n : 1);
+    vs->oom |= !p;
+    return p;
+}
+
+/* A json-format value: the raw text, compacted when it has whitespace between tokens. */
+static int take_raw(struct v2scan *vs, const struct jspan *v, struct sl_slice *out)
+{
+    out->base = v->p;
+    out->len = (size_t)(v->end - v->p);
+    if (v->ws && (*v->p == '{' || *v->p == '[')) {
+        uint8_t *dst = v2_alloc(vs, out->len);
+        if (!dst)
+            return -ENOMEM;
+        out->len = json_compact(v->p, v->end, dst);
+        out->base = dst;
+    }
+    return 0;
+}
+
+/* A string's bytes: its inside when it has no escapes, else decoded into the arena. */
+static int take_str(struct v2scan *vs, const struct jspan *v, struct sl_slice *out)
+{
+    out->base = v->p + 1;
+    out->len = (size_t)(v->end - v->p) - 2;
+    if (v->esc) {
+        uint8_t *dst = v2_alloc(vs, out->len);
+        if (!dst)
+            return -ENOMEM;
+        out->len = str_decode(v->p + 1, v->end - 1, dst);
+        out->base = dst;
+    }
+    return 0;
+}
+
+/* A base64 string decoded into the arena. Returns 0, -EINVAL (not base64), -ENOMEM. */
+static int take_b64(struct v2scan *vs, const struct jspan *v, struct sl_slice *out)
+{
+    struct sl_slice s;
+    int rc = take_str(vs, v, &s);
+    uint8_t *dst = rc ? NULL : v2_alloc(vs, s.len / 4 * 3 + 3);
+    if (!dst)
+        return -ENOMEM;
+    ssize_t got = sl_base64_decode((const char *)s.base, s.len, dst);
+    if (got < 0)
+        return -EINVAL;
+    out->base = dst;
+    out->len = (size_t)got;
+    return 0;
+}
+
+/* Records the first record failure (422). */
+static void v2_reject(struct v2scan *vs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void v2_reject(struct v2scan *vs, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vs->err->status = 422;
+    vs->err->code = 422;
+    vsnprintf(vs->err->msg, sizeof vs->err->msg, fmt, ap);
+    va_end(ap);
+    vs->failed = true;
+}
+
+/* One key or value of record i. Returns 0 (also after v2_reject) or -ENOMEM. */
+static int v2_take_field(struct v2scan *vs, const struct jspan *v, const char *what, size_t i, struct sl_slice *out)
+{
+    out->base = NULL;
+    out->len = 0;
+    if (span_null(v))
+        return 0;
+    if (vs->fmt == SL_FMT_JSON)
+        return take_raw(vs, v, out);
+    if (*v->p != '"') {
+        v2_reject(vs, "records[%zu].%s must be a %s string", i, what, vs->fmt == SL_FMT_BINARY ? "base64" : "JSON");
+        return 0;
+    }
+    if (vs->fmt == SL_FMT_TEXT)
+        return take_str(vs, v, out);
+    int rc = take_b64(vs, v, out);
+    if (rc == -EINVAL)
+        v2_reject(vs, "records[%zu].%s is not a valid base64 string", i, what);
+    return rc == -EINVAL ? 0 : rc;
+}
+
+/* Header j of record i, the object v: {"key": string, "value": base64 | null}. */
+static int v2_take_header(struct v2scan *vs, const struct jspan *v, size_t i, size_t j, struct sl_header *h)
+{
+    static const char *const names[] = {"key", "value"};
+    struct jspan f[2] = {{0}}, k, tmp;
+    struct scan t = {.p = v->p + 1, .end = v->end, .start = vs->s.start, .depth = 5};
+    bool more = *v->p == '{';
+    sc_ws(&t);
+    if (more && *t.p == '}')
+        more = false;
+    while (more) {
+        if (!sc_key(&t, &k))
+            return -EINVAL;
+        int x = key_index(&k, names, 2);
+        sc_ws(&t);
+        if (!sc_value(&t, x >= 0 ? &f[x] : &tmp) || !sc_next(&t, '}', &more))
+            return -EINVAL;
+    }
+    if (*v->p != '{' || !f[0].p || *f[0].p != '"') {
+        v2_reject(vs, "records[%zu].headers[%zu].key must be a string", i, j);
+        return 0;
+    }
+    int rc = take_str(vs, &f[0], &h->key);
+    h->value.base = NULL;
+    h->value.len = 0;
+    if (rc || span_null(&f[1]))
+        return rc;
+    rc = *f[1].p == '"' ? take_b64(vs, &f[1], &h->value) : -EINVAL;
+    if (rc == -EINVAL)
+        v2_reject(vs, "records[%zu].headers[%zu].value must be a base64 string", i, j);
+    return rc == -EINVAL ? 0 : rc;
+}
+
+/* The headers array v of record i (already syntax-checked: scanned again, twice: count, then take). */
+static int v2_take_headers(struct v2scan *vs, const struct jspan *v, size_t i, struct sl_record *rec)
+{
+    if (span_null(v))
+        return 0;
+    if (*v->p != '[') {
+        v2_reject(vs, "records[%zu].headers must be an array", i);
+        return 0;
+    }
+    struct jspan e;
+    struct scan t = {.p = v->p + 1, .end = v->end, .start = vs->s.start, .depth = 4};
+    size_t n = 0;
+    bool more = true;
+    sc_ws(&t);
+    if (*t.p == ']')
+        more = false;
+    while (more && sc_value(&t, &e) && sc_next(&t, ']', &more))
+        n++;
+    struct sl_header *h = v2_alloc(vs, n * sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    t.p = v->p + 1;
+    sc_ws(&t);
+    for (size_t j = 0; j < n && !vs->failed; j++) {
+        int rc = sc_value(&t, &e) && sc_next(&t, ']', &more) ? v2_take_header(vs, &e, i, j, &h[j]) : -EINVAL;
+        if (rc)
+            return rc;
+    }
+    rec->headers = h;
+    rec->nheaders = (uint32_t)n;
+    return 0;
+}
+
+enum { F_KEY, F_VALUE, F_PARTITION, F_TIMESTAMP, F_HEADERS, F_N };
+
+/* Record i, whose fields f were collected (last one wins), checked in the jansson-era order. */
+static int v2_take_record(struct v2scan *vs, const struct jspan *f, size_t i)
+{
+    struct sl_rec_item *it = item_new(vs->r);
     if (!it)
-        return fail(err, 500, 50002, "out of memory");
-    json_t *p = json_object_get(e, "partition"), *ts = json_object_get(e, "timestamp");
-    if (p && !json_is_null(p)) {
-        if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
-            return fail(err, 422, 422, "records[%zu].partition must be a non-negative integer", i);
-        it->partition = (int32_t)json_integer_value(p);
+        return -ENOMEM;
+    const struct jspan *p = &f[F_PARTITION], *ts = &f[F_TIMESTAMP];
+    if (!span_null(p)) {
+        if (!p->integer || p->ival < 0 || p->ival > INT32_MAX) {
+            v2_reject(vs, "records[%zu].partition must be a non-negative integer", i);
+            return 0;
+        }
+        it->partition = (int32_t)p->ival;
     }
-    it->rec.timestamp = now_ms;
-    if (ts && !json_is_null(ts)) {
-        if (!json_is_integer(ts) || json_integer_value(ts) < 0)
-            return fail(err, 422, 422, "records[%zu].timestamp must be epoch milliseconds", i);
-        it->rec.timestamp = json_integer_value(ts);
+    it->rec.timestamp = vs->now_ms;
+    if (!span_null(ts)) {
+        if (!ts->integer || ts->ival < 0) {
+            v2_reject(vs, "records[%zu].timestamp must be epoch milliseconds", i);
+            return 0;
+        }
+        it->rec.timestamp = ts->ival;
     }
-    char where[32];
-    snprintf(where, sizeof where, "records[%zu]", i);
-    int rc = v2_field(r, json_object_get(e, "key"), fmt, "key", i, &it->rec.key, err);
-    if (rc == 0)
-        rc = v2_field(r, json_object_get(e, "value"), fmt, "value", i, &it->rec.value, err);
-    if (rc == 0)
-        rc = take_headers(r, json_object_get(e, "headers"), "key", &it->rec, where, 422, 422, err);
+    int rc = v2_take_field(vs, &f[F_KEY], "key", i, &it->rec.key);
+    if (rc == 0 && !vs->failed)
+        rc = v2_take_field(vs, &f[F_VALUE], "value", i, &it->rec.value);
+    if (rc == 0 && !vs->failed)
+        rc = v2_take_headers(vs, &f[F_HEADERS], i, &it->rec);
     return rc;
+}
+
+/* The record object at s->p, the i-th element. */
+static bool v2_scan_record(struct v2scan *vs, size_t i)
+{
+    static const char *const names[F_N] = {"key", "value", "partition", "timestamp", "headers"};
+    struct scan *s = &vs->s;
+    struct jspan f[F_N] = {{0}}, k, tmp;
+    bool more = true;
+    s->p++;
+    s->depth = 3;
+    sc_ws(s);
+    if (s->p < s->end && *s->p == '}')
+        more = false, s->p++;
+    while (more) {
+        if (!sc_key(s, &k))
+            return false;
+        int x = key_index(&k, names, F_N);
+        sc_ws(s);
+        if (!sc_value(s, x >= 0 ? &f[x] : &tmp) || !sc_next(s, '}', &more))
+            return false;
+    }
+    s->depth = 2;
+    int rc = v2_take_record(vs, f, i);
+    vs->oom |= rc == -ENOMEM;
+    return rc == 0 || sc_fail(s, "internal error");
+}
+
+/* The records array at s->p. */
+static bool v2_scan_records(struct v2scan *vs)
+{
+    struct scan *s = &vs->s;
+    struct jspan tmp;
+    bool more = true;
+    s->p++;
+    s->depth = 2;
+    sc_ws(s);
+    if (s->p < s->end && *s->p == ']')
+        more = false, s->p++;
+    while (more) {
+        size_t i = vs->count++;
+        bool take = !vs->failed && vs->count <= vs->max;
+        if (take && s->p < s->end && *s->p == '{') {
+            if (!v2_scan_record(vs, i))
+                return false;
+        } else {
+            if (!sc_value(s, &tmp))
+                return false;
+            if (take)
+                v2_reject(vs, "records[%zu] must be a JSON object", i);
+        }
+        if (!sc_next(s, ']', &more))
+            return false;
+    }
+    s->depth = 1;
+    return true;
+}
+
+/* The top-level object at s->p. */
+static bool v2_scan_top(struct v2scan *vs)
+{
+    static const char *const names[] = {"records", "id"};
+    struct scan *s = &vs->s;
+    struct jspan k, v;
+    bool more = true;
+    s->p++;
+    s->depth = 1;
+    sc_ws(s);
+    if (s->p < s->end && *s->p == '}')
+        more = false, s->p++;
+    while (more) {
+        if (!sc_key(s, &k))
+            return false;
+        int x = key_index(&k, names, 2);
+        sc_ws(s);
+        if (x == 0) { /* a repeated records member replaces the earlier one */
+            vs->r->n = 0;
+            vs->count = 0;
+            vs->failed = false;
+            vs->recs = s->p < s->end ? (char)*s->p : 0;
+        }
+        if (x == 0 && vs->recs == '[') {
+            if (!v2_scan_records(vs))
+                return false;
+        } else {
+            if (!sc_value(s, x == 1 ? &vs->id : &v))
+                return false;
+            if (x == 0 && vs->recs != 'n')
+                vs->recs = 'x';
+        }
+        if (!sc_next(s, '}', &more))
+            return false;
+    }
+    return true;
 }
 
 int sl_rec_parse_v2(struct sl_rec_req *r, const char *body, size_t len, enum sl_fmt fmt, int64_t now_ms,
                     size_t max_records, struct sl_rec_err *err)
 {
-    json_error_t je;
+    struct v2scan vs = {.s = {.p = (const uint8_t *)body, .end = (const uint8_t *)body + len,
+                              .start = (const uint8_t *)body},
+                        .r = r, .fmt = fmt, .now_ms = now_ms, .max = max_records, .err = err};
+    struct scan *s = &vs.s;
+    struct jspan v;
     if (len == 0)
         return fail(err, 422, 42206, "Payload error. Request body is empty. Data is required.");
-    r->root = json_loadb(body, len, 0, &je);
-    if (!r->root)
-        return fail(err, 400, 400, "Malformed JSON: %s", je.text);
-    json_t *recs = json_object_get(r->root, "records");
-    if (!json_is_object(r->root))
-        return fail(err, 422, 422, "The request body must be a JSON object");
-    if (!recs || json_is_null(recs))
-        return fail(err, 422, 422, "records may not be null");
-    if (!json_is_array(recs))
-        return fail(err, 422, 422, "records must be an array");
-    size_t n = json_array_size(recs);
-    if (n == 0)
-        return fail(err, 422, 422, "records may not be empty");
-    if (n > max_records)
-        return fail(err, 413, 413, "Too many records in one request: %zu (rest.max.records.per.request is %zu)", n,
-                    max_records);
-    for (size_t i = 0; i < n; i++) {
-        int rc = v2_record(r, json_array_get(recs, i), i, fmt, now_ms, err);
-        if (rc)
-            return rc;
+    sc_ws(s);
+    bool top_obj = s->p < s->end && *s->p == '{';
+    bool ok = top_obj ? v2_scan_top(&vs)
+                      : s->p < s->end && *s->p == '[' ? sc_value(s, &v) : sc_fail(s, "'[' or '{' expected");
+    if (ok) {
+        sc_ws(s);
+        ok = s->p == s->end || sc_fail(s, "end of file expected");
     }
-    return 0;
+    if (vs.oom)
+        return fail(err, 500, 50002, "out of memory");
+    if (!ok)
+        return fail(err, 400, 400, "Malformed JSON: %s at byte %zu", s->bad, (size_t)(s->p - s->start));
+    r->object = top_obj;
+    if (vs.id.p && take_raw(&vs, &vs.id, &r->id))
+        return fail(err, 500, 50002, "out of memory");
+    if (!top_obj)
+        return fail(err, 422, 422, "The request body must be a JSON object");
+    if (vs.recs == 0 || vs.recs == 'n')
+        return fail(err, 422, 422, "records may not be null");
+    if (vs.recs != '[')
+        return fail(err, 422, 422, "records must be an array");
+    if (vs.count == 0)
+        return fail(err, 422, 422, "records may not be empty");
+    if (vs.count > max_records)
+        return fail(err, 413, 413, "Too many records in one request: %zu (rest.max.records.per.request is %zu)",
+                    vs.count, max_records);
+    return vs.failed ? -EINVAL : 0;
 }
 
 const char *sl_rec_v3type_name(int t)
@@ -854,7 +1524,11 @@ int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_rec_bat
     for (size_t i = 0; i < r->n; i++)
         if (!r->items[i].err_code)
             ord[k++] = (struct order){r->items[i].partition, i};
-    qsort(ord, k, sizeof *ord, cmp_order);
+    bool sorted = true; /* keyless records all go to the sticky partition: usually in order already */
+    for (size_t j = 1; j < k && sorted; j++)
+        sorted = ord[j - 1].partition <= ord[j].partition;
+    if (!sorted)
+        qsort(ord, k, sizeof *ord, cmp_order);
     struct sl_batch_builder bb;
     sl_bb_init(&bb);
     int rc = 0;

@@ -9,10 +9,11 @@
  *   text    application/vnd.kafka.text.v2+json: key/value are JSON strings, stored as UTF-8.
  *   In every format JSON null means a null key / value.
  *
- * SPEED: the body is parsed once by jansson (the envelope); binary values are base64-decoded and text values
- * referenced straight from the parse tree; only json-format values are re-serialized (json_dumpb). Records
- * are then encoded straight into RecordBatches (storage/batch.h), one or more per partition, each at most
- * the topic's max.message.bytes.
+ * SPEED: a v2 body is read in one pass by a strict, allocation-free scanner (no parse tree): json-format
+ * keys/values are their raw text in the body, text values the string bytes in the body (decoded only when
+ * they have escapes), binary values are base64-decoded from the body. Records are then encoded into
+ * RecordBatches (storage/batch.h), one or more per partition, each at most the topic's max.message.bytes.
+ * v3 objects are still parsed by jansson (one record per object; not the bulk path).
  *
  * THREADS: a struct sl_rec_req is used by one thread at a time (it holds jansson values). Rendering
  * functions are reentrant. */
@@ -49,7 +50,8 @@ struct sl_rec_err {
     char msg[200];
 };
 
-/* One parsed record. Slices point into the request (its arena or its jansson tree). */
+/* One parsed record. Slices point into the request (its arena or its jansson tree) or, for v2, into the body
+ * given to sl_rec_parse_v2. */
 struct sl_rec_item {
     int32_t partition;       /* requested partition, -1 = let the partitioner choose */
     struct sl_record rec;    /* headers: nheaders entries in the arena */
@@ -68,15 +70,21 @@ struct sl_rec_req {
     struct sl_arena_blk *arena;
     struct sl_rec_item *items;
     size_t n, cap;
+    bool object;              /* v2: the body was valid JSON and an object (set even when parsing failed) */
+    struct sl_slice id;       /* v2: the raw JSON text of a top-level "id" member (base NULL: none) */
 };
 
 void sl_rec_req_init(struct sl_rec_req *r);
 void sl_rec_req_fini(struct sl_rec_req *r);
 
 /* Parses a v2 produce body {"records":[{"key","value","partition","headers":[{"key","value"}],"timestamp"}]}
- * of format fmt. now_ms stamps records without a timestamp. max_records limits the count. Returns 0, or
- * -EINVAL with *err filled (400 malformed JSON; 422/422 wrong types, missing or empty records, bad base64,
- * 413/42208... see the message). */
+ * of format fmt (other members are ignored; a top-level "id" is kept in r->id). now_ms stamps records without
+ * a timestamp. max_records limits the count. Returns 0, or -EINVAL with *err filled: 400/400 malformed JSON
+ * (exactly what jansson's json_loadb rejects), 422/42206 empty body, 422/422 not an object, records null /
+ * not an array / empty, a record of the wrong shape or type, bad base64; 413/413 too many records; 500/50002
+ * out of memory. The items' slices may point into body: body must stay valid and unchanged as long as they
+ * are used (up to sl_rec_build, which copies). A json-format value is stored as sent minus the whitespace
+ * between its tokens (escapes and number spelling kept). */
 int sl_rec_parse_v2(struct sl_rec_req *r, const char *body, size_t len, enum sl_fmt fmt, int64_t now_ms,
                     size_t max_records, struct sl_rec_err *err);
 

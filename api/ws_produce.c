@@ -179,10 +179,9 @@ void sl_wsp_message(struct sl_ws_conn *c, const char *msg, size_t len)
     struct sl_rec_err err = {0};
     sl_rec_req_init(&r);
     int rc = sl_rec_parse_v2(&r, msg, len, c->t.fmt, wall_ms(), (size_t)c->ws->cfg->rest_max_records, &err);
-    json_t *idj = r.root ? json_object_get(r.root, "id") : NULL;
-    char *id = idj ? json_dumps(idj, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *id = r.id.base ? strndup((const char *)r.id.base, r.id.len) : NULL;
     struct produce_op *o = NULL;
-    if (rc && !json_is_object(r.root)) {
+    if (rc && !r.object) {
         sl_ws_fail(c, err.status == 413 ? 413 : 400, err.code ? err.code : 400, "%s",
                    err.msg[0] ? err.msg : "Malformed JSON.");
     } else if (rc) {
