@@ -103,9 +103,12 @@ static int v2_entry(struct sl_buf *o, const struct v2state *st, size_t i)
     else if (code)
         n = snprintf(tmp, sizeof tmp, "%s{\"partition\":null,\"offset\":null,\"error_code\":%d,\"error\":",
                      i ? "," : "", code);
-    else
-        n = snprintf(tmp, sizeof tmp, "%s{\"partition\":%" PRId32 ",\"offset\":%" PRId64 "}", i ? "," : "",
-                     it->partition, st->pb[it->batch].prod.first + it->index);
+    else /* the common case, once per record: no printf */
+        return sl_buf_append(o, i ? ",{\"partition\":" : "{\"partition\":", i ? 14 : 13) ||
+                       sl_dec_append(o, it->partition) || sl_buf_append(o, ",\"offset\":", 10) ||
+                       sl_dec_append(o, st->pb[it->batch].prod.first + it->index) || sl_buf_append(o, "}", 1)
+                   ? -ENOMEM
+                   : 0;
     int rc = sl_buf_append(o, tmp, (size_t)n);
     if (rc == 0 && code) {
         rc = sl_json_str_append(o, (const uint8_t *)msg, strlen(msg));

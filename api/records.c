@@ -294,6 +294,18 @@ static size_t utf8_len(const uint8_t *p, const uint8_t *end)
     return n;
 }
 
+int sl_dec_append(struct sl_buf *b, int64_t v)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    return sl_buf_append(b, p, (size_t)(e - p));
+}
+
 int sl_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n)
 {
     if (sl_buf_reserve(b, n + 2))

@@ -154,6 +154,8 @@ ssize_t sl_base64_decode(const char *s, size_t n, uint8_t *out);
 int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n);
 /* Appends p as a JSON string literal (quotes included; invalid UTF-8 becomes U+FFFD). */
 int sl_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n);
+/* Appends v in decimal (what printf's PRId64 writes, without its cost). Returns 0 or -ENOMEM. */
+int sl_dec_append(struct sl_buf *b, int64_t v);
 /* True when p[0, n) is exactly one valid JSON value (RFC 8259, surrounding whitespace allowed). */
 bool sl_json_valid(const uint8_t *p, size_t n);
 /* Formats epoch ms as RFC 3339 UTC ("2021-02-05T19:14:42.123Z") into buf (>= 32 bytes). */

@@ -1,6 +1,7 @@
 /* api/records.c: produce parsing in every format, bad input, batching, and the render round trip; the v2 scanner
  * on nasty input and against jansson as the oracle. */
 #include <check.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,21 @@ static void slice_is(struct sl_slice s, const char *want)
     ck_assert_uint_eq(s.len, strlen(want));
     ck_assert(memcmp(s.base, want, s.len) == 0);
 }
+
+START_TEST(dec_append_writes_what_printf_writes)
+{
+    const int64_t vals[] = {0, 1, -1, 9, 10, 99, 100, 123456789, -987654321, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        struct sl_buf b = {0};
+        char want[32];
+        snprintf(want, sizeof want, "%" PRId64, vals[i]);
+        ck_assert_int_eq(sl_dec_append(&b, vals[i]), 0);
+        ck_assert_uint_eq(b.len, strlen(want));
+        ck_assert_int_eq(memcmp(b.base, want, b.len), 0);
+        sl_buf_fini(&b);
+    }
+}
+END_TEST
 
 START_TEST(base64_strict)
 {
@@ -772,6 +788,7 @@ int main(void)
 {
     Suite *s = suite_create("records");
     TCase *tc = tcase_create("records");
+    tcase_add_test(tc, dec_append_writes_what_printf_writes);
     tcase_add_test(tc, base64_strict);
     tcase_add_test(tc, formats_from_content_types);
     tcase_add_test(tc, parse_binary);
