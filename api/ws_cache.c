@@ -1,7 +1,9 @@
 /* The fan-out cache: each batch of records is rendered once per (topic, partition, format, start offset)
  * and the same frame is written to every subscriber that stands at that position. A feed remembers the last
  * SL_WS_CACHE_SLOTS frames of one (topic, partition, format); subscribers that move in step (the usual case:
- * all caught up, woken by the same append) hit the same frame.
+ * all caught up, woken by the same append) hit the same frame. A feed also remembers the offset where it last
+ * found nothing, until the next data wake (ws->wake_gen): the other subscribers standing there then cost no
+ * fetch.
  *
  * THREADS: service thread only (no locks). */
 #include <errno.h>
@@ -17,6 +19,9 @@ struct sl_ws_feed {
     int32_t partition;
     enum sl_fmt fmt;
     unsigned victim;
+    bool empty;               /* nothing was at empty_from when ws->wake_gen was empty_gen */
+    sl_offset_t empty_from;
+    uint64_t empty_gen;
     struct sl_ws_frame slot[SL_WS_CACHE_SLOTS];
 };
 
@@ -47,8 +52,14 @@ static struct sl_ws_feed *feed_get(struct sl_ws *ws, const char *topic, int32_t 
 static int render(struct sl_ws *ws, struct sl_ws_feed *f, sl_offset_t from, size_t max_records,
                   struct sl_ws_frame *slot)
 {
+    sl_offset_t start, hw;
+    int rc = sl_broker_offsets(ws->b, f->topic, f->partition, &start, &hw);
+    if (rc)
+        return rc;
+    if (from == hw)
+        return 0; /* nothing yet (the common case of a caught-up subscriber): no fetch, no buffer */
     struct sl_buf out = {0};
-    int rc = sl_buf_reserve(&out, LWS_PRE + 4096);
+    rc = sl_buf_reserve(&out, LWS_PRE + 4096);
     if (rc)
         return rc;
     memset(out.base, 0, LWS_PRE);
@@ -65,7 +76,7 @@ static int render(struct sl_ws *ws, struct sl_ws_feed *f, sl_offset_t from, size
         return rc;
     }
     *slot = (struct sl_ws_frame){.from = from, .next = next, .count = rd.count, .bytes = rd.used,
-                                 .len = out.len - LWS_PRE, .buf = out.base};
+                                 .len = out.len - LWS_PRE, .buf = out.base, .hw = hw, .gen = ws->wake_gen};
     return 0;
 }
 
@@ -81,10 +92,18 @@ int sl_ws_cache_get(struct sl_ws *ws, const char *topic, int32_t partition, enum
             *out = &f->slot[i];
             return 0;
         }
+    if (f->empty && f->empty_from == from && f->empty_gen == ws->wake_gen)
+        return 0;
     struct sl_ws_frame fr = {0};
     int rc = render(ws, f, from, max_records, &fr);
-    if (rc || !fr.buf)
+    if (rc || !fr.buf) {
+        if (rc == 0) {
+            f->empty = true;
+            f->empty_from = from;
+            f->empty_gen = ws->wake_gen;
+        }
         return rc;
+    }
     struct sl_ws_frame *slot = &f->slot[f->victim];
     f->victim = (f->victim + 1) % SL_WS_CACHE_SLOTS;
     free(slot->buf);

@@ -5,7 +5,9 @@
  * subscribers) for the next cursor, round robin, that has records below the HW, within the flow-control
  * window: at most max_in_flight records pushed and not yet acknowledged (in pull mode also within the
  * credit the client granted). A cursor that finds nothing marks the session want_data; the broker's data
- * hook then asks for a writable callback again.
+ * hook then asks for a writable callback again. A one-cursor session whose frame reached the HW marks itself
+ * want_data at once (sl_ws_frame_at_hw) instead of spending a writable round to find nothing, and an ack to
+ * a session in want_data asks for no writable callback: only new data can give it something to send.
  *
  * GROUPS: with group=g the session is a member (kind SL_MEMBER_WS) of g in server/groups, subscribed to its
  * topics. The coordinator's on_event sets c->rebalance (any thread); the service thread then fetches the
@@ -281,7 +283,8 @@ void sl_wsc_tick(struct sl_ws_conn *c, int64_t now)
 
 /* ---- pushing ---- */
 
-/* Tries to push one frame of cursor i. Returns 1 pushed, 0 nothing there, < 0 failed (socket failing). */
+/* Tries to push one frame of cursor i. Returns 1 pushed, 2 pushed and the cursor is at the HW, 0 nothing
+ * there, < 0 failed (socket failing). */
 static int push_cursor(struct sl_ws_conn *c, struct sl_ws_cursor *cur, int64_t window)
 {
     struct sl_ws *ws = c->ws;
@@ -310,7 +313,7 @@ static int push_cursor(struct sl_ws_conn *c, struct sl_ws_cursor *cur, int64_t w
     if (c->t.pull)
         c->credit -= (int64_t)fr->count;
     sl_metrics_records_out(topic, fr->count, fr->bytes);
-    return 1;
+    return sl_ws_frame_at_hw(ws, fr) ? 2 : 1;
 }
 
 bool sl_wsc_write(struct sl_ws_conn *c)
@@ -336,6 +339,10 @@ bool sl_wsc_write(struct sl_ws_conn *c)
             return false;
         if (rc > 0) {
             c->rr = i + 1;
+            if (rc == 2 && c->ncur == 1) {
+                c->want_data = true; /* the data hook wakes it; a writable round would find nothing */
+                return false;
+            }
             return true;
         }
     }
@@ -502,6 +509,20 @@ static int on_subscribe(struct sl_ws_conn *c, json_t *m)
     return 0;
 }
 
+/* Tells libwebsockets the peer is alive (no ping needed), at most every quarter of the ping interval and at
+ * most once a second: each call re-inserts the socket's timer into a sorted list (O(sockets)), which with
+ * 1,000 sockets acking every frame was ~19% of the service thread. */
+static void confirm_validity(struct sl_ws_conn *c)
+{
+    int64_t every = (int64_t)c->ws->retry.secs_since_valid_ping * 250;
+    if (every > 1000)
+        every = 1000;
+    if (c->last_rx_ms - c->valid_ms < every)
+        return;
+    c->valid_ms = c->last_rx_ms;
+    lws_validity_confirmed(c->wsi);
+}
+
 void sl_wsc_message(struct sl_ws_conn *c, const char *msg, size_t len)
 {
     json_error_t jerr;
@@ -532,9 +553,10 @@ void sl_wsc_message(struct sl_ws_conn *c, const char *msg, size_t len)
         else if (rc)
             sl_ws_fail(c, 400, 400, "Invalid '%s' message%s.", type,
                        strcmp(type, "commit") == 0 && !c->joined ? " (commit needs group=...)" : "");
-        lws_validity_confirmed(c->wsi);
+        confirm_validity(c);
         c->window_full_since = 0;
-        lws_callback_on_writable(c->wsi);
+        if (!(type[0] == 'a' && c->want_data)) /* an ack to a waiting session cannot make data appear */
+            lws_callback_on_writable(c->wsi);
     } else {
         sl_ws_fail(c, 400, 400, "Unknown message type '%.40s'.", type);
     }

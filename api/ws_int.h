@@ -57,6 +57,7 @@ struct sl_ws_conn {
     bool rx_in_msg;           /* pieces of a message are arriving */
     bool rx_skip;             /* the current message is too large: skip to its end */
     int64_t last_rx_ms;
+    int64_t valid_ms;         /* last lws_validity_confirmed (rate-limited: it re-sorts lws's timer list) */
     /* subscriber */
     char **topics;            /* owned; the subscription */
     size_t ntopics;
@@ -103,6 +104,7 @@ struct sl_ws {
     struct sl_ws_op *inbox;   /* guarded by: mu */
     size_t outstanding;       /* guarded by: mu; ops started, not yet completed by a broker thread */
     atomic_bool data;         /* some HW advanced */
+    uint64_t wake_gen;        /* service thread: data wakes drained so far (ws_cache.c's staleness clock) */
     atomic_bool groups_dirty; /* some member has a rebalance or expiry flag */
     /* service thread */
     struct sl_ws_conn *conns;
@@ -153,10 +155,21 @@ struct sl_ws_frame {
     size_t bytes;             /* key + value bytes, for metrics */
     size_t len;               /* text length after the LWS_PRE headroom */
     unsigned char *buf;       /* owned: LWS_PRE + len */
+    sl_offset_t hw;           /* the HW read just before rendering */
+    uint64_t gen;             /* ws->wake_gen when rendered */
 };
+/* True when a subscriber that just pushed fr has everything below the HW: no data wake was drained since fr
+ * was rendered (ws->wake_gen), and fr ends at the HW read before rendering. Anything appended later fires the
+ * data hook, whose drain runs after the current callback and wakes subscribers that set want_data. */
+static inline bool sl_ws_frame_at_hw(const struct sl_ws *ws, const struct sl_ws_frame *fr)
+{
+    return fr->gen == ws->wake_gen && fr->next >= fr->hw;
+}
 /* The frame {"type":"records","records":[...]} of topic/partition in format fmt starting at 'from', with at
  * most max_records records (> 0): a cached one when a subscriber already asked for it, else rendered (and
- * cached). *out is NULL when there is nothing at 'from' yet. The frame stays valid until the next call.
+ * cached). *out is NULL when there is nothing at 'from' yet; a feed remembers that answer until the next data
+ * wake is drained (ws->wake_gen), so the subscribers of one feed cost one fetch per wake, not one each.
+ * The frame stays valid until the next call.
  * Returns 0, SL_EOFFSET (from outside [log start, HW]), SL_ENOTOPIC, SL_ENOPART, SL_EFAILED, -ENOMEM. */
 int sl_ws_cache_get(struct sl_ws *ws, const char *topic, int32_t partition, enum sl_fmt fmt, sl_offset_t from,
                     size_t max_records, const struct sl_ws_frame **out);

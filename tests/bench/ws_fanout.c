@@ -1,14 +1,20 @@
 /* WebSocket fan-out load generator: many sockets from one process (raw sockets + epoll, a minimal client:
  * handshake, unmasked server frames, masked acks and pongs).
  *
- *   ws_fanout fanout  <rest_port> <ws_port> <topic> <subscribers> <seconds>   deliveries/s
+ *   ws_fanout fanout  <rest_port> <ws_port> <topic> <subscribers> <seconds>   deliveries/s (producer flat out)
  *   ws_fanout latency <rest_port> <ws_port> <topic> <subscribers> <seconds> <records/s>  p50/p99/p99.9
- *   ws_fanout catchup <rest_port> <ws_port> <topic> <records>                 fills, then one socket reads
+ *   ws_fanout catchup <rest_port> <ws_port> <topic> <records> [passes]      fills once, then one socket
+ *                                                                             reads it all, 'passes' times
  *   ws_fanout idle    <rest_port> <ws_port> <topic> <connections> <server pid> KB per idle connection
  *
- * Records are produced over REST (v2 json, 100 per request) by a second thread; each value carries the
- * produce time (CLOCK_MONOTONIC ns) so the subscribers measure produce -> push latency. Every socket acks
- * each frame ({"type":"ack"}). Prints one line per run. */
+ * Records are produced over REST (v2 json) by a second thread. In latency mode the producer is open loop:
+ * a batch of max(1, min(100, rate / 1000)) records is due every batch / rate seconds (it sleeps until then,
+ * never spins), and each record carries the batch's scheduled time (CLOCK_MONOTONIC ns), so a producer or
+ * server that falls behind shows up as latency instead of silently lowering the rate (no coordinated
+ * omission). 'late' counts batches sent more than 1 ms after their time. Every socket acks each frame
+ * ({"type":"ack"}). Prints one line per run, with the CPU used during the measured window: the server
+ * (WS_SERVER_PID in the environment), this process's reader thread (all sockets) and producer thread, each
+ * in % of one core. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
@@ -20,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,16 +42,65 @@ static uint16_t rest_port, ws_port;
 static const char *topic;
 static atomic_bool producing;
 static atomic_uint_fast64_t produced;
+static atomic_uint_fast64_t late;     /* batches sent more than 1 ms after their scheduled time */
+static atomic_int_fast64_t producer_cpu_ns; /* the producer thread's CPU time, published as it goes */
+static uint64_t *ack_lat;             /* producer: scheduled time -> HTTP response, per batch */
+static size_t nack, capack;
+static atomic_bool ack_sampling;
 static double rate; /* records/s, 0 = as fast as possible */
+static int fill_batch = 100; /* records per request when rate is 0 */
 static uint64_t *lat;
 static size_t nlat, caplat;
+static uint64_t sample_every = 1, sample_seq; /* latency of every sample_every-th record (subscribers / 100) */
 static uint64_t seen_during_open; /* records that arrived while handshakes were pumped */
+static uint64_t frames;           /* record frames received */
+static const char *server_pid;    /* WS_SERVER_PID, for its CPU share */
 
 static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* utime + stime of a process in ns (-1 when unknown). */
+static int64_t proc_cpu_ns(const char *pid)
+{
+    char path[64], line[1024];
+    if (!pid)
+        return -1;
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    unsigned long long ut = 0, st = 0;
+    char *p = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+    fclose(f);
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (int64_t)((ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
+}
+
+/* Busy (non-idle, non-iowait) CPU time of the whole machine in ns, from /proc/stat. */
+static int64_t box_busy_ns(void)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                       &v[6], &v[7]) : 0;
+    if (f)
+        fclose(f);
+    if (n < 8)
+        return -1;
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return (int64_t)(busy * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
 }
 
 static int dial(uint16_t port)
@@ -86,19 +142,25 @@ static int http(int fd, const char *method, const char *path, const char *body)
 static void *producer(void *arg)
 {
     int fd = dial(rest_port);
-    char path[300], *body = malloc(100 * 128 + 64);
+    char path[300], *body = malloc(1000 * 128 + 64);
     snprintf(path, sizeof path, "/topics/%s", topic);
+    int per = rate <= 0 ? fill_batch : rate < 1000 ? 1 : rate < 100000 ? (int)(rate / 1000) : 100;
     int64_t start = now_ns();
     uint64_t sent = 0;
     while (atomic_load(&producing)) {
-        int per = rate > 0 && rate < 1000 ? 1 : 100;
+        int64_t t = now_ns();
         if (rate > 0) {
-            int64_t due = start + (int64_t)(sent / rate * 1e9);
-            while (now_ns() < due)
-                ;
+            int64_t due = start + (int64_t)((double)sent / rate * 1e9);
+            if (due > t) {
+                struct timespec ts = {.tv_sec = due / 1000000000, .tv_nsec = due % 1000000000};
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                    ;
+            } else if (t - due > 1000000) {
+                atomic_fetch_add(&late, 1);
+            }
+            t = due; /* the scheduled time: delays before the send count as latency */
         }
         size_t len = (size_t)sprintf(body, "{\"records\":[");
-        int64_t t = now_ns();
         for (int i = 0; i < per; i++)
             len += (size_t)sprintf(body + len, "%s{\"value\":{\"t\":%lld,\"pad\":\"%064d\"}}", i ? "," : "", (long long)t, 0);
         sprintf(body + len, "]}");
@@ -106,8 +168,11 @@ static void *producer(void *arg)
             fprintf(stderr, "produce failed\n");
             exit(1);
         }
+        if (atomic_load(&ack_sampling) && nack < capack)
+            ack_lat[nack++] = (uint64_t)(now_ns() - t);
         sent += (uint64_t)per;
         atomic_fetch_add(&produced, (uint64_t)per);
+        atomic_store(&producer_cpu_ns, thread_cpu_ns());
     }
     free(body);
     close(fd);
@@ -144,7 +209,7 @@ static uint64_t on_message(const uint8_t *p, size_t n, bool sample)
     while ((q = memmem(q, (size_t)(e - q), "{\"t\":", 5))) {
         k++;
         q += 5;
-        if (sample && nlat < caplat)
+        if (sample && ++sample_seq % sample_every == 0 && nlat < caplat)
             lat[nlat++] = (uint64_t)(now - strtoll((const char *)q, NULL, 10));
     }
     return k;
@@ -183,6 +248,7 @@ static uint64_t parse(struct conn *c, bool sample)
         else if (op == 1 || op == 0) {
             uint64_t r = on_message(h + hl, (size_t)pl, sample);
             k += r;
+            frames += r > 0;
             if (r && (h[0] & 0x80))
                 ws_send(c->fd, 1, "{\"type\":\"ack\"}", 14);
         }
@@ -256,30 +322,76 @@ static long rss_kb(const char *pid)
     return kb;
 }
 
+/* CPU shares over a measured window. */
+struct cpu_mark {
+    int64_t wall, server, reader, producer, box, self;
+};
+
+static void cpu_mark(struct cpu_mark *m)
+{
+    m->wall = now_ns();
+    m->server = proc_cpu_ns(server_pid);
+    m->reader = thread_cpu_ns();
+    m->producer = atomic_load(&producer_cpu_ns);
+    m->box = box_busy_ns();
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    m->self = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Appends " cpu%:server=.. reader=.. producer=.. other=.." (% of one core) to stdout; 'other' is what the
+ * rest of the machine used meanwhile (another benchmark running makes the figure suspect). */
+static void cpu_print(const struct cpu_mark *a, const struct cpu_mark *b)
+{
+    double dt = (double)(b->wall - a->wall) / 100.0;
+    if (a->server >= 0 && b->server >= 0)
+        printf(" cpu%%:server=%.0f", (double)(b->server - a->server) / dt);
+    else
+        printf(" cpu%%:server=?");
+    printf(" reader=%.0f producer=%.0f", (double)(b->reader - a->reader) / dt, (double)(b->producer - a->producer) / dt);
+    if (a->box >= 0 && b->box >= 0 && a->server >= 0 && b->server >= 0) {
+        double other = (double)((b->box - a->box) - (b->server - a->server) - (b->self - a->self)) / dt;
+        printf(" other=%.0f", other < 0 ? 0 : other);
+    }
+}
+
 static void run_push(int ep, int subs, int secs, bool sample)
 {
     struct conn *cs = open_all(ep, subs, "from=latest&max_in_flight=100000");
+    sample_every = subs > 100 ? (uint64_t)subs / 100 : 1;
     pthread_t th;
     atomic_store(&producing, true);
     pthread_create(&th, NULL, producer, NULL);
-    pump(ep, cs, 500, 0, false); /* warm up */
-    uint64_t p0 = atomic_load(&produced);
+    pump(ep, cs, 1000, 0, false); /* warm up */
+    uint64_t p0 = atomic_load(&produced), l0 = atomic_load(&late);
     nlat = 0;
-    int64_t t0 = now_ns();
+    frames = 0;
+    struct cpu_mark m0, m1;
+    cpu_mark(&m0);
+    atomic_store(&ack_sampling, true);
     uint64_t seen = pump(ep, cs, secs * 1000, 0, sample);
-    double dt = (double)(now_ns() - t0) / 1e9;
-    uint64_t p1 = atomic_load(&produced);
+    atomic_store(&ack_sampling, false);
+    cpu_mark(&m1);
+    double dt = (double)(m1.wall - m0.wall) / 1e9;
+    uint64_t p1 = atomic_load(&produced), l1 = atomic_load(&late);
     atomic_store(&producing, false);
     pthread_join(th, NULL);
     if (!sample) {
-        printf("fanout subscribers=%d produced/s=%.0f deliveries/s=%.0f\n", subs, (double)(p1 - p0) / dt,
-               (double)seen / dt);
+        printf("fanout subscribers=%d produced/s=%.0f deliveries/s=%.0f records/frame=%.1f", subs,
+               (double)(p1 - p0) / dt, (double)seen / dt, frames ? (double)seen / (double)frames : 0);
     } else {
         qsort(lat, nlat, sizeof *lat, cmp_u64);
-        printf("latency subscribers=%d rate=%.0f/s samples=%zu p50=%.2fms p99=%.2fms p99.9=%.2fms\n", subs, rate, nlat,
+        printf("latency subscribers=%d rate=%.0f/s produced/s=%.0f late=%llu samples=%zu records/frame=%.1f "
+               "p50=%.2fms p99=%.2fms p99.9=%.2fms max=%.2fms", subs, rate, (double)(p1 - p0) / dt,
+               (unsigned long long)(l1 - l0), nlat, frames ? (double)seen / (double)frames : 0,
                nlat ? lat[nlat / 2] / 1e6 : 0, nlat ? lat[nlat * 99 / 100] / 1e6 : 0,
-               nlat ? lat[nlat * 999 / 1000] / 1e6 : 0);
+               nlat ? lat[nlat * 999 / 1000] / 1e6 : 0, nlat ? lat[nlat - 1] / 1e6 : 0);
+        size_t na = nack; /* the producer has stopped */
+        qsort(ack_lat, na, sizeof *ack_lat, cmp_u64);
+        printf(" produce-ack:p50=%.2fms/p99=%.2fms", na ? ack_lat[na / 2] / 1e6 : 0, na ? ack_lat[na * 99 / 100] / 1e6 : 0);
     }
+    cpu_print(&m0, &m1);
+    printf("\n");
     for (int i = 0; i < subs; i++) {
         close(cs[i].fd);
         free(cs[i].buf);
@@ -287,11 +399,12 @@ static void run_push(int ep, int subs, int secs, bool sample)
     free(cs);
 }
 
-static void run_catchup(int ep, long records)
+/* Fills the topic with 'records' records (1000 per request), then reads them all from the start with one
+ * socket, 'passes' times (a fresh socket each pass). */
+static void run_catchup(int ep, long records, int passes)
 {
-    char path[300];
-    snprintf(path, sizeof path, "/topics/%s", topic);
     pthread_t th;
+    fill_batch = 1000;
     atomic_store(&producing, true);
     pthread_create(&th, NULL, producer, NULL);
     while (atomic_load(&produced) < (uint64_t)records)
@@ -299,11 +412,26 @@ static void run_catchup(int ep, long records)
     atomic_store(&producing, false);
     pthread_join(th, NULL);
     uint64_t total = atomic_load(&produced);
-    struct conn *cs = open_all(ep, 1, "from=earliest&max_in_flight=1000000000");
-    int64_t t0 = now_ns();
-    uint64_t seen = seen_during_open + pump(ep, cs, 120000, total - seen_during_open, false);
-    double dt = (double)(now_ns() - t0) / 1e9;
-    printf("catchup records=%llu seconds=%.2f records/s=%.0f\n", (unsigned long long)seen, dt, (double)seen / dt);
+    fprintf(stderr, "filled %llu records\n", (unsigned long long)total); /* for profilers waiting on it */
+    for (int i = 0; i < passes; i++) {
+        seen_during_open = 0;
+        frames = 0;
+        struct cpu_mark m0, m1;
+        cpu_mark(&m0);
+        struct conn *cs = open_all(ep, 1, "from=earliest&max_in_flight=1000000000");
+        uint64_t seen = seen_during_open + pump(ep, cs, 120000, total - seen_during_open, false);
+        cpu_mark(&m1);
+        double dt = (double)(m1.wall - m0.wall) / 1e9;
+        printf("catchup records=%llu seconds=%.2f records/s=%.0f records/frame=%.1f", (unsigned long long)seen, dt,
+               (double)seen / dt, frames ? (double)seen / (double)frames : 0);
+        cpu_print(&m0, &m1);
+        printf("\n");
+        fflush(stdout);
+        epoll_ctl(ep, EPOLL_CTL_DEL, cs[0].fd, NULL);
+        close(cs[0].fd);
+        free(cs[0].buf);
+        free(cs);
+    }
 }
 
 static void run_idle(int ep, int n, const char *pid)
@@ -322,19 +450,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: see the file header\n");
         return 2;
     }
+    server_pid = getenv("WS_SERVER_PID");
     rest_port = (uint16_t)atoi(argv[2]);
     ws_port = (uint16_t)atoi(argv[3]);
     topic = argv[4];
     int ep = epoll_create1(0);
     caplat = 20000000;
     lat = malloc(caplat * sizeof *lat);
+    capack = 1000000;
+    ack_lat = malloc(capack * sizeof *ack_lat);
     if (strcmp(argv[1], "fanout") == 0 && argc >= 7)
         run_push(ep, atoi(argv[5]), atoi(argv[6]), false);
     else if (strcmp(argv[1], "latency") == 0 && argc >= 8) {
         rate = atof(argv[7]);
         run_push(ep, atoi(argv[5]), atoi(argv[6]), true);
     } else if (strcmp(argv[1], "catchup") == 0 && argc >= 6)
-        run_catchup(ep, atol(argv[5]));
+        run_catchup(ep, atol(argv[5]), argc >= 7 ? atoi(argv[6]) : 1);
     else if (strcmp(argv[1], "idle") == 0 && argc >= 7)
         run_idle(ep, atoi(argv[5]), argv[6]);
     else

@@ -76,6 +76,32 @@ START_TEST(records_arrive_pushed_in_order_exactly_once_with_every_field)
 }
 END_TEST
 
+/* Subscribers that are caught up wait for the data hook (no writable round, no fetch each); acks to them ask
+ * for nothing. Each record must still reach every one of them at once: a missed wake would only be repaired
+ * by the server's 1 s safety tick, so the deadline here is well under it. */
+START_TEST(caught_up_subscribers_get_every_record_without_waiting_for_the_tick)
+{
+    struct sl_wscl *c[3];
+    for (int k = 0; k < 3; k++)
+        c[k] = sl_wt_connect(&proc, "/ws/v1/topics/t?from=latest&partition=0&max_in_flight=5");
+    for (int i = 0; i < 12; i++) {
+        char rec[96];
+        snprintf(rec, sizeof rec, "[{\"value\":{\"i\":%d},\"partition\":0}]", i);
+        sl_wt_produce(&proc, "t", rec);
+        for (int k = 0; k < 3; k++) {
+            json_t *r = sl_wt_records(c[k], 1, 400, NULL);
+            ck_assert_int_eq(json_array_size(r), 1);
+            ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_array_get(r, 0), "value"), "i")), i);
+            json_decref(r);
+            if (i % 3 == 2) /* some acks land on sessions that wait for data, some on a full-ish window */
+                ck_assert_int_eq(sl_wscl_send(c[k], "{\"type\":\"ack\"}"), 0);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        sl_wscl_free(c[k]);
+}
+END_TEST
+
 static long first_offset(const char *path, int timeout_ms)
 {
     struct sl_wscl *c = sl_wt_connect(&proc, path);
@@ -204,6 +230,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, records_arrive_pushed_in_order_exactly_once_with_every_field);
     tcase_add_test(tc, from_earliest_offset_time_and_latest);
+    tcase_add_test(tc, caught_up_subscribers_get_every_record_without_waiting_for_the_tick);
     tcase_add_test(tc, flow_control_holds_at_max_in_flight_until_acks);
     tcase_add_test(tc, seek_and_subscribe_and_deflate);
     tcase_add_test(tc, every_error_closes_with_its_code);
