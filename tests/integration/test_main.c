@@ -1,4 +1,4 @@
-/* The sluice process as an operator meets it: --help, bad flags, configuration precedence (file < env <
+/* server/main.c, driven as a process: the sluice process as an operator meets it: --help, bad flags, configuration precedence (file < env <
  * flag), the listening line, clean stop on SIGTERM, restart on the same data dir, a port already in use. */
 #include <check.h>
 #include <errno.h>
