@@ -1,5 +1,6 @@
-/* server/main.c, driven as a process: the sluice process as an operator meets it: --help, bad flags, configuration precedence (file < env <
- * flag), the listening line, clean stop on SIGTERM, restart on the same data dir, a port already in use. */
+/* server/main.c, driven as a process the way an operator meets it: --help, bad flags, configuration
+ * precedence (file < env < flag), the listening line, clean stop on SIGTERM, restart on the same data dir,
+ * a port already in use. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
