@@ -17,8 +17,6 @@
 #include "server/logging.h"
 #include "storage/err.h"
 
-#define OFFSETS_TOPIC "__consumer_offsets"
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -323,12 +321,12 @@ int sl_broker_open(const struct sl_config *cfg, struct sl_broker **out)
         rc = load_cluster_id(b, cfg);
     if (rc == 0)
         rc = load_topics(b);
-    if (rc == 0 && !find_topic(b, OFFSETS_TOPIC, NULL)) {
+    if (rc == 0 && !find_topic(b, SL_OFFSETS_TOPIC, NULL)) {
         char err[256];
         struct sl_kv kv[] = {{"retention.ms", "-1"}, {"retention.bytes", "-1"}};
-        rc = sl_broker_topic_create(b, OFFSETS_TOPIC, 1, kv, 2, false, err, sizeof err);
+        rc = sl_broker_topic_create(b, SL_OFFSETS_TOPIC, 1, kv, 2, false, err, sizeof err);
         if (rc)
-            sl_error("cannot create %s: %s", OFFSETS_TOPIC, err);
+            sl_error("cannot create %s: %s", SL_OFFSETS_TOPIC, err);
     }
     if (rc == 0)
         rc = sl_flusher_start(b);

@@ -30,6 +30,9 @@
 #include "storage/topicmeta.h"
 #include "storage/types.h"
 
+/* The internal topic of committed consumer-group offsets, created by sl_broker_open (server/groups.h). */
+#define SL_OFFSETS_TOPIC "__consumer_offsets"
+
 /* The topic configs sluice honours, resolved (defaults filled in). */
 struct sl_topic_cfg {
     int64_t retention_ms;

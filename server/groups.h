@@ -46,7 +46,7 @@
 
 #define SL_GROUP_NAME_MAX 255
 #define SL_MEMBER_ID_MAX 255
-#define SL_GROUPS_OFFSETS_TOPIC "__consumer_offsets"
+#define SL_GROUPS_OFFSETS_TOPIC SL_OFFSETS_TOPIC /* created by the broker */
 
 struct sl_groups;
 
