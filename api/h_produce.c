@@ -1,15 +1,17 @@
 /* Produce handlers: v2 POST /topics/{t}[/partitions/{p}], v3 POST /v3/clusters/{cid}/topics/{t}/records
- * (one record, or many concatenated JSON objects streamed in one request) and .../records:batch.
+ * (one record, or many concatenated JSON objects in one request) and .../records:batch. The v3 parsing,
+ * producing and reports are transport-neutral (api/v3produce.c); this file is their libmicrohttpd side.
  *
  * STAGES (every endpoint): parse the body (api/records.c) -> encode batches -> sl_broker_produce each ->
  * suspend -> the produce done callbacks (flusher thread) record offsets and resume the request when the last
  * one is in -> reply. A produce is answered only once durable (sync) or written (async), as the broker says.
  *
- * v3 streaming: the body is read chunk by chunk (streaming-body mode); every complete JSON object is parsed
- * and produced as soon as it has arrived, so records are stored while the upload goes on. libmicrohttpd
- * 0.9.75 cannot send a response before the request body is complete, so the delivery reports (one per
- * record, in order, each with its own error_code; HTTP 200) are streamed once the body has ended, each as
- * soon as its record is durable.
+ * v3: the body is read chunk by chunk (streaming-body mode); every complete JSON object is parsed and
+ * produced as soon as it has arrived. One record with a Content-Length is answered by its report alone
+ * (status = the report's). Otherwise (several records, or any chunked body) the reply is HTTP 200 with one
+ * report per line, in order. libmicrohttpd 0.9.75 cannot answer before the request body is complete, so here
+ * the reports flow once the body has ended; a chunked upload that opens its connection is served instead by
+ * api/produce_stream.c, which sends each report while the upload goes on (api/front.c routes it).
  *
  * LIFETIME: per-request state is the request's user data; every produce in flight holds a reference to the
  * request (sl_http_ref), dropped by its done callback, so the state outlives every callback.
@@ -25,23 +27,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/errmap.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/records.h"
 #include "api/router.h"
+#include "api/v3produce.h"
 #include "server/broker.h"
 #include "server/config.h"
 #include "storage/err.h"
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t batch_bytes(const struct sl_rec_batch *b)
 {
@@ -245,7 +240,7 @@ static void on_v2_produce(struct sl_req *req)
     const char *body = sl_http_body(req, &len);
     struct sl_rec_err err;
     const struct sl_config *cfg = sl_http_api(req)->cfg;
-    if (sl_rec_parse_v2(&st->r, body, len, fmt, wall_ms(), (size_t)cfg->rest_max_records, &err)) {
+    if (sl_rec_parse_v2(&st->r, body, len, fmt, sl_http_wall_ms(), (size_t)cfg->rest_max_records, &err)) {
         sl_http_reply_error(req, err.status, err.code, "%s", err.msg);
         return;
     }
@@ -262,405 +257,120 @@ static void on_v2_produce(struct sl_req *req)
 
 /* ================= v3 ================= */
 
-/* One record's delivery report. guarded by: v3state.mu once produced. */
-struct v3rep {
-    int32_t partition;
-    sl_offset_t offset;
-    int64_t ts;
-    int ktype, vtype;
-    size_t ksize, vsize;
-    bool has_key, has_value;
-    bool ready;
-    unsigned status; /* 200, or the error's status */
-    int code;        /* error_code (Confluent v3: the HTTP status) */
-    char *msg;       /* owned; error message */
-    char *id;        /* records:batch entry id (owned) */
-};
-
-struct v3state {
+/* The libmicrohttpd side of a v3 produce: the transport-neutral state (api/v3produce.h) and the reply text
+ * not yet handed to libmicrohttpd. The request's user data. */
+struct v3req {
     struct sl_req *req;
-    struct sl_api *api;
-    char topic[SL_TOPIC_NAME_MAX + 1];
-    char cluster[64];
-    int32_t parts;
-    size_t max_bytes;
-    bool batch_mode;     /* records:batch */
-    pthread_mutex_t mu;
-    struct v3rep *reps;  /* guarded by: mu */
-    size_t n, cap;       /* guarded by: mu */
-    size_t pending;      /* guarded by: mu; batches in flight */
-    size_t sent;         /* stream reader only */
-    struct sl_buf in;    /* unparsed body bytes (body callback only) */
-    bool stop_parsing;   /* body callback only: a framing error ended the stream */
-    struct sl_buf out;   /* stream reader only: formatted, not yet written */
+    struct sl_v3p *p;
+    bool chunked;       /* the body came chunked: always the streamed form of the reports */
+    struct sl_buf out;  /* stream reader only: formatted, not yet written */
     size_t out_at;
 };
 
-struct v3batch {
-    struct sl_produce prod;
-    struct v3state *st;
-    size_t n;
-    size_t *rep;  /* report index of each record of the batch, in batch order */
-    int rc;
-};
-
-static void v3state_free(void *p)
+static void v3req_free(void *arg)
 {
-    struct v3state *st = p;
-    for (size_t i = 0; i < st->n; i++) {
-        free(st->reps[i].msg);
-        free(st->reps[i].id);
-    }
-    free(st->reps);
-    sl_buf_fini(&st->in);
-    sl_buf_fini(&st->out);
-    pthread_mutex_destroy(&st->mu);
-    free(st);
+    struct v3req *v = arg;
+    sl_v3p_free(v->p);
+    sl_buf_fini(&v->out);
+    free(v);
 }
 
-/* Appends a report slot (mu held). Returns its index or -1. */
-static ssize_t rep_new(struct v3state *st)
+static void hook_hold(void *arg)
 {
-    if (st->n == st->cap) {
-        size_t nc = st->cap ? st->cap * 2 : 16;
-        struct v3rep *v = realloc(st->reps, nc * sizeof *v);
-        if (!v)
-            return -1;
-        st->reps = v;
-        st->cap = nc;
-    }
-    memset(&st->reps[st->n], 0, sizeof st->reps[0]);
-    return (ssize_t)st->n++;
+    sl_http_ref(arg);
 }
 
-static void rep_fail(struct v3rep *r, unsigned status, int code, const char *msg)
+static void hook_release(void *arg)
 {
-    r->status = status;
-    r->code = code;
-    free(r->msg);
-    r->msg = strdup(msg ? msg : "error");
-    r->ready = true;
+    sl_http_unref(arg);
 }
 
-static void on_v3_done(struct sl_produce *prod, int rc)
+static void hook_wake(void *arg)
 {
-    struct v3batch *vb = prod->arg;
-    struct v3state *st = vb->st;
-    struct sl_req *req = st->req;
-    const struct sl_errmap *m = rc ? sl_errmap_get(rc) : NULL;
-    uint64_t bytes = 0;
-    pthread_mutex_lock(&st->mu);
-    for (size_t i = 0; i < vb->n; i++) {
-        struct v3rep *r = &st->reps[vb->rep[i]];
-        bytes += r->ksize + r->vsize;
-        if (rc) {
-            rep_fail(r, m->status, (int)m->status, m->message);
-        } else {
-            r->offset = prod->first + (sl_offset_t)i;
-            r->status = 200;
-            r->ready = true;
-        }
-    }
-    st->pending--;
-    pthread_mutex_unlock(&st->mu);
-    if (rc == 0)
-        sl_metrics_records_in(st->topic, vb->n, bytes);
-    free(vb->rep);
-    free(vb);
-    sl_http_resume(req);
-    sl_http_stream_wake(req);
-    sl_http_unref(req);
+    sl_http_resume(arg);
+    sl_http_stream_wake(arg);
 }
 
-/* Fills the reports of the items (first report index base) and produces the batches. */
-static void v3_submit(struct v3state *st, struct sl_rec_req *r, size_t base)
+/* Attaches a new v3req to req and checks the target. Replies and returns NULL on failure. */
+static struct v3req *v3req_new(struct sl_req *req)
 {
-    struct sl_rec_batch *b = NULL;
-    size_t nb = 0;
-    sl_rec_partition(r, st->parts);
-    int rc = sl_rec_build(r, st->max_bytes, &b, &nb);
-    struct v3batch **vbs = calloc(nb + 1, sizeof *vbs);
-    pthread_mutex_lock(&st->mu);
-    for (size_t i = 0; i < r->n; i++) {
-        struct sl_rec_item *it = &r->items[i];
-        struct v3rep *rep = &st->reps[base + i];
-        if (rep->ready)
-            continue; /* failed while parsing */
-        rep->partition = it->partition;
-        rep->ts = it->rec.timestamp;
-        rep->ktype = it->key_type;
-        rep->vtype = it->value_type;
-        rep->has_key = it->rec.key.base != NULL;
-        rep->has_value = it->rec.value.base != NULL;
-        rep->ksize = it->rec.key.len;
-        rep->vsize = it->rec.value.len;
-        if (it->err_code == 40402)
-            rep_fail(rep, 404, 404, "This server does not host this topic-partition.");
-        else if (it->err_code)
-            rep_fail(rep, 413, 413, it->err_msg);
-        else if (rc || !vbs)
-            rep_fail(rep, 500, 500, "out of memory");
+    struct v3req *v = calloc(1, sizeof *v);
+    const struct sl_v3hooks hooks = {.hold = hook_hold, .release = hook_release, .wake = hook_wake, .arg = req};
+    if (v && !(v->p = sl_v3p_new(sl_http_api(req), &hooks))) {
+        free(v);
+        v = NULL;
     }
-    for (size_t k = 0; rc == 0 && vbs && k < nb; k++) {
-        vbs[k] = calloc(1, sizeof *vbs[k]);
-        if (vbs[k] && !(vbs[k]->rep = calloc((size_t)b[k].count + 1, sizeof *vbs[k]->rep))) {
-            free(vbs[k]);
-            vbs[k] = NULL;
-        }
-    }
-    for (size_t i = 0; rc == 0 && vbs && i < r->n; i++) {
-        struct sl_rec_item *it = &r->items[i];
-        if (!st->reps[base + i].ready && vbs[it->batch])
-            vbs[it->batch]->rep[it->index] = base + i;
-        else if (!st->reps[base + i].ready)
-            rep_fail(&st->reps[base + i], 500, 500, "out of memory");
-    }
-    pthread_mutex_unlock(&st->mu);
-    for (size_t k = 0; rc == 0 && vbs && k < nb; k++) {
-        struct v3batch *vb = vbs[k];
-        if (!vb)
-            continue;
-        vb->st = st;
-        vb->n = (size_t)b[k].count;
-        vb->prod.done = on_v3_done;
-        vb->prod.arg = vb;
-        pthread_mutex_lock(&st->mu);
-        st->pending++;
-        pthread_mutex_unlock(&st->mu);
-        sl_http_ref(st->req);
-        int prc = sl_broker_produce(st->api->broker, st->topic, b[k].partition, b[k].data, b[k].len, &vb->prod);
-        if (prc)
-            on_v3_done(&vb->prod, prc); /* done never runs on an error return: complete it here */
-    }
-    free(vbs);
-    sl_rec_batches_free(b, nb);
-}
-
-/* Parses one complete JSON object of len bytes at p into a report and a produce (batch of one object per
- * call; a body chunk's objects are grouped by the caller). */
-static void v3_take(struct v3state *st, struct sl_rec_req *r, const char *p, size_t len, const char *id)
-{
-    json_error_t je;
-    struct sl_rec_err err;
-    pthread_mutex_lock(&st->mu);
-    ssize_t k = rep_new(st);
-    pthread_mutex_unlock(&st->mu);
-    if (k < 0)
-        return;
-    json_t *o = json_loadb(p, len, 0, &je);
-    int rc = o ? sl_rec_parse_v3(r, o, wall_ms(), &err) : -EINVAL;
-    if (!o)
-        snprintf(err.msg, sizeof err.msg, "Malformed JSON: %s", je.text);
-    if (o)
-        sl_rec_req_keep(r, o);
-    else
-        sl_rec_parse_v3(r, NULL, 0, &(struct sl_rec_err){0}); /* keeps items 1:1 with reports */
-    pthread_mutex_lock(&st->mu);
-    if (rc)
-        rep_fail(&st->reps[k], 400, 400, err.msg);
-    if (id)
-        st->reps[k].id = strdup(id);
-    pthread_mutex_unlock(&st->mu);
-}
-
-/* Length of the complete JSON object at the start of p[0, n) (after whitespace), 0 when incomplete, -1 when
- * the text cannot start an object. */
-static ssize_t object_end(const char *p, size_t n, size_t *skip)
-{
-    size_t i = 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t' || p[i] == ','))
-        i++;
-    *skip = i;
-    if (i == n)
-        return 0;
-    if (p[i] != '{')
-        return -1;
-    int depth = 0;
-    bool str = false, esc = false;
-    for (size_t j = i; j < n; j++) {
-        char c = p[j];
-        if (str) {
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                str = false;
-        } else if (c == '"') {
-            str = true;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
-            return (ssize_t)(j + 1 - i);
-        }
-    }
-    return 0;
-}
-
-/* Consumes every complete object buffered in st->in; at_end: the rest is an error. */
-static void v3_drain(struct v3state *st, bool at_end)
-{
-    struct sl_rec_req r;
-    size_t at = 0, base = st->n;
-    sl_rec_req_init(&r);
-    while (!st->stop_parsing) {
-        size_t skip;
-        ssize_t len = object_end((const char *)st->in.base + at, st->in.len - at, &skip);
-        at += skip;
-        if (len > 0) {
-            v3_take(st, &r, (const char *)st->in.base + at, (size_t)len, NULL);
-            at += (size_t)len;
-            continue;
-        }
-        bool rest = at < st->in.len;
-        size_t limit = st->max_bytes * 2 + 65536;
-        if (len < 0 || (at_end && rest) || st->in.len - at > limit) {
-            pthread_mutex_lock(&st->mu);
-            ssize_t k = rep_new(st);
-            if (k >= 0)
-                rep_fail(&st->reps[k], len == 0 && !at_end ? 413 : 400, len == 0 && !at_end ? 413 : 400,
-                         len == 0 && !at_end ? "Record too large." : "Malformed JSON: expected a JSON object");
-            pthread_mutex_unlock(&st->mu);
-            sl_rec_parse_v3(&r, NULL, 0, &(struct sl_rec_err){0});
-            st->stop_parsing = true;
-        }
-        break;
-    }
-    if (r.n)
-        v3_submit(st, &r, base);
-    sl_rec_req_fini(&r);
-    if (at) {
-        memmove(st->in.base, st->in.base + at, st->in.len - at);
-        st->in.len -= at;
-    }
-}
-
-static struct v3state *v3state_new(struct sl_req *req, bool batch_mode)
-{
-    struct v3state *st = calloc(1, sizeof *st);
-    if (!st)
+    if (!v) {
+        sl_http_reply_rc(req, -ENOMEM, NULL);
         return NULL;
-    st->req = req;
-    st->api = sl_http_api(req);
-    st->batch_mode = batch_mode;
-    pthread_mutex_init(&st->mu, NULL);
-    sl_http_set_data(req, st, v3state_free);
-    return st;
-}
-
-/* Checks cluster id, topic and content type; fills st. Replies and returns non-zero on failure. */
-static int v3_check(struct sl_req *req, struct v3state *st)
-{
-    const char *cid = sl_http_param(req, "cid"), *topic = sl_http_param(req, "t");
-    if (strcmp(cid, sl_broker_cluster_id(st->api->broker)) != 0) {
-        sl_http_reply_error(req, 404, 404, "Cluster %s not found.", cid);
-        return -ENOENT;
     }
-    if (!sl_http_content_type_json(req)) {
-        sl_http_reply_error(req, 415, 415, "HTTP 415 Unsupported Media Type");
-        return -EINVAL;
+    v->req = req;
+    const char *te = sl_http_header(req, "Transfer-Encoding");
+    v->chunked = te && strcasestr(te, "chunked");
+    sl_http_set_data(req, v, v3req_free);
+    struct sl_v3err e;
+    if (sl_v3p_target(v->p, sl_http_param(req, "cid"), sl_http_param(req, "t"), sl_http_content_type_json(req),
+                      &e)) {
+        sl_http_reply_error(req, e.status, e.code, "%s", e.msg);
+        return NULL;
     }
-    snprintf(st->topic, sizeof st->topic, "%s", topic);
-    snprintf(st->cluster, sizeof st->cluster, "%s", cid);
-    return topic_limits(req, topic, &st->parts, &st->max_bytes);
+    return v;
 }
 
 static void on_v3_begin(struct sl_req *req)
 {
-    struct v3state *st = v3state_new(req, false);
-    if (!st)
-        sl_http_reply_rc(req, -ENOMEM, NULL);
-    else
-        v3_check(req, st);
+    v3req_new(req);
 }
 
 static int on_v3_body(struct sl_req *req, const char *data, size_t len)
 {
-    struct v3state *st = sl_http_data(req);
-    if (!st || st->stop_parsing)
-        return 1;
-    if (sl_buf_append(&st->in, data, len)) {
-        st->stop_parsing = true;
-        return 1;
-    }
-    v3_drain(st, false);
-    return st->stop_parsing;
-}
-
-/* Formats report i into st->out (mu held). */
-static void v3_format(struct v3state *st, const struct v3rep *r, bool single)
-{
-    char tmp[640], ts[40];
-    int n;
-    if (r->status != 200) {
-        n = snprintf(tmp, sizeof tmp, "{\"error_code\":%d,\"message\":", r->code);
-        sl_buf_append(&st->out, tmp, (size_t)n);
-        sl_json_str_append(&st->out, (const uint8_t *)r->msg, strlen(r->msg));
-        sl_buf_append(&st->out, single ? "}" : "}\n", single ? 1 : 2);
-        return;
-    }
-    sl_rfc3339_format(r->ts, ts, sizeof ts);
-    char k[80] = "null", v[80] = "null";
-    if (r->has_key)
-        snprintf(k, sizeof k, "{\"type\":\"%s\",\"size\":%zu}", sl_rec_v3type_name(r->ktype), r->ksize);
-    if (r->has_value)
-        snprintf(v, sizeof v, "{\"type\":\"%s\",\"size\":%zu}", sl_rec_v3type_name(r->vtype), r->vsize);
-    n = snprintf(tmp, sizeof tmp,
-                 "{\"error_code\":200,\"cluster_id\":\"%s\",\"topic_name\":\"%s\",\"partition_id\":%" PRId32
-                 ",\"offset\":%" PRId64 ",\"timestamp\":\"%s\",\"key\":%s,\"value\":%s}%s",
-                 st->cluster, st->topic, r->partition, r->offset, ts, k, v, single ? "" : "\n");
-    sl_buf_append(&st->out, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    struct v3req *v = sl_http_data(req);
+    return !v || sl_v3p_feed(v->p, data, len);
 }
 
 static ssize_t on_v3_stream(struct sl_req *req, char *buf, size_t max)
 {
-    struct v3state *st = sl_http_data(req);
-    pthread_mutex_lock(&st->mu);
-    while (st->sent < st->n && st->reps[st->sent].ready && st->out.len - st->out_at < max)
-        v3_format(st, &st->reps[st->sent++], false);
-    bool finished = st->sent == st->n;
-    pthread_mutex_unlock(&st->mu);
-    size_t avail = st->out.len - st->out_at;
+    struct v3req *v = sl_http_data(req);
+    sl_v3p_format(v->p, &v->out, v->out_at + max, false);
+    size_t avail = v->out.len - v->out_at;
     if (avail == 0) {
-        st->out.len = st->out_at = 0;
-        return finished || sl_http_stopping(req) ? SL_HTTP_STREAM_END : 0;
+        v->out.len = v->out_at = 0;
+        return sl_v3p_done(v->p) || sl_http_stopping(req) ? SL_HTTP_STREAM_END : 0;
     }
     size_t n = avail < max ? avail : max;
-    memcpy(buf, st->out.base + st->out_at, n);
-    st->out_at += n;
+    memcpy(buf, v->out.base + v->out_at, n);
+    v->out_at += n;
     return (ssize_t)n;
 }
 
 static void on_v3_single_resume(struct sl_req *req, enum sl_http_wake why)
 {
-    struct v3state *st = sl_http_data(req);
-    pthread_mutex_lock(&st->mu);
-    bool ready = st->reps[0].ready;
-    pthread_mutex_unlock(&st->mu);
+    struct v3req *v = sl_http_data(req);
+    bool ready = sl_v3p_ready(v->p, 0);
     if (!ready && why != SL_HTTP_WAKE_STOPPING && sl_http_suspend(req, 0, on_v3_single_resume) == 0)
         return;
     if (!ready) {
         sl_http_reply_rc(req, SL_ESTOPPED, NULL);
         return;
     }
-    struct v3rep *r = &st->reps[0];
-    v3_format(st, r, true);
-    sl_http_reply_copy(req, r->status == 200 ? 200 : r->status, "application/json", st->out.base, st->out.len);
+    unsigned status = sl_v3p_status(v->p, 0);
+    sl_v3p_format(v->p, &v->out, SIZE_MAX, true);
+    sl_http_reply_copy(req, status, "application/json", v->out.base, v->out.len);
 }
 
 static void on_v3_records(struct sl_req *req)
 {
-    struct v3state *st = sl_http_data(req);
-    if (!st) {
+    struct v3req *v = sl_http_data(req);
+    if (!v) {
         sl_http_reply_rc(req, -ENOMEM, NULL);
         return;
     }
-    v3_drain(st, true);
-    if (st->n == 0) {
+    sl_v3p_end(v->p);
+    if (v->p->total == 0) {
         sl_http_reply_error(req, 400, 400, "Payload error. Request body is empty. Data is required.");
         return;
     }
-    if (st->n == 1) {
+    if (v->p->total == 1 && !v->chunked) {
         on_v3_single_resume(req, SL_HTTP_WAKE_RESUMED);
         return;
     }
@@ -669,7 +379,7 @@ static void on_v3_records(struct sl_req *req)
 
 /* ---- records:batch ---- */
 
-static int batch_entries(struct sl_req *req, struct v3state *st, json_t *entries)
+static int batch_entries(struct sl_req *req, struct sl_v3p *p, json_t *entries)
 {
     struct sl_rec_req r;
     size_t n = json_array_size(entries);
@@ -677,8 +387,8 @@ static int batch_entries(struct sl_req *req, struct v3state *st, json_t *entries
         sl_http_reply_error(req, 400, 400, "entries must be a non-empty array");
         return -EINVAL;
     }
-    if (n > (size_t)st->api->cfg->rest_max_records) {
-        sl_http_reply_error(req, 400, 400, "Too many entries: %zu (max %d)", n, st->api->cfg->rest_max_records);
+    if (n > (size_t)p->api->cfg->rest_max_records) {
+        sl_http_reply_error(req, 400, 400, "Too many entries: %zu (max %d)", n, p->api->cfg->rest_max_records);
         return -EINVAL;
     }
     sl_rec_req_init(&r);
@@ -689,34 +399,35 @@ static int batch_entries(struct sl_req *req, struct v3state *st, json_t *entries
         for (size_t j = 0; id && j < i; j++)
             dup |= strcmp(id, json_string_value(json_object_get(json_array_get(entries, j), "id")) ?: "") == 0;
         char *dumped = json_dumps(e, JSON_COMPACT);
-        v3_take(st, &r, dumped ? dumped : "", dumped ? strlen(dumped) : 0, id ? id : "");
+        sl_v3p_take(p, &r, dumped ? dumped : "", dumped ? strlen(dumped) : 0, id ? id : "");
         free(dumped);
         if (!id || !*id || strlen(id) > 80 || dup)
-            rep_fail(&st->reps[st->n - 1], 400, 400,
-                     dup ? "Entry ids must be distinct." : "Entry id must be a string of 1 to 80 characters.");
+            sl_v3p_fail(p, p->total - 1, 400, 400,
+                        dup ? "Entry ids must be distinct." : "Entry id must be a string of 1 to 80 characters.");
     }
     for (size_t i = 0; i < r.n; i++) /* an id failure must not be produced */
-        if (st->reps[i].ready && !r.items[i].err_code)
+        if (sl_v3p_ready(p, i) && !r.items[i].err_code)
             r.items[i].err_code = 400;
-    v3_submit(st, &r, 0);
+    sl_v3p_submit(p, &r, 0);
     sl_rec_req_fini(&r);
     return 0;
 }
 
-static void batch_reply(struct sl_req *req, struct v3state *st)
+/* The 207 reply. Runs once nothing is pending, so the reports no longer change. */
+static void batch_reply(struct sl_req *req, struct sl_v3p *p)
 {
     json_t *ok = json_array(), *bad = json_array();
     char ts[40];
-    for (size_t i = 0; i < st->n; i++) {
-        struct v3rep *r = &st->reps[i];
+    for (size_t i = 0; i < p->total; i++) {
+        struct sl_v3rep *r = &p->reps[i];
         if (r->status != 200) {
             json_array_append_new(bad, json_pack("{s:s,s:i,s:s}", "id", r->id ? r->id : "", "error_code", r->code,
                                                  "message", r->msg ? r->msg : ""));
             continue;
         }
         sl_rfc3339_format(r->ts, ts, sizeof ts);
-        json_t *s = json_pack("{s:s,s:s,s:s,s:i,s:I,s:s}", "id", r->id, "cluster_id", st->cluster, "topic_name",
-                              st->topic, "partition_id", (int)r->partition, "offset", (json_int_t)r->offset,
+        json_t *s = json_pack("{s:s,s:s,s:s,s:i,s:I,s:s}", "id", r->id, "cluster_id", p->cluster, "topic_name",
+                              p->topic, "partition_id", (int)r->partition, "offset", (json_int_t)r->offset,
                               "timestamp", ts);
         json_object_set_new(s, "key", r->has_key ? json_pack("{s:s,s:I}", "type", sl_rec_v3type_name(r->ktype),
                                                             "size", (json_int_t)r->ksize) : json_null());
@@ -729,31 +440,25 @@ static void batch_reply(struct sl_req *req, struct v3state *st)
 
 static void on_batch_resume(struct sl_req *req, enum sl_http_wake why)
 {
-    struct v3state *st = sl_http_data(req);
-    pthread_mutex_lock(&st->mu);
-    size_t pending = st->pending;
-    pthread_mutex_unlock(&st->mu);
+    struct v3req *v = sl_http_data(req);
+    size_t pending = sl_v3p_pending(v->p);
     if (pending && why != SL_HTTP_WAKE_STOPPING && sl_http_suspend(req, 0, on_batch_resume) == 0)
         return;
     if (pending)
         sl_http_reply_rc(req, SL_ESTOPPED, NULL);
     else
-        batch_reply(req, st);
+        batch_reply(req, v->p);
 }
 
 static void on_v3_batch(struct sl_req *req)
 {
-    struct v3state *st = v3state_new(req, true);
-    if (!st) {
-        sl_http_reply_rc(req, -ENOMEM, NULL);
-        return;
-    }
-    if (v3_check(req, st))
+    struct v3req *v = v3req_new(req);
+    if (!v)
         return;
     json_t *body = sl_http_body_json(req, JSON_OBJECT);
     if (!body)
         return;
-    int rc = batch_entries(req, st, json_object_get(body, "entries"));
+    int rc = batch_entries(req, v->p, json_object_get(body, "entries"));
     json_decref(body);
     if (rc == 0)
         on_batch_resume(req, SL_HTTP_WAKE_RESUMED);

@@ -40,6 +40,13 @@ int64_t sl_http_now_ms(void)
     return now_us() / 1000;
 }
 
+int64_t sl_http_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- server init: CORS list ---- */
 
 int sl_http_srv_init(struct sl_http_srv *srv, struct sl_api *api)
@@ -96,18 +103,22 @@ void sl_http_srv_fini(struct sl_http_srv *srv)
     pthread_mutex_destroy(&srv->tmu);
 }
 
-/* The allowed origin to echo for this request, or NULL. */
-static const char *cors_origin(struct sl_req *req)
+const char *sl_http_cors_for(const struct sl_http_srv *srv, const char *origin)
 {
-    const char *origin = sl_http_header(req, "Origin");
     if (!origin)
         return NULL;
-    if (req->srv->cors_any)
+    if (srv->cors_any)
         return "*";
-    for (char **c = req->srv->cors; *c; c++)
+    for (char **c = srv->cors; *c; c++)
         if (!strcasecmp(*c, origin))
             return origin;
     return NULL;
+}
+
+/* The allowed origin to echo for this request, or NULL. */
+static const char *cors_origin(struct sl_req *req)
+{
+    return sl_http_cors_for(req->srv, sl_http_header(req, "Origin"));
 }
 
 /* ---- request lifetime ---- */
@@ -230,7 +241,11 @@ bool sl_http_content_type_is(struct sl_req *req, const char *mt)
 
 bool sl_http_content_type_json(struct sl_req *req)
 {
-    const char *ct = sl_http_header(req, "Content-Type");
+    return sl_http_ctype_json(sl_http_header(req, "Content-Type"));
+}
+
+bool sl_http_ctype_json(const char *ct)
+{
     if (!ct)
         return true;
     while (*ct == ' ')

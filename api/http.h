@@ -85,6 +85,8 @@ bool sl_http_content_type_is(struct sl_req *req, const char *mt);
 /* True when the request has a JSON Content-Type: application/json or any application/...+json (the
  * Confluent vnd.kafka types), or when it has no Content-Type at all. */
 bool sl_http_content_type_json(struct sl_req *req);
+/* The same test on a Content-Type header value (NULL: absent). */
+bool sl_http_ctype_json(const char *content_type);
 
 /* Parses the buffered body as one JSON value of the given jansson type (JSON_OBJECT, JSON_ARRAY, ...; -1 =
  * any). On failure it replies itself -- 400 {"error_code":400,"message":"Malformed JSON: ..."} for bad JSON or
@@ -143,6 +145,8 @@ typedef void (*sl_http_resume_fn)(struct sl_req *req, enum sl_http_wake why);
 
 /* Monotonic clock in milliseconds, the clock of deadlines. */
 int64_t sl_http_now_ms(void);
+/* Wall clock in milliseconds since the epoch (record timestamps). */
+int64_t sl_http_wall_ms(void);
 
 /* Parks req without blocking the thread until sl_http_resume, the deadline (absolute, sl_http_now_ms() clock;
  * <= 0: none) or server stop, then runs on_resume(req, why) on a pool thread. Call from the handler (or from

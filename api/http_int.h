@@ -38,6 +38,9 @@ struct sl_http_srv {
 /* Initializes srv for api (parses the CORS list). Returns 0 or -ENOMEM. */
 int sl_http_srv_init(struct sl_http_srv *srv, struct sl_api *api);
 void sl_http_srv_fini(struct sl_http_srv *srv);
+/* The Access-Control-Allow-Origin value for a request from origin (NULL: no Origin header): "*", origin
+ * itself, or NULL when it is not allowed. Any thread (the list is read-only after init). */
+const char *sl_http_cors_for(const struct sl_http_srv *srv, const char *origin);
 /* Starts/stops the deadline timer thread. start returns 0 or -errno. */
 int sl_http_timer_start(struct sl_http_srv *srv);
 void sl_http_timer_stop(struct sl_http_srv *srv);

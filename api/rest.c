@@ -1,10 +1,12 @@
-/* The REST server's lifecycle (api/rest.h): build the route table, start the modules, the deadline timer and
- * the libmicrohttpd daemon; stop them in the order libmicrohttpd requires.
+/* The REST server's lifecycle (api/rest.h): build the route table, start the modules, the deadline timer,
+ * the libmicrohttpd daemon (without a listen socket), the streaming-produce registry and the listener that
+ * hands connections to either (api/front.c); stop them in the order libmicrohttpd requires.
  *
  * STOP ORDER (libmicrohttpd aborts when stopped with suspended connections):
- *   1. sl_rest_quiesce: MHD_quiesce_daemon -- no new connections; in-flight requests go on.
+ *   1. sl_rest_quiesce: the front stops -- no new connections; in-flight requests go on.
  *   2. sl_rest_stop: sl_http_stop_all -- every suspended request is resumed with SL_HTTP_WAKE_STOPPING and
- *      answers (503, or an empty long poll); nothing suspends any more.
+ *      answers (503, or an empty long poll); nothing suspends any more. Streaming produces stop reading and
+ *      send the reports of what they received.
  *      Then wait (bounded) until every request has completed, so those answers are actually sent.
  *   3. MHD_stop_daemon, the timer, the modules (no request runs any more), free. */
 #include "api/rest.h"
@@ -19,8 +21,10 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "api/front.h"
 #include "api/http_int.h"
 #include "api/metrics.h"
+#include "api/produce_stream.h"
 #include "api/router.h"
 #include "server/logging.h"
 
@@ -28,6 +32,8 @@ struct sl_rest {
     struct sl_api api;
     struct sl_http_srv srv;
     struct MHD_Daemon *d;
+    struct sl_streams *streams;
+    struct sl_front *front;
     bool modules_started;
     bool quiesced;
 };
@@ -73,13 +79,13 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
         return -EINVAL;
     }
     unsigned threads = cfg->rest_threads >= 2 ? (unsigned)cfg->rest_threads : 2u; /* 1 epoll thread stalls */
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC; /* api/front.c accepts */
     if (v6)
         flags |= MHD_USE_IPv6;
     errno = 0;
-    r->d = MHD_start_daemon(flags, (uint16_t)cfg->rest_port, NULL, NULL, sl_http_on_access, &r->srv,
+    r->d = MHD_start_daemon(flags, 0, NULL, NULL, sl_http_on_access, &r->srv,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->rest_max_connections,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
@@ -88,19 +94,27 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
                              * costs a memset per request (profiled: 256 KiB cost ~10 us/request);
                              * uploads then arrive in ~32 KB chunks. */
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_NOTIFY_COMPLETED, sl_http_on_completed, &r->srv,
                             MHD_OPTION_NOTIFY_CONNECTION, sl_http_on_connection, &r->srv,
                             MHD_OPTION_END);
     if (!r->d)
         return errno ? -errno : -EIO;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
-    r->api.rest_port = info ? info->port : (uint16_t)cfg->rest_port;
+    int rc = sl_streams_new(&r->srv, (size_t)cfg->rest_max_connections, &r->streams);
+    if (!rc)
+        rc = sl_front_start((struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+                            1024, r->d, r->streams, r->api.router, &r->front);
+    if (rc)
+        return rc;
+    r->api.rest_port = sl_front_port(r->front);
     return 0;
 }
 
 static void free_rest(struct sl_rest *r)
 {
+    sl_front_stop(r->front);
+    if (r->d)
+        MHD_stop_daemon(r->d);
+    sl_streams_free(r->streams);
     sl_http_timer_stop(&r->srv);
     if (r->modules_started)
         sl_router_modules_stop(r->api.router, &r->api);
@@ -161,9 +175,8 @@ void sl_rest_quiesce(struct sl_rest *r)
     if (r->quiesced)
         return;
     r->quiesced = true;
-    MHD_socket fd = MHD_quiesce_daemon(r->d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd); /* MHD hands the listen socket back to us */
+    sl_front_stop(r->front);
+    r->front = NULL;
 }
 
 void sl_rest_stop(struct sl_rest *r)
@@ -174,9 +187,10 @@ void sl_rest_stop(struct sl_rest *r)
     size_t left = sl_http_stop_all(&r->srv, 5000);
     if (left)
         sl_warn("REST stop: %zu requests still suspended after 5 s", left);
+    if ((left = sl_streams_stop(r->streams, 5000)))
+        sl_warn("REST stop: %zu streaming produces still running after 5 s", left);
     long pending = sl_http_drain(&r->srv, 3000); /* let the woken requests' replies go out */
     if (pending)
         sl_warn("REST stop: %ld requests still in flight after 3 s", pending);
-    MHD_stop_daemon(r->d);
     free_rest(r);
 }

@@ -1,0 +1,445 @@
+/* v3 produce state machine (api/v3produce.h): body bytes -> complete JSON objects -> records -> batches ->
+ * sl_broker_produce, and the delivery reports in order.
+ *
+ * PIPELINE (transport thread): sl_v3p_feed appends to `in`; drain() cuts every complete top-level JSON
+ * object (object_end: brace depth outside strings), parses each into a report slot and an item of a
+ * request, and submit() groups the items into batches per partition and produces them. on_done (flusher
+ * thread) fills the offsets and marks the reports ready; sl_v3p_format turns ready reports into JSON text.
+ *
+ * INVARIANT: reports are created in body order and formatted in that order; a report is formatted only when
+ * ready, so a slow record holds back the reports behind it (the order Confluent's clients rely on). */
+#include "api/v3produce.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/errmap.h"
+#include "api/metrics.h"
+#include "server/broker.h"
+#include "storage/err.h"
+
+struct v3batch {
+    struct sl_produce prod;
+    struct sl_v3p *p;
+    size_t n;
+    size_t *rep; /* report number of each record of the batch, in batch order */
+};
+
+struct sl_v3p *sl_v3p_new(struct sl_api *api, const struct sl_v3hooks *hooks)
+{
+    struct sl_v3p *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->api = api;
+    p->hooks = *hooks;
+    pthread_mutex_init(&p->mu, NULL);
+    return p;
+}
+
+void sl_v3p_free(struct sl_v3p *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->total - p->first; i++) {
+        free(p->reps[i].msg);
+        free(p->reps[i].id);
+    }
+    free(p->reps);
+    sl_buf_fini(&p->in);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+/* Report number i (mu held; first <= i < total). */
+static struct sl_v3rep *rep_at(struct sl_v3p *p, size_t i)
+{
+    return &p->reps[i - p->first];
+}
+
+/* Appends a report slot (mu held). Returns its number or -1. */
+static ssize_t rep_new(struct sl_v3p *p)
+{
+    size_t held = p->total - p->first;
+    if (held == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 16;
+        struct sl_v3rep *v = realloc(p->reps, nc * sizeof *v);
+        if (!v)
+            return -1;
+        p->reps = v;
+        p->cap = nc;
+    }
+    memset(&p->reps[held], 0, sizeof p->reps[0]);
+    return (ssize_t)p->total++;
+}
+
+static void rep_fail(struct sl_v3rep *r, unsigned status, int code, const char *msg)
+{
+    r->status = status;
+    r->code = code;
+    free(r->msg);
+    r->msg = strdup(msg ? msg : "error");
+    r->ready = true;
+}
+
+void sl_v3p_fail(struct sl_v3p *p, size_t i, unsigned status, int code, const char *msg)
+{
+    pthread_mutex_lock(&p->mu);
+    rep_fail(rep_at(p, i), status, code, msg);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void on_done(struct sl_produce *prod, int rc)
+{
+    struct v3batch *vb = prod->arg;
+    struct sl_v3p *p = vb->p;
+    const struct sl_errmap *m = rc ? sl_errmap_get(rc) : NULL;
+    uint64_t bytes = 0;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < vb->n; i++) {
+        struct sl_v3rep *r = rep_at(p, vb->rep[i]);
+        bytes += r->ksize + r->vsize;
+        if (rc) {
+            rep_fail(r, m->status, (int)m->status, m->message);
+        } else {
+            r->offset = prod->first + (sl_offset_t)i;
+            r->status = 200;
+            r->ready = true;
+        }
+    }
+    p->pending--;
+    pthread_mutex_unlock(&p->mu);
+    if (rc == 0)
+        sl_metrics_records_in(p->topic, vb->n, bytes);
+    free(vb->rep);
+    free(vb);
+    p->hooks.wake(p->hooks.arg);
+    p->hooks.release(p->hooks.arg);
+}
+
+/* Copies what the report says about item it (mu held); fails it when parsing or building did. */
+static void rep_fill(struct sl_v3rep *rep, const struct sl_rec_item *it, bool build_failed)
+{
+    rep->partition = it->partition;
+    rep->ts = it->rec.timestamp;
+    rep->ktype = it->key_type;
+    rep->vtype = it->value_type;
+    rep->has_key = it->rec.key.base != NULL;
+    rep->has_value = it->rec.value.base != NULL;
+    rep->ksize = it->rec.key.len;
+    rep->vsize = it->rec.value.len;
+    if (it->err_code == 40402)
+        rep_fail(rep, 404, 404, "This server does not host this topic-partition.");
+    else if (it->err_code)
+        rep_fail(rep, 413, 413, it->err_msg);
+    else if (build_failed)
+        rep_fail(rep, 500, 500, "out of memory");
+}
+
+/* One v3batch per built batch, with room for its report numbers; NULL entries where allocation failed. */
+static struct v3batch **batches_new(const struct sl_rec_batch *b, size_t nb)
+{
+    struct v3batch **vbs = calloc(nb + 1, sizeof *vbs);
+    for (size_t k = 0; vbs && k < nb; k++) {
+        vbs[k] = calloc(1, sizeof *vbs[k]);
+        if (vbs[k] && !(vbs[k]->rep = calloc((size_t)b[k].count + 1, sizeof *vbs[k]->rep))) {
+            free(vbs[k]);
+            vbs[k] = NULL;
+        }
+    }
+    return vbs;
+}
+
+void sl_v3p_submit(struct sl_v3p *p, struct sl_rec_req *r, size_t base)
+{
+    struct sl_rec_batch *b = NULL;
+    size_t nb = 0;
+    sl_rec_partition(r, p->parts);
+    int rc = sl_rec_build(r, p->max_bytes, &b, &nb);
+    struct v3batch **vbs = rc ? NULL : batches_new(b, nb);
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < r->n; i++) {
+        struct sl_v3rep *rep = rep_at(p, base + i);
+        if (!rep->ready)
+            rep_fill(rep, &r->items[i], !vbs);
+    }
+    for (size_t i = 0; vbs && i < r->n; i++) {
+        struct sl_rec_item *it = &r->items[i];
+        if (!rep_at(p, base + i)->ready && vbs[it->batch])
+            vbs[it->batch]->rep[it->index] = base + i;
+        else if (!rep_at(p, base + i)->ready)
+            rep_fail(rep_at(p, base + i), 500, 500, "out of memory");
+    }
+    pthread_mutex_unlock(&p->mu);
+    for (size_t k = 0; vbs && k < nb; k++) {
+        struct v3batch *vb = vbs[k];
+        if (!vb)
+            continue;
+        vb->p = p;
+        vb->n = (size_t)b[k].count;
+        vb->prod.done = on_done;
+        vb->prod.arg = vb;
+        pthread_mutex_lock(&p->mu);
+        p->pending++;
+        pthread_mutex_unlock(&p->mu);
+        p->hooks.hold(p->hooks.arg);
+        int prc = sl_broker_produce(p->api->broker, p->topic, b[k].partition, b[k].data, b[k].len, &vb->prod);
+        if (prc)
+            on_done(&vb->prod, prc); /* done never runs on an error return: complete it here */
+    }
+    free(vbs);
+    sl_rec_batches_free(b, nb);
+}
+
+void sl_v3p_take(struct sl_v3p *p, struct sl_rec_req *r, const char *text, size_t len, const char *id)
+{
+    json_error_t je;
+    struct sl_rec_err err;
+    pthread_mutex_lock(&p->mu);
+    ssize_t k = rep_new(p);
+    pthread_mutex_unlock(&p->mu);
+    if (k < 0)
+        return;
+    json_t *o = json_loadb(text, len, 0, &je);
+    int rc = o ? sl_rec_parse_v3(r, o, sl_http_wall_ms(), &err) : -EINVAL;
+    if (!o)
+        snprintf(err.msg, sizeof err.msg, "Malformed JSON: %s", je.text);
+    if (o)
+        sl_rec_req_keep(r, o);
+    else
+        sl_rec_parse_v3(r, NULL, 0, &(struct sl_rec_err){0}); /* keeps items 1:1 with reports */
+    pthread_mutex_lock(&p->mu);
+    if (rc)
+        rep_fail(rep_at(p, (size_t)k), 400, 400, err.msg);
+    if (id)
+        rep_at(p, (size_t)k)->id = strdup(id);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Length of the complete JSON object at the start of s[0, n) (after whitespace and commas), 0 when
+ * incomplete, -1 when the text cannot start an object. *skip: the separator bytes before it. */
+static ssize_t object_end(const char *s, size_t n, size_t *skip)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t' || s[i] == ','))
+        i++;
+    *skip = i;
+    if (i == n)
+        return 0;
+    if (s[i] != '{')
+        return -1;
+    int depth = 0;
+    bool str = false, esc = false;
+    for (size_t j = i; j < n; j++) {
+        char c = s[j];
+        if (str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                str = false;
+        } else if (c == '"') {
+            str = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return (ssize_t)(j + 1 - i);
+        }
+    }
+    return 0;
+}
+
+/* Ends parsing with one failed report: a framing error, or an object over the record limit. */
+static void stop_with(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, const char *msg)
+{
+    pthread_mutex_lock(&p->mu);
+    ssize_t k = rep_new(p);
+    if (k >= 0)
+        rep_fail(rep_at(p, (size_t)k), status, (int)status, msg);
+    pthread_mutex_unlock(&p->mu);
+    sl_rec_parse_v3(r, NULL, 0, &(struct sl_rec_err){0}); /* keeps items 1:1 with reports */
+    p->stop_parsing = true;
+}
+
+/* Consumes every complete object buffered in p->in; at_end: the rest is an error. */
+static void drain(struct sl_v3p *p, bool at_end)
+{
+    struct sl_rec_req r;
+    size_t at = 0, base = p->total;
+    sl_rec_req_init(&r);
+    while (!p->stop_parsing) {
+        size_t skip;
+        ssize_t len = object_end((const char *)p->in.base + at, p->in.len - at, &skip);
+        at += skip;
+        if (len > 0) {
+            sl_v3p_take(p, &r, (const char *)p->in.base + at, (size_t)len, NULL);
+            at += (size_t)len;
+            continue;
+        }
+        bool rest = at < p->in.len;
+        if (len < 0 || (at_end && rest))
+            stop_with(p, &r, 400, "Malformed JSON: expected a JSON object");
+        else if (p->in.len - at > p->max_bytes * 2 + 65536)
+            stop_with(p, &r, 413, "Record too large.");
+        break;
+    }
+    if (r.n)
+        sl_v3p_submit(p, &r, base);
+    sl_rec_req_fini(&r);
+    if (at) {
+        memmove(p->in.base, p->in.base + at, p->in.len - at);
+        p->in.len -= at;
+    }
+}
+
+bool sl_v3p_feed(struct sl_v3p *p, const char *data, size_t len)
+{
+    if (p->stop_parsing || p->ended)
+        return true;
+    if (sl_buf_append(&p->in, data, len)) {
+        struct sl_rec_req r;
+        sl_rec_req_init(&r);
+        stop_with(p, &r, 500, "out of memory");
+        sl_rec_req_fini(&r);
+        return true;
+    }
+    drain(p, false);
+    return p->stop_parsing;
+}
+
+void sl_v3p_end(struct sl_v3p *p)
+{
+    if (p->ended)
+        return;
+    drain(p, true);
+    p->ended = true;
+    sl_buf_fini(&p->in);
+}
+
+void sl_v3p_abort(struct sl_v3p *p, unsigned status, const char *msg)
+{
+    if (p->ended)
+        return;
+    if (!p->stop_parsing) {
+        struct sl_rec_req r;
+        sl_rec_req_init(&r);
+        stop_with(p, &r, status, msg);
+        sl_rec_req_fini(&r);
+    }
+    p->ended = true;
+    sl_buf_fini(&p->in);
+}
+
+int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool ctype_json, struct sl_v3err *e)
+{
+    if (strcmp(cid, sl_broker_cluster_id(p->api->broker)) != 0) {
+        *e = (struct sl_v3err){.status = 404, .code = 404};
+        snprintf(e->msg, sizeof e->msg, "Cluster %.64s not found.", cid);
+        return -1;
+    }
+    if (!ctype_json) {
+        *e = (struct sl_v3err){.status = 415, .code = 415, .msg = "HTTP 415 Unsupported Media Type"};
+        return -1;
+    }
+    struct sl_topic_info ti;
+    int rc = sl_broker_topic_info(p->api->broker, topic, &ti);
+    if (rc) {
+        const struct sl_errmap *m = sl_errmap_get(rc);
+        *e = (struct sl_v3err){.status = m->status, .code = m->error_code};
+        snprintf(e->msg, sizeof e->msg, "%s", m->message);
+        return -1;
+    }
+    snprintf(p->topic, sizeof p->topic, "%s", topic);
+    snprintf(p->cluster, sizeof p->cluster, "%s", cid);
+    p->parts = ti.partitions;
+    p->max_bytes = (size_t)ti.cfg.max_message_bytes;
+    return 0;
+}
+
+size_t sl_v3p_pending(struct sl_v3p *p)
+{
+    pthread_mutex_lock(&p->mu);
+    size_t n = p->pending;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+bool sl_v3p_done(struct sl_v3p *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool done = p->ended && p->pending == 0 && p->sent == p->total;
+    pthread_mutex_unlock(&p->mu);
+    return done;
+}
+
+bool sl_v3p_ready(struct sl_v3p *p, size_t i)
+{
+    pthread_mutex_lock(&p->mu);
+    bool ready = i >= p->first && i < p->total && rep_at(p, i)->ready;
+    pthread_mutex_unlock(&p->mu);
+    return ready;
+}
+
+unsigned sl_v3p_status(struct sl_v3p *p, size_t i)
+{
+    pthread_mutex_lock(&p->mu);
+    unsigned s = rep_at(p, i)->status;
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+/* Appends report r as JSON (mu held). */
+static void format_one(struct sl_v3p *p, const struct sl_v3rep *r, struct sl_buf *out, bool single)
+{
+    char tmp[640], ts[40];
+    int n;
+    if (r->status != 200) {
+        n = snprintf(tmp, sizeof tmp, "{\"error_code\":%d,\"message\":", r->code);
+        sl_buf_append(out, tmp, (size_t)n);
+        sl_json_str_append(out, (const uint8_t *)r->msg, strlen(r->msg));
+        sl_buf_append(out, single ? "}" : "}\n", single ? 1 : 2);
+        return;
+    }
+    sl_rfc3339_format(r->ts, ts, sizeof ts);
+    char k[80] = "null", v[80] = "null";
+    if (r->has_key)
+        snprintf(k, sizeof k, "{\"type\":\"%s\",\"size\":%zu}", sl_rec_v3type_name(r->ktype), r->ksize);
+    if (r->has_value)
+        snprintf(v, sizeof v, "{\"type\":\"%s\",\"size\":%zu}", sl_rec_v3type_name(r->vtype), r->vsize);
+    n = snprintf(tmp, sizeof tmp,
+                 "{\"error_code\":200,\"cluster_id\":\"%s\",\"topic_name\":\"%s\",\"partition_id\":%" PRId32
+                 ",\"offset\":%" PRId64 ",\"timestamp\":\"%s\",\"key\":%s,\"value\":%s}%s",
+                 p->cluster, p->topic, r->partition, r->offset, ts, k, v, single ? "" : "\n");
+    sl_buf_append(out, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Drops formatted reports once they are most of the array (mu held). Report numbers stay valid. */
+static void compact(struct sl_v3p *p)
+{
+    size_t gone = p->sent - p->first;
+    if (gone < 1024 || gone * 2 < p->total - p->first)
+        return;
+    for (size_t i = 0; i < gone; i++) {
+        free(p->reps[i].msg);
+        free(p->reps[i].id);
+    }
+    memmove(p->reps, p->reps + gone, (p->total - p->sent) * sizeof p->reps[0]);
+    p->first = p->sent;
+}
+
+size_t sl_v3p_format(struct sl_v3p *p, struct sl_buf *out, size_t want, bool single)
+{
+    size_t k = 0;
+    pthread_mutex_lock(&p->mu);
+    while (p->sent < p->total && rep_at(p, p->sent)->ready && out->len < want) {
+        format_one(p, rep_at(p, p->sent), out, single);
+        p->sent++;
+        k++;
+    }
+    compact(p);
+    pthread_mutex_unlock(&p->mu);
+    return k;
+}

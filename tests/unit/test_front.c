@@ -1,0 +1,81 @@
+/* api/front.c: which connections go to the raw streaming produce, which to libmicrohttpd, and when the
+ * front waits for more of the head. Against the real route table. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/front.h"
+#include "api/router.h"
+
+static struct sl_router *r;
+
+static void setup(void)
+{
+    ck_assert_int_eq(sl_router_new(&r), 0);
+    sl_routes_register_all(r);
+}
+
+static void teardown(void)
+{
+    sl_router_free(r);
+}
+
+static enum sl_front_kind kind(const char *s)
+{
+    return sl_front_classify(r, s, strlen(s), false);
+}
+
+#define STREAM_HEAD(path, te) "POST " path " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " te "\r\n\r\n"
+
+START_TEST(chunked_v3_produce_is_a_stream)
+{
+    ck_assert_int_eq(kind(STREAM_HEAD("/v3/clusters/c1/topics/orders/records", "chunked")), SL_FRONT_STREAM);
+    ck_assert_int_eq(kind(STREAM_HEAD("/v3/clusters/c1/topics/orders/records?x=1", "chunked")), SL_FRONT_STREAM);
+    ck_assert_int_eq(kind(STREAM_HEAD("/v3/clusters/c1/topics/or%64ers/records", "chunked")), SL_FRONT_STREAM);
+    /* body bytes after the head do not matter */
+    ck_assert_int_eq(kind(STREAM_HEAD("/v3/clusters/c1/topics/t/records", "chunked") "5\r\n{\"va"),
+                     SL_FRONT_STREAM);
+}
+END_TEST
+
+START_TEST(everything_else_goes_to_libmicrohttpd)
+{
+    ck_assert_int_eq(kind(STREAM_HEAD("/v3/clusters/c1/topics/t/records:batch", "chunked")), SL_FRONT_MHD);
+    ck_assert_int_eq(kind(STREAM_HEAD("/topics/t", "chunked")), SL_FRONT_MHD);
+    ck_assert_int_eq(kind(STREAM_HEAD("/v3/clusters/c1/topics/t/records", "gzip")), SL_FRONT_MHD);
+    ck_assert_int_eq(kind("POST /v3/clusters/c1/topics/t/records HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"),
+                     SL_FRONT_MHD);
+    ck_assert_int_eq(kind("PUT /v3/clusters/c1/topics/t/records HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                     SL_FRONT_MHD);
+    ck_assert_int_eq(kind("POST /v3/clusters/c1/topics/t/records HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                     SL_FRONT_MHD);
+    ck_assert_int_eq(kind("GET /healthy HTTP/1.1\r\n\r\n"), SL_FRONT_MHD);
+    ck_assert_int_eq(kind("garbage\r\n\r\n"), SL_FRONT_MHD); /* libmicrohttpd answers it */
+}
+END_TEST
+
+START_TEST(a_partial_head_waits_unless_the_buffer_is_full)
+{
+    const char *s = STREAM_HEAD("/v3/clusters/c1/topics/t/records", "chunked");
+    for (size_t n = 0; n < strlen(s); n++) {
+        ck_assert_int_eq(sl_front_classify(r, s, n, false), SL_FRONT_MORE);
+        ck_assert_int_eq(sl_front_classify(r, s, n, true), SL_FRONT_MHD);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("front");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, chunked_v3_produce_is_a_stream);
+    tcase_add_test(tc, everything_else_goes_to_libmicrohttpd);
+    tcase_add_test(tc, a_partial_head_waits_unless_the_buffer_is_full);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
