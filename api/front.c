@@ -40,6 +40,7 @@ struct sl_front {
     struct sl_streams *streams;
     const struct sl_router *router;
     struct waiting *wait; /* front thread only */
+    size_t nwait, max_wait; /* front thread only */
     pthread_t th;
 };
 
@@ -64,6 +65,7 @@ static void wait_unlink(struct sl_front *f, struct waiting *w)
         f->wait = w->next;
     if (w->next)
         w->next->prev = w->prev;
+    f->nwait--;
     free(w);
 }
 
@@ -97,7 +99,7 @@ static void classify_conn(struct sl_front *f, struct waiting *w, int fd, const s
     int kind = peek_kind(f, fd);
     if (kind == SL_FRONT_MORE && w)
         return;
-    if (kind == SL_FRONT_MORE) {
+    if (kind == SL_FRONT_MORE && f->nwait < f->max_wait) {
         struct waiting *n = calloc(1, sizeof *n);
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = n};
         if (n && epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
@@ -105,11 +107,13 @@ static void classify_conn(struct sl_front *f, struct waiting *w, int fd, const s
             if (f->wait)
                 f->wait->prev = n;
             f->wait = n;
+            f->nwait++;
             return;
         }
         free(n);
-        kind = SL_FRONT_MHD; /* cannot watch it: let libmicrohttpd wait for it */
     }
+    if (kind == SL_FRONT_MORE)
+        kind = SL_FRONT_MHD; /* too many waiting, or cannot watch it: libmicrohttpd waits (and limits) */
     struct sockaddr_storage a = *addr; /* addr may live in w */
     if (w) {
         epoll_ctl(f->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -207,13 +211,13 @@ static void front_free(struct sl_front *f)
     free(f);
 }
 
-int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, struct MHD_Daemon *d,
+int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, size_t max_wait, struct MHD_Daemon *d,
                    struct sl_streams *streams, const struct sl_router *r, struct sl_front **out)
 {
     struct sl_front *f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;
-    *f = (struct sl_front){.lfd = -1, .d = d, .streams = streams, .router = r};
+    *f = (struct sl_front){.lfd = -1, .d = d, .streams = streams, .router = r, .max_wait = max_wait};
     f->epfd = epoll_create1(EPOLL_CLOEXEC);
     f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     int rc = f->epfd < 0 || f->efd < 0 ? -errno : listen_on(f, addr, len, backlog);

@@ -31,9 +31,10 @@ struct sl_streams;
 enum sl_front_kind { SL_FRONT_MORE, SL_FRONT_MHD, SL_FRONT_STREAM };
 enum sl_front_kind sl_front_classify(const struct sl_router *r, const char *buf, size_t n, bool full);
 
-/* Binds addr (SO_REUSEADDR; port 0 = ephemeral), listens and starts the thread. d, streams and r are
- * borrowed and must outlive the front. Returns 0 and *out, or -errno (-EADDRINUSE, ...). */
-int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, struct MHD_Daemon *d,
+/* Binds addr (SO_REUSEADDR; port 0 = ephemeral), listens and starts the thread. At most max_wait connections
+ * wait here for their head; beyond that they go to libmicrohttpd at once (which applies its connection
+ * limit). d, streams and r are borrowed and must outlive the front. Returns 0 and *out, or -errno. */
+int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, size_t max_wait, struct MHD_Daemon *d,
                    struct sl_streams *streams, const struct sl_router *r, struct sl_front **out);
 /* The bound port. */
 uint16_t sl_front_port(const struct sl_front *f);

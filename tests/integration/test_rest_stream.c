@@ -1,7 +1,8 @@
 /* Streaming v3 produce against the real binary, over a raw socket (a client that waits for each delivery
  * report before it sends the next record: what libcurl cannot express): reports arrive while the upload is
  * open, in order; 100-continue; every request-level error; broken framing; a client that vanishes; a
- * chunked produce on a kept-alive connection (libmicrohttpd: reports after the upload); a stop mid-stream. */
+ * chunked produce on a kept-alive connection (libmicrohttpd: reports after the upload); a stop mid-stream;
+ * silent connections (no head yet) beside working ones. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -258,6 +259,24 @@ START_TEST(a_stop_mid_stream_sends_the_reports_and_ends_it)
 }
 END_TEST
 
+START_TEST(silent_connections_do_not_hold_up_others)
+{
+    static struct raw idle[40]; /* never send a byte: they wait in the front for their head */
+    for (int i = 0; i < 40; i++)
+        raw_open(&idle[i]);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(sl_http_json(&proc, "GET", "/healthy", NULL, NULL), 200);
+    struct raw c; /* a stream behind them is still served as a stream */
+    raw_open(&c);
+    raw_head(&c, "t", "application/json", NULL);
+    raw_chunk(&c, REC(0, "x"));
+    ck_assert(raw_wait(&c, "\"offset\":0", 5000));
+    close(c.fd);
+    for (int i = 0; i < 40; i++)
+        close(idle[i].fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rest_stream");
@@ -271,6 +290,7 @@ int main(void)
     tcase_add_test(tc, a_vanishing_client_keeps_what_it_sent);
     tcase_add_test(tc, a_kept_alive_connection_gets_its_reports_after_the_upload);
     tcase_add_test(tc, a_stop_mid_stream_sends_the_reports_and_ends_it);
+    tcase_add_test(tc, silent_connections_do_not_hold_up_others);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
