@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,30 @@ bool sl_rec_accept_ok(const char *accept, enum sl_fmt f)
     return false;
 }
 
+/* ---- output buffer ---- */
+
+/* Word-at-a-time paths that depend on byte order (base64, plain-byte runs) have a bytewise fallback. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LITTLE_ENDIAN_HOST 1
+#else
+#define LITTLE_ENDIAN_HOST 0
+#endif
+
+/* Makes room for n more bytes: sl_buf_reserve without the call when there is room already. */
+static inline int room(struct sl_buf *b, size_t n)
+{
+    return b->cap - b->len >= n ? 0 : sl_buf_reserve(b, n);
+}
+
+static inline int put(struct sl_buf *b, const void *p, size_t n)
+{
+    if (room(b, n))
+        return -ENOMEM;
+    memcpy(b->base + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
 /* ---- base64 ---- */
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -251,27 +276,55 @@ ssize_t sl_base64_decode(const char *s, size_t n, uint8_t *out)
     return (ssize_t)o;
 }
 
-int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n)
+/* b64pairs[v]: the two characters of the 12 bits v (8 KiB, filled once by b64_init), so 3 bytes take two
+ * lookups instead of four. */
+static char b64pairs[4096][2];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void b64_init(void)
 {
-    if (sl_buf_reserve(b, (n + 2) / 3 * 4))
-        return -ENOMEM;
-    char *o = (char *)b->base + b->len;
+    for (int v = 0; v < 4096; v++) {
+        b64pairs[v][0] = b64chars[v >> 6];
+        b64pairs[v][1] = b64chars[v & 63];
+    }
+}
+
+/* Writes the padded base64 of p[0, n) at o ((n + 2) / 3 * 4 bytes) and returns the end. */
+static uint8_t *b64_put(uint8_t *o, const uint8_t *p, size_t n)
+{
     size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
+    pthread_once(&b64_once, b64_init);
+#if LITTLE_ENDIAN_HOST
+    for (; n - i >= 8; i += 6, o += 8) { /* 6 bytes from one 8-byte load */
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w = __builtin_bswap64(w);
+        memcpy(o, b64pairs[w >> 52], 2);
+        memcpy(o + 2, b64pairs[(w >> 40) & 4095], 2);
+        memcpy(o + 4, b64pairs[(w >> 28) & 4095], 2);
+        memcpy(o + 6, b64pairs[(w >> 16) & 4095], 2);
+    }
+#endif
+    for (; n - i >= 3; i += 3, o += 4) {
         uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        *o++ = b64chars[v >> 18];
-        *o++ = b64chars[(v >> 12) & 63];
-        *o++ = b64chars[(v >> 6) & 63];
-        *o++ = b64chars[v & 63];
+        memcpy(o, b64pairs[v >> 12], 2);
+        memcpy(o + 2, b64pairs[v & 4095], 2);
     }
     if (n - i) {
         uint32_t v = (uint32_t)p[i] << 16 | (n - i == 2 ? (uint32_t)p[i + 1] << 8 : 0);
-        *o++ = b64chars[v >> 18];
-        *o++ = b64chars[(v >> 12) & 63];
-        *o++ = n - i == 2 ? b64chars[(v >> 6) & 63] : '=';
+        *o++ = (uint8_t)b64chars[v >> 18];
+        *o++ = (uint8_t)b64chars[(v >> 12) & 63];
+        *o++ = n - i == 2 ? (uint8_t)b64chars[(v >> 6) & 63] : '=';
         *o++ = '=';
     }
-    b->len = (size_t)((uint8_t *)o - b->base);
+    return o;
+}
+
+int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n)
+{
+    if (room(b, (n + 2) / 3 * 4))
+        return -ENOMEM;
+    b->len = (size_t)(b64_put(b->base + b->len, p, n) - b->base);
     return 0;
 }
 
@@ -294,213 +347,295 @@ static size_t utf8_len(const uint8_t *p, const uint8_t *end)
     return n;
 }
 
-int sl_dec_append(struct sl_buf *b, int64_t v)
+/* Non-zero when one of the 8 bytes at p is a quote, a backslash, a control character or non-ASCII (SWAR; may
+ * also flag some plain bytes next to a non-ASCII one, which the byte loop then passes). Zero only when all 8
+ * are plain: 0x20..0x7f except '"' and '\\', the bytes a JSON string holds as they are. */
+static inline uint64_t needs_look8(const uint8_t *p)
 {
-    char tmp[24], *e = tmp + sizeof tmp, *p = e;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        *--p = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0)
-        *--p = '-';
-    return sl_buf_append(b, p, (size_t)(e - p));
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t w, q, b;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    return ((w - ones * 0x20) | (q - ones) | (b - ones) | w) & high;
 }
 
-int sl_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n)
+/* How many of the 8 bytes at p are plain before the first that is not: 8 when all are. On a little-endian
+ * machine the lowest flag of needs_look8 is exact (no borrow reaches it from the plain bytes below), so this is
+ * the exact count; elsewhere it is 0 for any flagged word and the caller's byte loop finds the byte. */
+static inline size_t plain8(const uint8_t *p)
 {
-    if (sl_buf_reserve(b, n + 2))
-        return -ENOMEM;
-    b->base[b->len++] = '"';
-    const uint8_t *end = p + n;
-    while (p < end) {
-        const uint8_t *run = p;
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
-        if (p > run && sl_buf_append(b, run, (size_t)(p - run)))
-            return -ENOMEM;
-        if (p == end)
-            break;
-        char esc[8];
-        size_t el;
-        if (*p >= 0x80) {
-            size_t ul = utf8_len(p, end);
-            if (ul ? sl_buf_append(b, p, ul) : sl_buf_append(b, "\xef\xbf\xbd", 3))
-                return -ENOMEM;
-            p += ul ? ul : 1;
-            continue;
-        }
-        if (*p == '"' || *p == '\\')
-            el = (size_t)snprintf(esc, sizeof esc, "\\%c", *p);
-        else if (*p == '\n')
-            el = (size_t)snprintf(esc, sizeof esc, "\\n");
-        else if (*p == '\r')
-            el = (size_t)snprintf(esc, sizeof esc, "\\r");
-        else if (*p == '\t')
-            el = (size_t)snprintf(esc, sizeof esc, "\\t");
-        else
-            el = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
-        if (sl_buf_append(b, esc, el))
-            return -ENOMEM;
-        p++;
-    }
-    return sl_buf_append(b, "\"", 1);
+    uint64_t m = needs_look8(p);
+    if (!m)
+        return 8;
+#if LITTLE_ENDIAN_HOST
+    return (size_t)__builtin_ctzll(m) / 8;
+#else
+    return 0;
+#endif
 }
 
-/* A small non-allocating JSON validator (recursive descent, depth-limited). */
-struct jv {
-    const uint8_t *p, *end;
-    int depth;
+/* Byte classes: JP plain in a string (0x20..0x7f but '"' and '\\'), JW whitespace, JD digit, JH hex digit,
+ * JE the character of a one-letter escape. */
+enum { JP = 1, JW = 2, JD = 4, JH = 8, JE = 16 };
+static const uint8_t jcls[256] = {
+    /* 0_ */ 0, 0, 0, 0, 0, 0, 0, 0, 0, JW, JW, 0, 0, JW, 0, 0,
+    /* 1_ */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 2_ */ JP | JW, JP, JE, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP | JE,
+    /* 3_ */ JP | JD | JH, JP | JD | JH, JP | JD | JH, JP | JD | JH, JP | JD | JH, JP | JD | JH, JP | JD | JH,
+             JP | JD | JH, JP | JD | JH, JP | JD | JH, JP, JP, JP, JP, JP, JP,
+    /* 4_ */ JP, JP | JH, JP | JH, JP | JH, JP | JH, JP | JH, JP | JH, JP, JP, JP, JP, JP, JP, JP, JP, JP,
+    /* 5_ */ JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JE, JP, JP, JP,
+    /* 6_ */ JP, JP | JH, JP | JH | JE, JP | JH, JP | JH, JP | JH, JP | JH | JE, JP, JP, JP, JP, JP, JP, JP,
+             JP | JE, JP,
+    /* 7_ */ JP, JP, JP | JE, JP, JP | JE, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP,
+    /* 8_ .. F_: 0 */
 };
 
-static void jv_ws(struct jv *v)
+/* Decimal digits of u (1..20). */
+static inline unsigned dec_width(uint64_t u)
 {
-    while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
-        v->p++;
+    static const uint64_t pow10[20] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+                                       1000000000u, 10000000000u, 100000000000u, 1000000000000u,
+                                       10000000000000u, 100000000000000u, 1000000000000000u,
+                                       10000000000000000u, 100000000000000000u, 1000000000000000000u,
+                                       10000000000000000000u};
+    unsigned t = (64 - (unsigned)__builtin_clzll(u | 1)) * 1233 >> 12; /* floor(log10(2^bits)): width or one less */
+    return t + ((u | 1) >= pow10[t]);
 }
 
-static bool jv_lit(struct jv *v, const char *lit)
+/* Writes v in decimal at o (at most 20 bytes, what printf's PRId64 writes) and returns the end. */
+static inline uint8_t *dec_put(uint8_t *o, int64_t v)
 {
-    size_t n = strlen(lit);
-    if ((size_t)(v->end - v->p) < n || memcmp(v->p, lit, n) != 0)
-        return false;
-    v->p += n;
-    return true;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    if (v < 0)
+        *o++ = '-';
+    uint8_t *end = o + dec_width(u), *e = end;
+    for (; u >= 100000000; u /= 100000000, e -= 8) { /* 8 digits as two independent halves (short chains) */
+        uint32_t lo = (uint32_t)(u % 100000000), a = lo / 10000, b = lo % 10000;
+        memcpy(e - 2, pairs + b % 100 * 2, 2);
+        memcpy(e - 4, pairs + b / 100 * 2, 2);
+        memcpy(e - 6, pairs + a % 100 * 2, 2);
+        memcpy(e - 8, pairs + a / 100 * 2, 2);
+    }
+    uint32_t w = (uint32_t)u;
+    for (; w >= 100; w /= 100)
+        memcpy(e -= 2, pairs + w % 100 * 2, 2);
+    if (w >= 10)
+        memcpy(e - 2, pairs + w * 2, 2);
+    else
+        e[-1] = (uint8_t)('0' + w);
+    return end;
 }
 
-static bool jv_string(struct jv *v)
+int sl_dec_append(struct sl_buf *b, int64_t v)
 {
-    v->p++; /* opening quote */
-    while (v->p < v->end) {
-        uint8_t c = *v->p;
-        if (c == '"') {
-            v->p++;
-            return true;
+    if (room(b, 20))
+        return -ENOMEM;
+    b->len = (size_t)(dec_put(b->base + b->len, v) - b->base);
+    return 0;
+}
+
+/* Writes the JSON form of the byte at *pp, which is not plain (an escape, a valid UTF-8 sequence as it is, or
+ * U+FFFD for a byte that starts none) at o (at most 6 bytes); advances *pp past it and returns the end. */
+static uint8_t *esc_put(uint8_t *o, const uint8_t **pp, const uint8_t *end)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = *pp;
+    uint8_t c = *p;
+    if (c >= 0x80) {
+        size_t ul = utf8_len(p, end);
+        *pp = p + (ul ? ul : 1);
+        if (!ul) {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            return o + 3;
         }
-        if (c < 0x20)
-            return false;
-        if (c == '\\') {
-            if (++v->p >= v->end)
-                return false;
-            if (*v->p == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (v->p + i >= v->end || !isxdigit(v->p[i]))
-                        return false;
-                v->p += 5;
-            } else if (strchr("\"\\/bfnrt", *v->p) && *v->p) {
-                v->p++;
-            } else {
-                return false;
-            }
-        } else if (c >= 0x80) {
-            size_t ul = utf8_len(v->p, v->end);
-            if (!ul)
-                return false;
-            v->p += ul;
-        } else {
-            v->p++;
-        }
+        memcpy(o, p, ul);
+        return o + ul;
     }
-    return false;
+    *pp = p + 1;
+    *o++ = '\\';
+    if (c == '"' || c == '\\') {
+        *o++ = c;
+    } else if (c == '\n' || c == '\r' || c == '\t') {
+        *o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+    } else {
+        memcpy(o, "u00", 3);
+        o[3] = (uint8_t)hex[c >> 4];
+        o[4] = (uint8_t)hex[c & 15];
+        o += 5;
+    }
+    return o;
 }
 
-static bool jv_digits(struct jv *v)
+/* Plain runs are copied 8 bytes at a time; room grows only at a byte that is not plain (by at most 6 bytes
+ * for it plus the rest of the string), so a string without escapes costs one capacity check. */
+int sl_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n)
 {
-    const uint8_t *s = v->p;
-    while (v->p < v->end && isdigit(*v->p))
-        v->p++;
-    return v->p > s;
-}
-
-static bool jv_number(struct jv *v)
-{
-    if (*v->p == '-')
-        v->p++;
-    if (v->p < v->end && *v->p == '0')
-        v->p++;
-    else if (!jv_digits(v))
-        return false;
-    if (v->p < v->end && *v->p == '.') {
-        v->p++;
-        if (!jv_digits(v))
-            return false;
-    }
-    if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
-        v->p++;
-        if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
-            v->p++;
-        if (!jv_digits(v))
-            return false;
-    }
-    return true;
-}
-
-static bool jv_value(struct jv *v);
-
-static bool jv_container(struct jv *v, uint8_t close, bool object)
-{
-    if (++v->depth > 512)
-        return false;
-    v->p++;
-    jv_ws(v);
-    if (v->p < v->end && *v->p == close) {
-        v->p++;
-        v->depth--;
-        return true;
-    }
+    if (room(b, n + 2))
+        return -ENOMEM;
+    const uint8_t *end = p + n;
+    uint8_t *o = b->base + b->len;
+    *o++ = '"';
     for (;;) {
-        if (object) {
-            jv_ws(v);
-            if (v->p >= v->end || *v->p != '"' || !jv_string(v))
-                return false;
-            jv_ws(v);
-            if (v->p >= v->end || *v->p++ != ':')
-                return false;
-        }
-        if (!jv_value(v))
-            return false;
-        jv_ws(v);
-        if (v->p >= v->end)
-            return false;
-        if (*v->p == close) {
-            v->p++;
-            v->depth--;
-            return true;
-        }
-        if (*v->p++ != ',')
-            return false;
+        for (; end - p >= 8 && !needs_look8(p); p += 8, o += 8)
+            memcpy(o, p, 8);
+        for (; p < end && (jcls[*p] & JP); p++)
+            *o++ = *p;
+        if (p == end)
+            break;
+        b->len = (size_t)(o - b->base);
+        if (room(b, 6 + (size_t)(end - p)))
+            return -ENOMEM;
+        o = esc_put(b->base + b->len, &p, end);
     }
+    *o++ = '"';
+    b->len = (size_t)(o - b->base);
+    return 0;
 }
 
-static bool jv_value(struct jv *v)
+/* A non-allocating JSON validator: one iterative pass, containers nest on a bit stack (at most JV_MAX_DEPTH
+ * deep), bytes are classified by one table, string contents skip 8 plain bytes at a time. RFC 8259 exactly:
+ * \u needs 4 hex digits (lone surrogates pass), other escapes are \" \\ \/ \b \f \n \r \t, raw string bytes
+ * are >= 0x20 and valid UTF-8. */
+#define JV_MAX_DEPTH 512
+
+static inline const uint8_t *jv_ws(const uint8_t *p, const uint8_t *end)
 {
-    jv_ws(v);
-    if (v->p >= v->end)
-        return false;
-    switch (*v->p) {
-    case '{':
-        return jv_container(v, '}', true);
-    case '[':
-        return jv_container(v, ']', false);
-    case '"':
-        return jv_string(v);
-    case 't':
-        return jv_lit(v, "true");
-    case 'f':
-        return jv_lit(v, "false");
-    case 'n':
-        return jv_lit(v, "null");
-    default:
-        return (*v->p == '-' || isdigit(*v->p)) && jv_number(v);
+    while (p < end && (jcls[*p] & JW))
+        p++;
+    return p;
+}
+
+/* The string whose contents start at p (after its opening quote): returns the end of its closing quote, or
+ * NULL when it is not a valid string. */
+static const uint8_t *jv_string(const uint8_t *p, const uint8_t *end)
+{
+    for (;;) {
+        while (end - p >= 8) {
+            size_t k = plain8(p);
+            p += k;
+            if (k < 8)
+                break;
+        }
+        while (p < end && (jcls[*p] & JP))
+            p++;
+        if (p == end)
+            return NULL;
+        size_t n;
+        if (*p == '"')
+            return p + 1;
+        if (*p == '\\' && end - p >= 2 && p[1] == 'u')
+            n = end - p >= 6 && (jcls[p[2]] & jcls[p[3]] & jcls[p[4]] & jcls[p[5]] & JH) ? 6 : 0;
+        else if (*p == '\\')
+            n = end - p >= 2 && (jcls[p[1]] & JE) ? 2 : 0;
+        else
+            n = *p >= 0x80 ? utf8_len(p, end) : 0; /* else a control character */
+        if (!n)
+            return NULL;
+        p += n;
     }
 }
 
+static const uint8_t *jv_digits(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *s = p;
+    while (p < end && (jcls[*p] & JD))
+        p++;
+    return p > s ? p : NULL;
+}
+
+/* The number at p (a '-' or a digit): returns its end, or NULL when it is not a valid number. */
+static const uint8_t *jv_number(const uint8_t *p, const uint8_t *end)
+{
+    if (*p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (!(p = jv_digits(p, end)))
+        return NULL;
+    if (p < end && *p == '.' && !(p = jv_digits(p + 1, end)))
+        return NULL;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        p = jv_digits(p, end);
+    }
+    return p;
+}
+
+/* The scalar at p (p < end): returns its end, or NULL when it is not a valid string, number or literal. */
+static const uint8_t *jv_scalar(const uint8_t *p, const uint8_t *end)
+{
+    size_t left = (size_t)(end - p);
+    switch (*p) {
+    case '"':
+        return jv_string(p + 1, end);
+    case 't':
+        return left >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+        return left >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+        return left >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:
+        return *p == '-' || (jcls[*p] & JD) ? jv_number(p, end) : NULL;
+    }
+}
+
+/* A state machine over three states: 'value' expects a value, 'key' an object member's name and colon,
+ * 'next' (after a value) a comma, the close of the innermost container, or the end of the text at depth 0.
+ * Bit d of obj tells whether the container at depth d + 1 is an object. */
 bool sl_json_valid(const uint8_t *p, size_t n)
 {
-    struct jv v = {p, p + n, 0};
-    if (!jv_value(&v))
+    const uint8_t *end = p + n;
+    uint64_t obj[JV_MAX_DEPTH / 64] = {0};
+    unsigned depth = 0;
+value:
+    if ((p = jv_ws(p, end)) == end)
         return false;
-    jv_ws(&v);
-    return v.p == v.end;
+    if (*p == '{' || *p == '[') {
+        if (depth == JV_MAX_DEPTH)
+            return false;
+        bool o = *p++ == '{';
+        obj[depth / 64] = o ? obj[depth / 64] | 1ull << depth % 64 : obj[depth / 64] & ~(1ull << depth % 64);
+        depth++;
+        if ((p = jv_ws(p, end)) < end && *p == (o ? '}' : ']')) {
+            p++;
+            depth--;
+            goto next;
+        }
+        if (o)
+            goto key;
+        goto value;
+    }
+    if (!(p = jv_scalar(p, end)))
+        return false;
+next:
+    p = jv_ws(p, end);
+    if (depth == 0)
+        return p == end;
+    if (p == end)
+        return false;
+    bool in_obj = obj[(depth - 1) / 64] >> (depth - 1) % 64 & 1;
+    if (*p == (in_obj ? '}' : ']')) {
+        p++;
+        depth--;
+        goto next;
+    }
+    if (*p++ != ',')
+        return false;
+    if (!in_obj)
+        goto value;
+key:
+    if ((p = jv_ws(p, end)) == end || *p != '"' || !(p = jv_string(p + 1, end)))
+        return false;
+    if ((p = jv_ws(p, end)) == end || *p++ != ':')
+        return false;
+    goto value;
 }
 
 /* ---- time ---- */
@@ -765,18 +900,6 @@ static size_t str_decode(const uint8_t *p, const uint8_t *end, uint8_t *out)
         }
     }
     return o;
-}
-
-/* Non-zero when one of the 8 bytes at p is a quote, a backslash, a control character or non-ASCII (SWAR; may
- * also flag some plain bytes next to a non-ASCII one, which the byte loop then passes). */
-static inline uint64_t needs_look8(const uint8_t *p)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t w, q, b;
-    memcpy(&w, p, 8);
-    q = w ^ (ones * '"');
-    b = w ^ (ones * '\\');
-    return ((w - ones * 0x20) | (q - ones) | (b - ones) | w) & high;
 }
 
 /* A string at s->p (its opening quote). *esc: it has escapes. */
@@ -1589,72 +1712,134 @@ void sl_rec_batches_free(struct sl_rec_batch *b, size_t n)
     free(b);
 }
 
-/* ---- rendering ---- */
+/* ---- rendering ----
+ *
+ * SPEED: JSON is written straight into rd->out behind inline capacity checks (room, put): no snprintf, no call
+ * per piece; numbers by dec_put; strings by sl_json_str_append (plain runs 8 bytes at a time); base64 by
+ * b64_put (12 bits per lookup); json-format values are checked by sl_json_valid (iterative, table-driven)
+ * before they are copied as they are. What is the same for every record of a call is worked out once per call
+ * (struct rhead): ",\"partition\":P,\"offset\":" formatted, and whether the topic needs escaping at all.
+ * The output is byte for byte what the snprintf-based renderer wrote (tests/unit/test_records.c keeps that
+ * renderer as the oracle of a differential test). */
+
+/* Bytes of a record's JSON from its offset to its headers: ",\"timestamp\":", ",\"headers\":" and two
+ * numbers of at most 20 bytes. */
+#define REC_TAIL_MAX (sizeof ",\"timestamp\":" - 1 + 20 + sizeof ",\"headers\":" - 1 + 20)
+
+/* What every record of one sl_rec_render call shares. */
+struct rhead {
+    const char *topic;
+    size_t topic_len;
+    bool topic_plain; /* every byte plain: its JSON string is the topic between quotes */
+    uint8_t mid[48];  /* ,"partition":<partition>,"offset": */
+    size_t mid_len;
+};
 
 static int render_bytes(struct sl_buf *o, enum sl_fmt fmt, struct sl_slice s)
 {
     if (!s.base)
-        return sl_buf_append(o, "null", 4);
+        return put(o, "null", 4);
     if (fmt == SL_FMT_BINARY) {
-        int rc = sl_buf_append(o, "\"", 1);
-        if (rc == 0)
-            rc = sl_base64_append(o, s.base, s.len);
-        return rc ? rc : sl_buf_append(o, "\"", 1);
+        if (room(o, (s.len + 2) / 3 * 4 + 2))
+            return -ENOMEM;
+        uint8_t *w = o->base + o->len;
+        *w++ = '"';
+        w = b64_put(w, s.base, s.len);
+        *w++ = '"';
+        o->len = (size_t)(w - o->base);
+        return 0;
     }
     if (fmt == SL_FMT_JSON && sl_json_valid(s.base, s.len))
-        return sl_buf_append(o, s.base, s.len);
+        return put(o, s.base, s.len);
     return sl_json_str_append(o, s.base, s.len); /* text, or json-format bytes that are not JSON */
 }
 
 static int render_headers(struct sl_buf *o, struct sl_batch_iter *it, const struct sl_record *r)
 {
-    int rc = sl_buf_append(o, "[", 1);
+    int rc = put(o, "[", 1);
     for (uint32_t i = 0; rc == 0 && i < r->nheaders; i++) {
         struct sl_header h;
         rc = sl_batch_iter_header(it, i, &h);
         if (rc == 0)
-            rc = sl_buf_append(o, i ? ",{\"key\":" : "{\"key\":", i ? 8 : 7);
+            rc = i ? put(o, ",{\"key\":", 8) : put(o, "{\"key\":", 7);
         if (rc == 0)
             rc = sl_json_str_append(o, h.key.base, h.key.len);
         if (rc == 0)
-            rc = sl_buf_append(o, ",\"value\":", 9);
+            rc = put(o, ",\"value\":", 9);
         if (rc == 0)
             rc = render_bytes(o, SL_FMT_BINARY, h.value);
         if (rc == 0)
-            rc = sl_buf_append(o, "}", 1);
+            rc = put(o, "}", 1);
     }
-    return rc ? rc : sl_buf_append(o, "]", 1);
+    return rc ? rc : put(o, "]", 1);
 }
 
-static int render_one(struct sl_render *rd, const char *topic, int32_t partition, struct sl_batch_iter *it,
+/* Appends {"topic":<topic>,"key": with a comma before it when a record precedes it. */
+static int render_head(struct sl_render *rd, const struct rhead *hd)
+{
+    struct sl_buf *o = rd->out;
+    if (!hd->topic_plain) {
+        int rc = rd->count ? put(o, ",{\"topic\":", 10) : put(o, "{\"topic\":", 9);
+        if (rc == 0)
+            rc = sl_json_str_append(o, (const uint8_t *)hd->topic, hd->topic_len);
+        return rc ? rc : put(o, ",\"key\":", 7);
+    }
+    if (room(o, 11 + hd->topic_len + 8))
+        return -ENOMEM;
+    uint8_t *w = o->base + o->len;
+    if (rd->count)
+        *w++ = ',';
+    w = (uint8_t *)memcpy(w, "{\"topic\":\"", 10) + 10;
+    w = (uint8_t *)memcpy(w, hd->topic, hd->topic_len) + hd->topic_len;
+    w = (uint8_t *)memcpy(w, "\",\"key\":", 8) + 8;
+    o->len = (size_t)(w - o->base);
+    return 0;
+}
+
+static int render_one(struct sl_render *rd, const struct rhead *hd, struct sl_batch_iter *it,
                       const struct sl_record *r)
 {
     struct sl_buf *o = rd->out;
-    char num[96];
-    int rc = sl_buf_append(o, rd->count ? ",{\"topic\":" : "{\"topic\":", rd->count ? 10 : 9);
-    if (rc == 0)
-        rc = sl_json_str_append(o, (const uint8_t *)topic, strlen(topic));
-    if (rc == 0)
-        rc = sl_buf_append(o, ",\"key\":", 7);
+    int rc = render_head(rd, hd);
     if (rc == 0)
         rc = render_bytes(o, rd->fmt, r->key);
     if (rc == 0)
-        rc = sl_buf_append(o, ",\"value\":", 9);
+        rc = put(o, ",\"value\":", 9);
     if (rc == 0)
         rc = render_bytes(o, rd->fmt, r->value);
-    int n = snprintf(num, sizeof num, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"timestamp\":%" PRId64
-                     ",\"headers\":", partition, r->offset, r->timestamp);
-    if (rc == 0)
-        rc = sl_buf_append(o, num, (size_t)n);
+    if (rc == 0 && (rc = room(o, hd->mid_len + REC_TAIL_MAX)) == 0) {
+        uint8_t *w = (uint8_t *)memcpy(o->base + o->len, hd->mid, hd->mid_len) + hd->mid_len;
+        w = dec_put(w, r->offset);
+        w = (uint8_t *)memcpy(w, ",\"timestamp\":", 13) + 13;
+        w = dec_put(w, r->timestamp);
+        w = (uint8_t *)memcpy(w, ",\"headers\":", 11) + 11;
+        o->len = (size_t)(w - o->base);
+    }
     if (rc == 0)
         rc = render_headers(o, it, r);
-    return rc ? rc : sl_buf_append(o, "}", 1);
+    return rc ? rc : put(o, "}", 1);
+}
+
+static void rhead_init(struct rhead *hd, const char *topic, int32_t partition)
+{
+    static const char p[] = ",\"partition\":", off[] = ",\"offset\":";
+    hd->topic = topic;
+    hd->topic_len = strlen(topic);
+    hd->topic_plain = true;
+    for (size_t i = 0; i < hd->topic_len; i++)
+        hd->topic_plain &= (jcls[(uint8_t)topic[i]] & JP) != 0;
+    uint8_t *w = (uint8_t *)memcpy(hd->mid, p, sizeof p - 1) + sizeof p - 1;
+    w = dec_put(w, partition);
+    w = (uint8_t *)memcpy(w, off, sizeof off - 1) + sizeof off - 1;
+    hd->mid_len = (size_t)(w - hd->mid);
 }
 
 int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, const uint8_t *data, size_t n,
                   sl_offset_t from, sl_offset_t *next)
 {
+    struct rhead hd;
     size_t at = 0;
+    rhead_init(&hd, topic, partition);
     *next = from;
     while (at + SL_BATCH_HEADER_SIZE <= n && !rd->full) {
         struct sl_batch_hdr h;
@@ -1678,7 +1863,7 @@ int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, co
                 rd->full = true;
                 break;
             }
-            rc = render_one(rd, topic, partition, &it, &r);
+            rc = render_one(rd, &hd, &it, &r);
             rd->used += cost;
             rd->count++;
             *next = r.offset + 1;

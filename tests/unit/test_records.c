@@ -1,8 +1,12 @@
 /* api/records.c: produce parsing in every format, bad input, batching, and the render round trip; the v2 scanner
- * on nasty input and against jansson as the oracle. */
+ * on nasty input and against jansson as the oracle; the renderer and its helpers (validator, string escaping,
+ * base64, decimal) against the code they replaced, as the oracle, on random and mutated input. */
 #include <check.h>
-#include <inttypes.h>
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +42,27 @@ START_TEST(dec_append_writes_what_printf_writes)
         ck_assert_int_eq(memcmp(b.base, want, b.len), 0);
         sl_buf_fini(&b);
     }
+    /* every width and sign: 10^k - 1, 10^k, 10^k + 1, and random values of every bit length, appended */
+    struct sl_buf b = {0};
+    char want[64 * 24 * 3 * 2];
+    size_t wl = 0;
+    uint64_t x = 0x2545f4914f6cdd1du;
+    for (int k = 0; k < 64; k++) {
+        uint64_t p10 = 1;
+        for (int j = 0; j < k % 19; j++)
+            p10 *= 10;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t v[3] = {(int64_t)p10 - 1, (int64_t)p10 + (k & 1), (int64_t)(x >> (k % 64))};
+        for (int j = 0; j < 3; j++)
+            for (int sign = 0; sign < 2; sign++) {
+                int64_t y = sign ? -v[j] : v[j];
+                wl += (size_t)snprintf(want + wl, sizeof want - wl, "%" PRId64 ",", y);
+                ck_assert_int_eq(sl_dec_append(&b, y) | sl_buf_append(&b, ",", 1), 0);
+            }
+    }
+    ck_assert_uint_eq(b.len, wl);
+    ck_assert_int_eq(memcmp(b.base, want, wl), 0);
+    sl_buf_fini(&b);
 }
 END_TEST
 
@@ -784,6 +809,693 @@ START_TEST(scanner_accepts_what_jansson_accepts)
 }
 END_TEST
 
+/* ---- the renderer before the speed work, kept as the oracle of the differential tests below ----
+ * Copied from api/records.c as it was (snprintf numbers and escapes, a recursive validator, one sl_buf_append
+ * per piece), renamed old_*. The new code must write the same bytes and keep the same counters for any input. */
+
+static const char old_b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int old_base64_append(struct sl_buf *b, const uint8_t *p, size_t n)
+{
+    if (sl_buf_reserve(b, (n + 2) / 3 * 4))
+        return -ENOMEM;
+    char *o = (char *)b->base + b->len;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = old_b64chars[v >> 18];
+        *o++ = old_b64chars[(v >> 12) & 63];
+        *o++ = old_b64chars[(v >> 6) & 63];
+        *o++ = old_b64chars[v & 63];
+    }
+    if (n - i) {
+        uint32_t v = (uint32_t)p[i] << 16 | (n - i == 2 ? (uint32_t)p[i + 1] << 8 : 0);
+        *o++ = old_b64chars[v >> 18];
+        *o++ = old_b64chars[(v >> 12) & 63];
+        *o++ = n - i == 2 ? old_b64chars[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    b->len = (size_t)((uint8_t *)o - b->base);
+    return 0;
+}
+
+static size_t old_utf8_len(const uint8_t *p, const uint8_t *end)
+{
+    uint8_t c = p[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (!n || (size_t)(end - p) < n || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+        return 0;
+    if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+static int old_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n)
+{
+    if (sl_buf_reserve(b, n + 2))
+        return -ENOMEM;
+    b->base[b->len++] = '"';
+    const uint8_t *end = p + n;
+    while (p < end) {
+        const uint8_t *run = p;
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run && sl_buf_append(b, run, (size_t)(p - run)))
+            return -ENOMEM;
+        if (p == end)
+            break;
+        char esc[8];
+        size_t el;
+        if (*p >= 0x80) {
+            size_t ul = old_utf8_len(p, end);
+            if (ul ? sl_buf_append(b, p, ul) : sl_buf_append(b, "\xef\xbf\xbd", 3))
+                return -ENOMEM;
+            p += ul ? ul : 1;
+            continue;
+        }
+        if (*p == '"' || *p == '\\')
+            el = (size_t)snprintf(esc, sizeof esc, "\\%c", *p);
+        else if (*p == '\n')
+            el = (size_t)snprintf(esc, sizeof esc, "\\n");
+        else if (*p == '\r')
+            el = (size_t)snprintf(esc, sizeof esc, "\\r");
+        else if (*p == '\t')
+            el = (size_t)snprintf(esc, sizeof esc, "\\t");
+        else
+            el = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
+        if (sl_buf_append(b, esc, el))
+            return -ENOMEM;
+        p++;
+    }
+    return sl_buf_append(b, "\"", 1);
+}
+
+struct old_jv {
+    const uint8_t *p, *end;
+    int depth;
+};
+
+static void old_jv_ws(struct old_jv *v)
+{
+    while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
+        v->p++;
+}
+
+static bool old_jv_lit(struct old_jv *v, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(v->end - v->p) < n || memcmp(v->p, lit, n) != 0)
+        return false;
+    v->p += n;
+    return true;
+}
+
+static bool old_jv_string(struct old_jv *v)
+{
+    v->p++;
+    while (v->p < v->end) {
+        uint8_t c = *v->p;
+        if (c == '"') {
+            v->p++;
+            return true;
+        }
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            if (++v->p >= v->end)
+                return false;
+            if (*v->p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (v->p + i >= v->end || !isxdigit(v->p[i]))
+                        return false;
+                v->p += 5;
+            } else if (strchr("\"\\/bfnrt", *v->p) && *v->p) {
+                v->p++;
+            } else {
+                return false;
+            }
+        } else if (c >= 0x80) {
+            size_t ul = old_utf8_len(v->p, v->end);
+            if (!ul)
+                return false;
+            v->p += ul;
+        } else {
+            v->p++;
+        }
+    }
+    return false;
+}
+
+static bool old_jv_digits(struct old_jv *v)
+{
+    const uint8_t *s = v->p;
+    while (v->p < v->end && isdigit(*v->p))
+        v->p++;
+    return v->p > s;
+}
+
+static bool old_jv_number(struct old_jv *v)
+{
+    if (*v->p == '-')
+        v->p++;
+    if (v->p < v->end && *v->p == '0')
+        v->p++;
+    else if (!old_jv_digits(v))
+        return false;
+    if (v->p < v->end && *v->p == '.') {
+        v->p++;
+        if (!old_jv_digits(v))
+            return false;
+    }
+    if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
+        v->p++;
+        if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
+            v->p++;
+        if (!old_jv_digits(v))
+            return false;
+    }
+    return true;
+}
+
+static bool old_jv_value(struct old_jv *v);
+
+static bool old_jv_container(struct old_jv *v, uint8_t close, bool object)
+{
+    if (++v->depth > 512)
+        return false;
+    v->p++;
+    old_jv_ws(v);
+    if (v->p < v->end && *v->p == close) {
+        v->p++;
+        v->depth--;
+        return true;
+    }
+    for (;;) {
+        if (object) {
+            old_jv_ws(v);
+            if (v->p >= v->end || *v->p != '"' || !old_jv_string(v))
+                return false;
+            old_jv_ws(v);
+            if (v->p >= v->end || *v->p++ != ':')
+                return false;
+        }
+        if (!old_jv_value(v))
+            return false;
+        old_jv_ws(v);
+        if (v->p >= v->end)
+            return false;
+        if (*v->p == close) {
+            v->p++;
+            v->depth--;
+            return true;
+        }
+        if (*v->p++ != ',')
+            return false;
+    }
+}
+
+static bool old_jv_value(struct old_jv *v)
+{
+    old_jv_ws(v);
+    if (v->p >= v->end)
+        return false;
+    switch (*v->p) {
+    case '{':
+        return old_jv_container(v, '}', true);
+    case '[':
+        return old_jv_container(v, ']', false);
+    case '"':
+        return old_jv_string(v);
+    case 't':
+        return old_jv_lit(v, "true");
+    case 'f':
+        return old_jv_lit(v, "false");
+    case 'n':
+        return old_jv_lit(v, "null");
+    default:
+        return (*v->p == '-' || isdigit(*v->p)) && old_jv_number(v);
+    }
+}
+
+static bool old_json_valid(const uint8_t *p, size_t n)
+{
+    struct old_jv v = {p, p + n, 0};
+    if (!old_jv_value(&v))
+        return false;
+    old_jv_ws(&v);
+    return v.p == v.end;
+}
+
+static int old_render_bytes(struct sl_buf *o, enum sl_fmt fmt, struct sl_slice s)
+{
+    if (!s.base)
+        return sl_buf_append(o, "null", 4);
+    if (fmt == SL_FMT_BINARY) {
+        int rc = sl_buf_append(o, "\"", 1);
+        if (rc == 0)
+            rc = old_base64_append(o, s.base, s.len);
+        return rc ? rc : sl_buf_append(o, "\"", 1);
+    }
+    if (fmt == SL_FMT_JSON && old_json_valid(s.base, s.len))
+        return sl_buf_append(o, s.base, s.len);
+    return old_json_str_append(o, s.base, s.len);
+}
+
+static int old_render_headers(struct sl_buf *o, struct sl_batch_iter *it, const struct sl_record *r)
+{
+    int rc = sl_buf_append(o, "[", 1);
+    for (uint32_t i = 0; rc == 0 && i < r->nheaders; i++) {
+        struct sl_header h;
+        rc = sl_batch_iter_header(it, i, &h);
+        if (rc == 0)
+            rc = sl_buf_append(o, i ? ",{\"key\":" : "{\"key\":", i ? 8 : 7);
+        if (rc == 0)
+            rc = old_json_str_append(o, h.key.base, h.key.len);
+        if (rc == 0)
+            rc = sl_buf_append(o, ",\"value\":", 9);
+        if (rc == 0)
+            rc = old_render_bytes(o, SL_FMT_BINARY, h.value);
+        if (rc == 0)
+            rc = sl_buf_append(o, "}", 1);
+    }
+    return rc ? rc : sl_buf_append(o, "]", 1);
+}
+
+static int old_render_one(struct sl_render *rd, const char *topic, int32_t partition, struct sl_batch_iter *it,
+                          const struct sl_record *r)
+{
+    struct sl_buf *o = rd->out;
+    char num[96];
+    int rc = sl_buf_append(o, rd->count ? ",{\"topic\":" : "{\"topic\":", rd->count ? 10 : 9);
+    if (rc == 0)
+        rc = old_json_str_append(o, (const uint8_t *)topic, strlen(topic));
+    if (rc == 0)
+        rc = sl_buf_append(o, ",\"key\":", 7);
+    if (rc == 0)
+        rc = old_render_bytes(o, rd->fmt, r->key);
+    if (rc == 0)
+        rc = sl_buf_append(o, ",\"value\":", 9);
+    if (rc == 0)
+        rc = old_render_bytes(o, rd->fmt, r->value);
+    int n = snprintf(num, sizeof num, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"timestamp\":%" PRId64
+                     ",\"headers\":", partition, r->offset, r->timestamp);
+    if (rc == 0)
+        rc = sl_buf_append(o, num, (size_t)n);
+    if (rc == 0)
+        rc = old_render_headers(o, it, r);
+    return rc ? rc : sl_buf_append(o, "}", 1);
+}
+
+static int old_rec_render(struct sl_render *rd, const char *topic, int32_t partition, const uint8_t *data, size_t n,
+                          sl_offset_t from, sl_offset_t *next)
+{
+    size_t at = 0;
+    *next = from;
+    while (at + SL_BATCH_HEADER_SIZE <= n && !rd->full) {
+        struct sl_batch_hdr h;
+        struct sl_batch_iter it;
+        struct sl_record r;
+        int rc = sl_batch_hdr_decode(data + at, n - at, &h);
+        size_t sz = (size_t)h.length + SL_BATCH_LOG_OVERHEAD;
+        if (rc || h.length < 0 || sz > n - at)
+            return SL_ECORRUPT;
+        if (h.base_offset + h.last_offset_delta < from) {
+            at += sz;
+            continue;
+        }
+        rc = sl_batch_iter_init(&it, data + at, sz);
+        int more;
+        while (rc == 0 && (more = sl_batch_iter_next(&it, &r)) > 0) {
+            if (r.offset < from)
+                continue;
+            size_t cost = r.key.len + r.value.len;
+            if ((rd->count && rd->used + cost > rd->max_bytes) || (rd->max_records && rd->count >= rd->max_records)) {
+                rd->full = true;
+                break;
+            }
+            rc = old_render_one(rd, topic, partition, &it, &r);
+            rd->used += cost;
+            rd->count++;
+            *next = r.offset + 1;
+        }
+        if (rc == 0 && more < 0)
+            rc = more;
+        if (rc)
+            return rc;
+        at += sz;
+    }
+    return 0;
+}
+
+/* ---- differential tests: new code against the old_* oracle ---- */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 32);
+}
+
+/* Bytes that take every path of the string writers and the validator: plain ASCII, the JSON punctuation, the
+ * escapable and control bytes, DEL, and the pieces of valid and invalid UTF-8 (leads, continuations, the
+ * overlong / surrogate / beyond-U+10FFFF leads). */
+static const uint8_t nasty[] = {'a', 'Z', ' ', '0', '9', '"', '\\', '/', 'u', 'b', 'f', 'n', 'r', 't', 'e', 'E',
+                                '{', '}', '[', ']', ',', ':', '-', '+', '.', '\n', '\r', '\t', 0x00, 0x01, 0x08,
+                                0x0c, 0x1f, 0x7f, 0x80, 0xbf, 0xc0, 0xc2, 0xc3, 0xa9, 0xe0, 0xa0, 0xed, 0x9f,
+                                0xef, 0xf0, 0x90, 0xf4, 0x8f, 0xf5, 0xff};
+
+/* Fills p[0, n) with random bytes: mostly plain ASCII (so runs cross 8-byte words), else from nasty[]. */
+static void rnd_bytes(uint8_t *p, size_t n)
+{
+    unsigned plain_pct = rnd() % 100;
+    for (size_t i = 0; i < n; i++)
+        p[i] = rnd() % 100 < plain_pct ? (uint8_t)(' ' + 1 + rnd() % 90) : nasty[rnd() % sizeof nasty];
+}
+
+static const char *const json_seeds[] = {
+    "0", "-0", "1.5e+10", "-12.25E-3", "123456789012345678901234567890", "true", "false", "null", "\"\"",
+    "\"plain text that is long enough to cross a few words\"",
+    "\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\uD83D\"",
+    "\"utf8 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbd\"", "[]", "{}", " [ 1 , 2 ] ", "\t{\"a\" :\n[true]}\r",
+    "{\"id\":1,\"user\":\"user-00042\",\"score\":87.5,\"tags\":[\"a\",\"bb\"],\"active\":true,\"note\":null}",
+    "[[[[[[[[[[[[[[[[{\"deep\":[[[{}]]]}]]]]]]]]]]]]]]]]", "{\"a\":{\"b\":{\"c\":[1,{\"d\":\"e\"},[]]}}}",
+};
+
+/* A random JSON-ish text into p (capacity cap): a seed, maybe mutated (a byte replaced, inserted, dropped or
+ * the text cut), or random bytes. Returns its length. */
+static size_t rnd_jsonish(uint8_t *p, size_t cap)
+{
+    size_t n;
+    unsigned how = rnd() % 8;
+    if (how == 0) {
+        n = rnd() % 40;
+        rnd_bytes(p, n);
+        return n;
+    }
+    const char *s = json_seeds[rnd() % (sizeof json_seeds / sizeof json_seeds[0])];
+    n = strlen(s);
+    ck_assert_uint_lt(n + 1, cap);
+    memcpy(p, s, n);
+    if (how == 1 && n) {
+        p[rnd() % n] = nasty[rnd() % sizeof nasty];
+    } else if (how == 2) {
+        size_t at = rnd() % (n + 1);
+        memmove(p + at + 1, p + at, n - at);
+        p[at] = nasty[rnd() % sizeof nasty];
+        n++;
+    } else if (how == 3 && n) {
+        size_t at = rnd() % n;
+        memmove(p + at, p + at + 1, n - at - 1);
+        n--;
+    } else if (how == 4) {
+        n = rnd() % (n + 1);
+    }
+    return n;
+}
+
+static bool same(const struct sl_buf *a, const struct sl_buf *b)
+{
+    return a->len == b->len && (a->len == 0 || memcmp(a->base, b->base, a->len) == 0);
+}
+
+/* A malloc'd copy of p[0, n) of exactly n bytes, so that a sanitizer build catches a read past the end. */
+static uint8_t *exact(const uint8_t *p, size_t n)
+{
+    uint8_t *c = malloc(n ? n : 1);
+    ck_assert_ptr_nonnull(c);
+    if (n)
+        memcpy(c, p, n);
+    return c;
+}
+
+static bool new_json_valid(const uint8_t *p, size_t n)
+{
+    uint8_t *c = exact(p, n);
+    bool v = sl_json_valid(c, n);
+    free(c);
+    return v;
+}
+
+/* Containers nested d deep around 0: "[[...0...]]" or objects {"k":...}. */
+static size_t nested(uint8_t *p, int d, bool obj)
+{
+    size_t n = 0;
+    for (int i = 0; i < d; i++)
+        n += (size_t)sprintf((char *)p + n, obj && i % 2 ? "{\"k\":" : "[");
+    p[n++] = '0';
+    for (int i = d - 1; i >= 0; i--)
+        p[n++] = obj && i % 2 ? '}' : ']';
+    return n;
+}
+
+START_TEST(json_valid_agrees_with_old_validator)
+{
+    static uint8_t buf[8192];
+    size_t valid = 0, invalid = 0;
+    rng_state = 0x1234567887654321u;
+    for (int i = 0; i < 300000; i++) {
+        size_t n = rnd_jsonish(buf, sizeof buf);
+        bool want = old_json_valid(buf, n);
+        ck_assert_msg(new_json_valid(buf, n) == want, "differs (old %d): %.*s", want, (int)n, buf);
+        if (want)
+            valid++;
+        else
+            invalid++;
+    }
+    ck_assert_uint_gt(valid, 30000); /* both outcomes are well represented */
+    ck_assert_uint_gt(invalid, 30000);
+    /* the depth limit: 512 containers pass, 513 do not, arrays and objects alike, and every prefix */
+    for (int obj = 0; obj < 2; obj++) {
+        for (int d = 510; d <= 514; d++) {
+            size_t n = nested(buf, d, obj);
+            ck_assert_int_eq(sl_json_valid(buf, n), d <= 512);
+            ck_assert_int_eq(old_json_valid(buf, n), d <= 512);
+        }
+        size_t n = nested(buf, 512, obj);
+        for (size_t len = 0; len < n; len++)
+            ck_assert_int_eq(new_json_valid(buf, len), old_json_valid(buf, len));
+    }
+}
+END_TEST
+
+START_TEST(json_str_append_escapes_as_before)
+{
+    static uint8_t in[700];
+    rng_state = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 100000; i++) {
+        size_t n = rnd() % 4 ? rnd() % 40 : rnd() % sizeof in, pre = rnd() % 300;
+        rnd_bytes(in, n);
+        struct sl_buf got = {0}, want = {0};
+        /* a prefix (any bytes) so that the string starts anywhere in the buffer and growth happens mid-string */
+        ck_assert_int_eq(sl_buf_append(&got, in, pre) | sl_buf_append(&want, in, pre), 0);
+        uint8_t *c = exact(in + i % 2, n ? n - i % 2 : 0);
+        ck_assert_int_eq(sl_json_str_append(&got, c, n ? n - i % 2 : 0), 0);
+        free(c);
+        ck_assert_int_eq(old_json_str_append(&want, in + i % 2, n ? n - i % 2 : 0), 0);
+        ck_assert_msg(same(&got, &want), "differs: %.*s / %.*s", (int)got.len, got.base, (int)want.len, want.base);
+        sl_buf_fini(&got);
+        sl_buf_fini(&want);
+    }
+    struct sl_buf b = {0}; /* the escapes themselves, spelled out */
+    const char *esc = "\"\\\n\r\t\b\f\x01\x1f\x7f\xc3\xa9\xc3(\xed\xa0\x80/";
+    ck_assert_int_eq(sl_json_str_append(&b, (const uint8_t *)esc, 18), 0);
+    ck_assert_uint_eq(b.len, 53);
+    ck_assert(memcmp(b.base, "\"\\\"\\\\\\n\\r\\t\\u0008\\u000c\\u0001\\u001f\x7f\xc3\xa9\xef\xbf\xbd("
+                             "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd/\"", 53) == 0);
+    sl_buf_fini(&b);
+}
+END_TEST
+
+START_TEST(base64_append_encodes_as_before)
+{
+    uint8_t in[300], dec[310];
+    rng_state = 42;
+    for (size_t n = 0; n < sizeof in; n++) {
+        for (size_t i = 0; i < n; i++)
+            in[i] = (uint8_t)rnd();
+        struct sl_buf got = {0}, want = {0};
+        ck_assert_int_eq(sl_buf_append(&got, "ab", n % 3) | sl_buf_append(&want, "ab", n % 3), 0);
+        uint8_t *c = exact(in, n);
+        ck_assert_int_eq(sl_base64_append(&got, c, n), 0);
+        free(c);
+        ck_assert_int_eq(old_base64_append(&want, in, n), 0);
+        ck_assert_uint_eq(got.len, (n + 2) / 3 * 4 + n % 3);
+        ck_assert(same(&got, &want));
+        ck_assert_int_eq(sl_base64_decode((const char *)got.base + n % 3, got.len - n % 3, dec), (ssize_t)n);
+        ck_assert(n == 0 || memcmp(dec, in, n) == 0);
+        sl_buf_fini(&got);
+        sl_buf_fini(&want);
+    }
+}
+END_TEST
+
+/* Every byte value (and every pair, before two continuation bytes) in every syntactic position: the validator
+ * and the string writer agree with the old code on all of them. '#' marks the hole. */
+START_TEST(every_byte_in_every_position_as_before)
+{
+    static const char *const holes[] = {
+        "#", "[#]", "[1,#]", "{\"a\":#}", "{#:1}", "{\"a\"#1}", "{\"a\":1#}", "[1#]", "1#", "-#", "-0#", "1.#",
+        "1.5#", "1e#", "1E+#", "1e-5#", "t#ue", "fals#", "nul#", "\"#\"", "\"ab#cdefghij\"", "\"\\#\"",
+        "\"\\u#000\"", "\"\\u0#00\"", "\"\\u00#0\"", "\"\\u000#\"", "\"\\u000#", " # ", "#1", "[]#",
+        "\"0123456#89abcdef\"", "\"01234567#9abcdef\"", "\"#\x80\x80\x80\"",
+    };
+    uint8_t t[64];
+    for (size_t h = 0; h < sizeof holes / sizeof holes[0]; h++) {
+        size_t n = strlen(holes[h]), at = (size_t)(strchr(holes[h], '#') - holes[h]);
+        memcpy(t, holes[h], n);
+        for (int c = 0; c < 256; c++) {
+            t[at] = (uint8_t)c;
+            ck_assert_msg(new_json_valid(t, n) == old_json_valid(t, n), "byte %02x in %s", c, holes[h]);
+            struct sl_buf got = {0}, want = {0};
+            uint8_t *e = exact(t, n);
+            ck_assert_int_eq(sl_json_str_append(&got, e, n) | old_json_str_append(&want, t, n), 0);
+            ck_assert_msg(same(&got, &want), "byte %02x in %s", c, holes[h]);
+            free(e);
+            sl_buf_fini(&got);
+            sl_buf_fini(&want);
+        }
+    }
+    /* every pair XY in "XY\x80\x80": every UTF-8 lead against every second byte, inside a JSON string for the
+     * validator and as text for the string writer */
+    for (int x = 0; x < 256; x++)
+        for (int y = 0; y < 256; y++) {
+            uint8_t q[6] = {'"', (uint8_t)x, (uint8_t)y, 0x80, 0x80, '"'};
+            ck_assert_msg(new_json_valid(q, 6) == old_json_valid(q, 6), "%02x %02x", x, y);
+            struct sl_buf got = {0}, want = {0};
+            ck_assert_int_eq(sl_json_str_append(&got, q + 1, 4) | old_json_str_append(&want, q + 1, 4), 0);
+            ck_assert_msg(same(&got, &want), "%02x %02x", x, y);
+            sl_buf_fini(&got);
+            sl_buf_fini(&want);
+        }
+}
+END_TEST
+
+/* A random key / value / header value: null, empty, JSON-ish, nasty bytes, or a long mostly-plain text. */
+static struct sl_slice rnd_field(uint8_t *p, size_t cap)
+{
+    switch (rnd() % 6) {
+    case 0:
+        return (struct sl_slice){NULL, 0};
+    case 1:
+        return (struct sl_slice){p, 0};
+    case 2:
+    case 3:
+        return (struct sl_slice){p, rnd_jsonish(p, cap)};
+    default: {
+        size_t n = rnd() % (cap < 600 ? cap : 600);
+        rnd_bytes(p, n);
+        return (struct sl_slice){p, n};
+    }
+    }
+}
+
+/* Up to 3 batches of 1..12 random records, base offsets increasing from a random point, in buf. Returns the
+ * first offset. */
+static sl_offset_t rnd_batches(struct sl_buf *buf)
+{
+    static uint8_t field[40][700];
+    sl_offset_t base = (sl_offset_t)(rnd() % 3 ? rnd() % 1000 : (uint64_t)rnd() << 20), first = base;
+    int nb = 1 + (int)(rnd() % 3);
+    buf->len = 0;
+    for (int b = 0; b < nb; b++) {
+        struct sl_batch_builder bb;
+        sl_bb_init(&bb);
+        int nr = 1 + (int)(rnd() % 12);
+        for (int i = 0; i < nr; i++) {
+            struct sl_header h[3];
+            int f = 0;
+            struct sl_record r = {.timestamp = rnd() % 4 ? NOW + (int64_t)(rnd() % 100000) - 50000
+                                                         : (int64_t)(rnd() % 3) - 1 - (int64_t)rnd() * 1000};
+            r.key = rnd_field(field[f++], sizeof field[0]);
+            r.value = rnd_field(field[f++], sizeof field[0]);
+            r.nheaders = rnd() % 4 ? 0 : 1 + rnd() % 3;
+            for (uint32_t k = 0; k < r.nheaders; k++) {
+                size_t kl = rnd() % 12;
+                rnd_bytes(field[f], kl);
+                h[k].key = (struct sl_slice){field[f++], kl};
+                h[k].value = rnd_field(field[f++], sizeof field[0]);
+            }
+            r.headers = h;
+            ck_assert_int_eq(sl_bb_add(&bb, &r), 0);
+        }
+        struct sl_slice s;
+        ck_assert_int_eq(sl_bb_finish(&bb, &s), 0);
+        size_t at = buf->len;
+        ck_assert_int_eq(sl_buf_append(buf, s.base, s.len), 0);
+        sl_batch_set_base(buf->base + at, base);
+        base += nr;
+        sl_bb_fini(&bb);
+    }
+    return first;
+}
+
+START_TEST(render_writes_what_the_old_renderer_wrote)
+{
+    static const char *const topics[] = {"t", "orders", "a.b-c_D9", "", "we\"ird\\topic\n", "t\xc3\xb8pic\x01",
+                                         "a-topic-name-long-enough-to-need-more-than-a-few-words-of-copying"};
+    static const int32_t parts[] = {0, 7, 123, INT32_MAX, -1};
+    struct sl_buf data = {0};
+    size_t rendered = 0, stopped = 0;
+    rng_state = 0xfeedfacecafebeefu;
+    for (int i = 0; i < 6000; i++) {
+        sl_offset_t first = rnd_batches(&data);
+        const char *topic = topics[rnd() % (sizeof topics / sizeof topics[0])];
+        int32_t part = parts[rnd() % (sizeof parts / sizeof parts[0])];
+        enum sl_fmt fmt = (enum sl_fmt)(rnd() % 3);
+        sl_offset_t from = first + (sl_offset_t)(rnd() % 8) - 1;
+        struct sl_buf got = {0}, want = {0};
+        struct sl_render a = {.out = &got, .fmt = fmt, .max_bytes = rnd() % 2 ? SIZE_MAX : rnd() % 2000,
+                              .max_records = rnd() % 3 ? 0 : rnd() % 10};
+        if (rnd() % 4 == 0) { /* a continuation: records of an earlier call are already out */
+            a.count = 1 + rnd() % 3;
+            a.used = rnd() % 500;
+            ck_assert_int_eq(sl_buf_append(&got, "[{}", 3), 0);
+            ck_assert_int_eq(sl_buf_append(&want, "[{}", 3), 0);
+        }
+        struct sl_render b = a;
+        b.out = &want;
+        sl_offset_t na = -5, nb = -6;
+        int rca = sl_rec_render(&a, topic, part, data.base, data.len, from, &na);
+        int rcb = old_rec_render(&b, topic, part, data.base, data.len, from, &nb);
+        ck_assert_int_eq(rca, rcb);
+        ck_assert_int_eq(na, nb);
+        ck_assert_uint_eq(a.count, b.count);
+        ck_assert_uint_eq(a.used, b.used);
+        ck_assert_int_eq(a.full, b.full);
+        ck_assert_msg(same(&got, &want), "fmt %d differs:\n%.*s\n%.*s", fmt, (int)got.len, got.base,
+                      (int)want.len, want.base);
+        rendered += a.count;
+        stopped += a.full;
+        sl_buf_fini(&got);
+        sl_buf_fini(&want);
+    }
+    ck_assert_uint_gt(rendered, 6000); /* the comparisons covered records, and budgets that stopped rendering */
+    ck_assert_uint_gt(stopped, 500);
+    /* a cut batch is SL_ECORRUPT for both, after the same output */
+    rnd_batches(&data);
+    for (size_t cut = 1; cut < 80 && cut < data.len; cut += 7) {
+        struct sl_buf got = {0}, want = {0};
+        struct sl_render a = {.out = &got, .fmt = SL_FMT_TEXT, .max_bytes = SIZE_MAX}, b = a;
+        b.out = &want;
+        sl_offset_t na, nb;
+        ck_assert_int_eq(sl_rec_render(&a, "t", 0, data.base, data.len - cut, 0, &na),
+                         old_rec_render(&b, "t", 0, data.base, data.len - cut, 0, &nb));
+        ck_assert(na == nb && a.count == b.count && same(&got, &want));
+        sl_buf_fini(&got);
+        sl_buf_fini(&want);
+    }
+    sl_buf_fini(&data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("records");
@@ -808,6 +1520,11 @@ int main(void)
     tcase_add_test(tc, scanner_duplicate_keys_last_one_wins);
     tcase_add_test(tc, scanner_error_precedence_matches_jansson_era);
     tcase_add_test(tc, scanner_accepts_what_jansson_accepts);
+    tcase_add_test(tc, json_valid_agrees_with_old_validator);
+    tcase_add_test(tc, json_str_append_escapes_as_before);
+    tcase_add_test(tc, base64_append_encodes_as_before);
+    tcase_add_test(tc, every_byte_in_every_position_as_before);
+    tcase_add_test(tc, render_writes_what_the_old_renderer_wrote);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
