@@ -311,8 +311,8 @@ static void on_receive(struct sl_ws_conn *c, const void *in, size_t len)
         c->rx_in_msg = true;
     }
     if (!c->rx_skip && c->rx.len + len > (size_t)max_message(c->ws)) {
-        c->rx_skip = true;
-        sl_ws_fail(c, 413, 413, "Message larger than %lld bytes.", (long long)max_message(c->ws));
+        c->rx_skip = true; /* failed once the message has been read to its end (below) */
+        c->rx.len = 0;
     }
     if (!c->rx_skip && sl_buf_append(&c->rx, in, len)) {
         c->rx_skip = true;
@@ -321,7 +321,14 @@ static void on_receive(struct sl_ws_conn *c, const void *in, size_t len)
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
         return;
     c->rx_in_msg = false;
-    if (c->rx_skip || c->closing)
+    if (c->rx_skip) {
+        /* Only now: closing while the client is still sending would leave its bytes unread, and the kernel
+         * answers a close with unread data by a reset, which can destroy the error before the client reads
+         * it. (A no-op after the out-of-memory failure: the connection is closing already.) */
+        sl_ws_fail(c, 413, 413, "Message larger than %lld bytes.", (long long)max_message(c->ws));
+        return;
+    }
+    if (c->closing)
         return;
     if (sl_buf_append(&c->rx, "", 1)) /* NUL-terminate for the parsers */
         return;
