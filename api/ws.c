@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/errmap.h"
 #include "api/metrics.h"
@@ -43,7 +44,7 @@ int64_t sl_ws_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The broker's data hook (flusher or producing thread). */
+/* The broker's data hook (flusher, sync helper or producing thread). */
 static void on_data(void *arg)
 {
     pthread_mutex_lock(&hook_mu);
@@ -453,6 +454,20 @@ static void on_lws_log(int level, const char *line)
         sl_debug("libwebsockets: %s", msg);
 }
 
+/* libwebsockets' fd table size. Below the process's fd limit (ulimit -n), libwebsockets 4.1 switches to its
+ * "slow fds" mode, where every fd -> connection lookup (one per poll event) scans the table of live
+ * connections: with 1,000 acking subscribers wsi_from_fd was 4.7 % of the service thread (perf), O(sockets)
+ * per event and so O(sockets^2) per fan-out wave. A table as large as the fd limit is indexed by fd instead;
+ * it costs 16 bytes per possible fd (1 MiB at 65,536), so above FD_TABLE_MAX fds the slow mode stays. The
+ * connection cap (ws.max.connections) is enforced in on_filter either way. */
+#define FD_TABLE_MAX (1L << 18)
+
+static unsigned fd_limit(const struct sl_config *cfg)
+{
+    long want = (long)cfg->ws_max_connections + 64, open_max = sysconf(_SC_OPEN_MAX);
+    return (unsigned)(open_max > want && open_max <= FD_TABLE_MAX ? open_max : want);
+}
+
 static void *service_main(void *arg)
 {
     struct sl_ws *ws = arg;
@@ -494,7 +509,7 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
     info.timeout_secs = 10;
     info.user = ws;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-    info.fd_limit_per_thread = (unsigned)cfg->ws_max_connections + 64;
+    info.fd_limit_per_thread = fd_limit(cfg);
     ws->ctx = lws_create_context(&info);
     if (!ws->ctx) {
         sl_error("cannot start the WebSocket server on port %d", cfg->ws_port);

@@ -166,7 +166,9 @@ int sl_broker_watch(struct sl_broker *b, const char *topic, int32_t partition, s
 int sl_broker_unwatch(struct sl_broker *b, struct sl_watch *w);
 
 /* Registers one process-wide hook called whenever any partition's HW advances (the WebSocket layer wakes its
- * service thread with it). fn must be thread-safe and quick. Call before traffic starts. */
+ * service thread with it), as soon as the new HW is published and before the produces it covers complete (so
+ * subscribers are woken before producers are answered). It may run on several threads at once (sync helpers).
+ * fn must be thread-safe and quick. Call before traffic starts. */
 void sl_broker_set_data_hook(struct sl_broker *b, void (*fn)(void *arg), void *arg);
 
 /* ---- stats, for /metrics ---- */

@@ -1,8 +1,8 @@
 /* Broker internals shared by broker.c, flusher.c and housekeeper.c. Not for api/.
  *
  * LOCK ORDER (outer to inner): topics_lock (rwlock) -> part.append_mu -> part.wait_mu -> fl_mu.
- * Callbacks (produce done) run with no broker lock held; watch fires run under the part's wait_mu, which
- * is what makes sl_broker_unwatch race-free. */
+ * Callbacks (produce done, data hook) run with no partition lock held (on the flusher, under topics_lock
+ * read only); watch fires run under the part's wait_mu, which is what makes sl_broker_unwatch race-free. */
 #ifndef SL_SERVER_BROKER_INT_H
 #define SL_SERVER_BROKER_INT_H
 
@@ -77,7 +77,6 @@ struct sl_broker {
     int sw_busy;                /* guarded by: sw_mu; helpers still working on the round */
     uint64_t sw_round;          /* guarded by: sw_mu */
     bool sw_stop;               /* guarded by: sw_mu */
-    atomic_bool sw_advanced;    /* some HW advanced in the round */
 
     /* housekeeper */
     pthread_t keeper;

@@ -102,6 +102,41 @@ START_TEST(caught_up_subscribers_get_every_record_without_waiting_for_the_tick)
 }
 END_TEST
 
+/* In async durability every append fires the data hook, and a hook that finds a wake-up already pending
+ * does not wake the service thread again (api/ws.c on_data). Back-to-back appends must still all reach a
+ * caught-up subscriber at once: a wake-up lost in that hand-off would leave the tail of each burst to the
+ * 1 s safety tick, so the deadline is well under it. */
+START_TEST(bursts_of_appends_reach_caught_up_subscribers_without_waiting_for_the_tick)
+{
+    struct sl_proc ap;
+    static const char *const extra[] = {"--durability", "async", NULL};
+    sl_proc_start(&ap, NULL, extra);
+    sl_wt_create_topic(&ap, "b", 1);
+    struct sl_wscl *c[2];
+    for (int k = 0; k < 2; k++)
+        c[k] = sl_wt_connect(&ap, "/ws/v1/topics/b?from=latest");
+    for (int round = 0, next = 0; round < 10; round++, next += 20) {
+        for (int i = next; i < next + 20; i++) {
+            char rec[64];
+            snprintf(rec, sizeof rec, "[{\"value\":{\"i\":%d}}]", i);
+            sl_wt_produce(&ap, "b", rec);
+        }
+        for (int k = 0; k < 2; k++) {
+            json_t *r = sl_wt_records(c[k], 20, 600, NULL);
+            ck_assert_int_eq(json_array_size(r), 20);
+            for (size_t j = 0; j < 20; j++)
+                ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_array_get(r, j), "value"),
+                                                                    "i")), next + (int)j);
+            json_decref(r);
+            ck_assert_int_eq(sl_wscl_send(c[k], "{\"type\":\"ack\"}"), 0);
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        sl_wscl_free(c[k]);
+    sl_proc_free(&ap);
+}
+END_TEST
+
 static long first_offset(const char *path, int timeout_ms)
 {
     struct sl_wscl *c = sl_wt_connect(&proc, path);
@@ -231,6 +266,7 @@ int main(void)
     tcase_add_test(tc, records_arrive_pushed_in_order_exactly_once_with_every_field);
     tcase_add_test(tc, from_earliest_offset_time_and_latest);
     tcase_add_test(tc, caught_up_subscribers_get_every_record_without_waiting_for_the_tick);
+    tcase_add_test(tc, bursts_of_appends_reach_caught_up_subscribers_without_waiting_for_the_tick);
     tcase_add_test(tc, flow_control_holds_at_max_in_flight_until_acks);
     tcase_add_test(tc, seek_and_subscribe_and_deflate);
     tcase_add_test(tc, every_error_closes_with_its_code);

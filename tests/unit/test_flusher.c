@@ -1,6 +1,7 @@
 /* Flusher: group commit in sync durability, periodic flush in async durability. */
 #include <check.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +163,59 @@ START_TEST(flusher_syncs_many_partitions_in_parallel_rounds)
 }
 END_TEST
 
+/* Order of the data hook and the produce's done callback, from one counter. */
+static atomic_int order, hook_order, done_order, done_rc;
+
+static void on_hook(void *arg)
+{
+    (void)arg;
+    int o = atomic_fetch_add(&order, 1) + 1, none = 0;
+    atomic_compare_exchange_strong(&hook_order, &none, o); /* the first hook since the produce was issued */
+}
+
+static void on_done(struct sl_produce *req, int rc)
+{
+    (void)req;
+    atomic_store(&done_rc, rc);
+    atomic_store(&done_order, atomic_fetch_add(&order, 1) + 1);
+}
+
+static bool produce_done(void *arg)
+{
+    (void)arg;
+    return atomic_load(&done_order) != 0;
+}
+
+/* Subscribers (the data hook) hear of a record before its producer is answered: in sync durability the
+ * flusher fires the hook as soon as the HW is published, then completes the produces. */
+static void check_hook_before_done(enum sl_durability d)
+{
+    open_broker(d);
+    sl_broker_set_data_hook(b, on_hook, NULL);
+    for (int i = 0; i < 20; i++) {
+        atomic_store(&hook_order, 0);
+        atomic_store(&done_order, 0);
+        size_t len;
+        uint8_t *batch = sl_tb_batch("v", 1, 0, &len);
+        struct sl_produce req = {.done = on_done};
+        ck_assert_int_eq(sl_broker_produce(b, "t", i % 2, batch, len, &req), 0);
+        ck_assert(sl_test_wait_until(produce_done, NULL, 10000));
+        free(batch);
+        int rc = atomic_load(&done_rc), hook_at = atomic_load(&hook_order), done_at = atomic_load(&done_order);
+        ck_assert_int_eq(rc, 0);
+        ck_assert_int_ne(hook_at, 0);
+        ck_assert_int_lt(hook_at, done_at);
+    }
+    close_broker();
+}
+
+START_TEST(flusher_wakes_subscribers_before_answering_the_producer)
+{
+    check_hook_before_done(SL_DURABILITY_SYNC);
+    check_hook_before_done(SL_DURABILITY_ASYNC);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("flusher");
@@ -171,6 +225,7 @@ int main(void)
     tcase_add_test(tc, flusher_async_acks_at_once_and_flushes_within_flush_ms);
     tcase_add_test(tc, flusher_close_makes_everything_durable);
     tcase_add_test(tc, flusher_syncs_many_partitions_in_parallel_rounds);
+    tcase_add_test(tc, flusher_wakes_subscribers_before_answering_the_producer);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

@@ -35,7 +35,10 @@
 #     Deliveries/s and p99 delivery latency (from the scheduled send time).
 #   5 produce->deliver latency, one subscriber, LAT_RATE msg/s (100 B) for LAT_SECS s: p50, p99, p99.9.
 #     ws_fanout sends batches of max(1, min(100, rate / 1000)) records per REST request, so below 2000/s every
-#     system sends one record per produce call.
+#     system sends one record per produce call. Each request goes out at its scheduled time on an idle
+#     keep-alive connection of a pool (up to 16, opened as needed), so a slow reply delays only its own record,
+#     as with redis_load's pipelined XADDs and nats_load's asynchronous publishes (PRODUCER_CONNS=1 in the
+#     environment restores the former single connection, where each request waited for the previous reply).
 # Rows 4 and 5 run WARM s (not counted) + SECS (LAT_SECS) s (ws_fanout: its own 1 s warm-up). Every generator
 # is open loop: records are sent at scheduled times and latency runs from the scheduled time, so a producer or
 # server that falls behind counts as latency (no coordinated omission). ws_fanout samples the latency of every
@@ -509,7 +512,8 @@ echo "sluice:  ${SL_VER:-?} ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null
 echo "         sync: ack after fdatasync (group commit); async: ack after the page-cache write, fsync every 1000 ms"
 echo "         libmicrohttpd $(pkg-config --modversion libmicrohttpd 2>/dev/null), libwebsockets $(pkg-config --modversion libwebsockets 2>/dev/null), jansson $(pkg-config --modversion jansson 2>/dev/null)"
 echo "         generators: $REST_LOAD (rows 1-3), $([ -x "$WS_FANOUT" ] && echo "$WS_FANOUT" || echo "ws_fanout NOT BUILT") (rows 3-5)"
-echo "         ws_fanout: rows 4-5 produce over one REST connection, open loop, one record per request below"
+echo "         ws_fanout: rows 4-5 produce open loop over a pool of keep-alive REST connections (a request at its"
+echo "         scheduled time on an idle one, up to ${PRODUCER_CONNS:-16}), one record per request below"
 echo "         2000/s, latency from the scheduled time, 1 s warm-up, every frame acked; deliveries/s from its latency"
 echo "         samples; it does not report undelivered records (row 4 'share delivered': n/a); row 3 WebSocket"
 echo "         reads its own N records (JSON {\"t\":..,\"pad\":..}, ~90 B) from topic cu, filled just before"
