@@ -141,7 +141,9 @@ static void record_fsync(struct sl_broker *b, uint64_t ns)
     atomic_fetch_add(&b->st_fsync_hist[i], 1);
 }
 
-/* Syncs one partition, publishes the new HW and completes what became durable. Caller holds topics_lock
+/* Syncs one partition, publishes the new HW, completes what became durable and then, at most once a second,
+ * persists the recovery point (partition.ckpt, two more fsyncs: they used to delay the produces of every
+ * ~1000th round by 0.7-1 ms, the whole p99.9 of produce->push at 1,000 records/s). Caller holds topics_lock
  * (read). The data hook runs as soon as the HW is published, before the produces complete: completing them
  * resumes their REST connections (a write to libmicrohttpd's wake-up pipe for each), and the push used to wait
  * behind those and behind the rest of the round: 19 us median, 85 us p99 from the fdatasync's return to the
@@ -150,7 +152,7 @@ static void sync_part(struct sl_broker *b, struct part *p)
 {
     sl_offset_t durable = 0;
     uint64_t t0 = mono_ns();
-    int rc = sl_log_sync(p->log, &durable);
+    int rc = sl_log_sync_data(p->log, &durable);
     record_fsync(b, mono_ns() - t0);
     if (rc)
         sl_error("partition %s-%d: sync failed: %s; the partition stays failed until restart",
@@ -166,6 +168,9 @@ static void sync_part(struct sl_broker *b, struct part *p)
     if (advanced && b->data_hook)
         b->data_hook(b->data_arg);
     complete_list(done, rc ? SL_EFAILED : 0);
+    if (rc == 0 && sl_log_checkpoint_due(p->log) && (rc = sl_log_checkpoint(p->log)))
+        sl_error("partition %s-%d: checkpoint failed: %s; the partition stays failed until restart",
+                 p->topic->meta.name, p->id, sl_strerror(rc));
 }
 
 /* Takes partitions of the current round until none is left. */

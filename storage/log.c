@@ -78,6 +78,7 @@ int log_write_ckpt(struct sl_log *l, bool clean)
 {
     struct sl_pckpt c;
     pthread_mutex_lock(&l->ckpt_mu);
+    __atomic_store_n(&l->ckpt_stale, false, __ATOMIC_RELEASE); /* before reading: a later sync sets it again */
     pthread_mutex_lock(&l->mu);
     c.recovery_point = l->recovery_point;
     pthread_mutex_unlock(&l->mu);
@@ -85,7 +86,7 @@ int log_write_ckpt(struct sl_log *l, bool clean)
     c.log_start = __atomic_load_n(&l->start, __ATOMIC_ACQUIRE);
     c.clean = clean;
     int rc = sl_ckpt_write(l->fo, l->dir, &c);
-    l->last_ckpt_ms = log_now(l);
+    __atomic_store_n(&l->last_ckpt_ms, log_now(l), __ATOMIC_RELAXED);
     pthread_mutex_unlock(&l->ckpt_mu);
     return rc ? log_fail(l, "writing " SL_PCKPT_NAME, rc) : 0;
 }
@@ -283,7 +284,7 @@ static void publish_synced(struct sl_log *l, struct dirty *d, size_t n, sl_offse
     pthread_mutex_unlock(&l->mu);
 }
 
-int sl_log_sync(struct sl_log *l, sl_offset_t *durable_out)
+int sl_log_sync_data(struct sl_log *l, sl_offset_t *durable_out)
 {
     struct dirty *d = NULL;
     size_t n = 0;
@@ -297,17 +298,29 @@ int sl_log_sync(struct sl_log *l, sl_offset_t *durable_out)
     for (size_t i = 0; i < n && rc == 0; i++)
         if ((rc = sl_seg_sync(d[i].s)))
             rc = log_fail(l, "fdatasync", rc);
-    if (rc == 0 && d)
+    if (rc == 0 && d) {
         publish_synced(l, d, n, leo, gen);
+        __atomic_store_n(&l->ckpt_stale, true, __ATOMIC_RELEASE);
+    }
     for (size_t i = 0; i < n; i++)
         sl_seg_unref(d[i].s);
     free(d);
-    if (rc)
-        return rc;
-    if (d && log_now(l) - __atomic_load_n(&l->last_ckpt_ms, __ATOMIC_RELAXED) >= 1000)
-        rc = log_write_ckpt(l, false);
-    if (durable_out)
+    if (rc == 0 && durable_out)
         *durable_out = __atomic_load_n(&l->durable, __ATOMIC_ACQUIRE);
+    return rc;
+}
+
+bool sl_log_checkpoint_due(struct sl_log *l)
+{
+    return __atomic_load_n(&l->ckpt_stale, __ATOMIC_ACQUIRE) &&
+           log_now(l) - __atomic_load_n(&l->last_ckpt_ms, __ATOMIC_RELAXED) >= 1000;
+}
+
+int sl_log_sync(struct sl_log *l, sl_offset_t *durable_out)
+{
+    int rc = sl_log_sync_data(l, durable_out);
+    if (rc == 0 && sl_log_checkpoint_due(l))
+        rc = log_write_ckpt(l, false);
     return rc;
 }
 

@@ -86,9 +86,16 @@ int sl_log_append(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t epoch, 
                   sl_offset_t *last_out);
 
 /* Makes every batch appended before this call durable (fdatasync of each dirty segment) and advances the
- * recovery point. Returns 0 with the new durable offset (exclusive) in *durable_out, or SL_EFAILED / -errno
- * (and the log becomes FAILED). Safe concurrently with one appender; not with another sl_log_sync. */
+ * recovery point; at most once a second it also persists the recovery point (partition.ckpt: two more
+ * fsyncs). Returns 0 with the new durable offset (exclusive) in *durable_out, or SL_EFAILED / -errno (and the
+ * log becomes FAILED). Safe concurrently with one appender; not with another sl_log_sync(_data). */
 int sl_log_sync(struct sl_log *l, sl_offset_t *durable_out);
+/* sl_log_sync without the checkpoint, for a caller that answers its producers first and then writes the
+ * checkpoint (sl_log_checkpoint) when sl_log_checkpoint_due says so: the flusher, so that partition.ckpt's
+ * fsyncs are not on the path of the produces they follow. */
+int sl_log_sync_data(struct sl_log *l, sl_offset_t *durable_out);
+/* True when a sync advanced the recovery point since the last checkpoint, at least a second ago. Any thread. */
+bool sl_log_checkpoint_due(struct sl_log *l);
 
 /* Reads whole batches starting with the one that contains 'from', into out (appended), stopping before
  * max_bytes would be exceeded (but always at least one batch if any is available) and before any batch

@@ -6,9 +6,9 @@
  * Guards (see log.h THREADS for who calls what):
  *   mu        segs/nsegs/cap, every seg->synced_size, recovery_point, trunc_gen, epochs. Held briefly; never
  *             across a file operation except the in-memory index and segment list updates.
- *   ckpt_mu   serializes partition.ckpt writes (the flusher and the appender side both write it) and
- *             last_ckpt_ms.
- *   atomics   leo, start, durable, hw, failed. */
+ *   ckpt_mu   serializes partition.ckpt writes (the flusher and the appender side both write it) and the
+ *             writes of last_ckpt_ms.
+ *   atomics   leo, start, durable, hw, failed, ckpt_stale; last_ckpt_ms is also read without ckpt_mu. */
 #ifndef SL_STORAGE_LOG_INT_H
 #define SL_STORAGE_LOG_INT_H
 
@@ -36,7 +36,8 @@ struct sl_log {
     struct sl_epochs epochs;        /* guarded by mu */
     sl_epoch_t latest_epoch;        /* appender side: cache of sl_epochs_latest */
     pthread_mutex_t ckpt_mu;
-    int64_t last_ckpt_ms;           /* guarded by ckpt_mu */
+    int64_t last_ckpt_ms;           /* written under ckpt_mu; read atomically */
+    bool ckpt_stale;                /* atomic; a sync advanced the recovery point since the last checkpoint */
     struct sl_buf report;           /* NUL-terminated recovery report; immutable after open */
 };
 

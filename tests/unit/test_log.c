@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "storage/batch.h"
+#include "storage/checkpoint.h"
 #include "storage/err.h"
 #include "storage/log.h"
 #include "tests/support/testutil.h"
@@ -404,6 +405,44 @@ START_TEST(log_sync_publishes_the_durable_offset)
 }
 END_TEST
 
+static sl_offset_t ckpt_recovery_point(void)
+{
+    struct sl_pckpt k;
+    ck_assert_int_eq(sl_ckpt_read(&sl_fileops_posix, tmp, &k), 0);
+    return k.recovery_point;
+}
+
+/* sl_log_sync_data leaves partition.ckpt alone; the checkpoint is due a second after the last one once a
+ * sync advanced the recovery point, and writing it clears that. */
+START_TEST(log_sync_data_defers_the_checkpoint_to_the_caller)
+{
+    struct sl_log_cfg c = cfg_small(1000, 100);
+    struct sl_log *l = open_cfg(&c);
+    sl_offset_t d = -1;
+    ck_assert_int_eq(sl_log_checkpoint(l), 0);
+    sl_test_clock_advance(5000);
+    ck_assert(!sl_log_checkpoint_due(l)); /* nothing synced since */
+    append_n(l, 3, T0, 100);
+    ck_assert_int_eq(sl_log_sync_data(l, &d), 0);
+    ck_assert_int_eq(d, 3);
+    ck_assert_int_eq(ckpt_recovery_point(), 0);
+    ck_assert(sl_log_checkpoint_due(l));
+    ck_assert_int_eq(sl_log_checkpoint(l), 0);
+    ck_assert_int_eq(ckpt_recovery_point(), 3);
+    ck_assert(!sl_log_checkpoint_due(l));
+    append_n(l, 2, T0, 100);
+    ck_assert_int_eq(sl_log_sync_data(l, &d), 0);
+    sl_test_clock_advance(999);
+    ck_assert(!sl_log_checkpoint_due(l)); /* under a second since the last one */
+    sl_test_clock_advance(1);
+    ck_assert(sl_log_checkpoint_due(l));
+    ck_assert_int_eq(sl_log_sync(l, &d), 0); /* sl_log_sync writes it itself */
+    ck_assert_int_eq(ckpt_recovery_point(), 5);
+    ck_assert(!sl_log_checkpoint_due(l));
+    ck_assert_int_eq(sl_log_close(l), 0);
+}
+END_TEST
+
 /* ---- sticky failure: a fileops table whose fdatasync fails once armed ---- */
 
 static int fail_armed;
@@ -523,6 +562,7 @@ static Suite *log_suite(void)
     tcase_add_test(tc, log_reopen_after_clean_close_is_identical);
     tcase_add_test(tc, log_deleted_index_files_are_rebuilt_with_identical_lookups);
     tcase_add_test(tc, log_sync_publishes_the_durable_offset);
+    tcase_add_test(tc, log_sync_data_defers_the_checkpoint_to_the_caller);
     tcase_add_test(tc, log_failed_fdatasync_is_sticky);
     tcase_add_test(tc, log_rejects_bad_and_oversized_batches);
     tcase_add_test(tc, log_epochs_are_recorded_and_truncated);
