@@ -1,7 +1,7 @@
 /* The REST server (libmicrohttpd, port 8082): lifecycle only. Routes live in api/h_*.c.
  *
- * THREADS: sl_rest_start/quiesce/stop are called by main only. Requests run on libmicrohttpd's epoll thread
- * pool (>= 2 threads; a single epoll thread stalls in 0.9.75). Waiting requests are suspended, never blocked. */
+ * THREADS: sl_rest_start/quiesce/stop are called by main only. Requests run on libmicrohttpd's poll thread
+ * pool (>= 2 threads; see api/rest.c for why poll and why 2). Waiting requests are suspended, never blocked. */
 #ifndef SL_API_REST_H
 #define SL_API_REST_H
 

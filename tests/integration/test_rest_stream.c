@@ -2,7 +2,7 @@
  * report before it sends the next record: what libcurl cannot express): reports arrive while the upload is
  * open, in order; 100-continue; every request-level error; broken framing; a client that vanishes; a
  * chunked produce on a kept-alive connection (libmicrohttpd: reports after the upload); a stop mid-stream;
- * silent connections (no head yet) beside working ones. */
+ * silent connections (no head yet) beside working ones; a burst of new connections. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tests/support/sluice_proc.h"
+#include "tests/support/testutil.h"
 
 static struct sl_proc proc;
 static char *cid;
@@ -277,6 +278,25 @@ START_TEST(silent_connections_do_not_hold_up_others)
 }
 END_TEST
 
+/* Every connection of a burst, handed to libmicrohttpd by the front, is served (its epoll mode left whole
+ * bursts unread until the connection timeout). */
+START_TEST(a_burst_of_new_connections_is_served)
+{
+    enum { N = 256 };
+    static struct raw c[N];
+    for (int i = 0; i < N; i++)
+        raw_open(&c[i]);
+    for (int i = 0; i < N; i++)
+        raw_send(&c[i], "GET /healthy HTTP/1.1\r\nHost: x\r\n\r\n");
+    int64_t t0 = sl_test_mono_ms();
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(raw_wait(&c[i], "HTTP/1.1 200", 5000), "connection %d not answered", i);
+        close(c[i].fd);
+    }
+    ck_assert_int_lt(sl_test_mono_ms() - t0, 5000);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rest_stream");
@@ -291,6 +311,7 @@ int main(void)
     tcase_add_test(tc, a_kept_alive_connection_gets_its_reports_after_the_upload);
     tcase_add_test(tc, a_stop_mid_stream_sends_the_reports_and_ends_it);
     tcase_add_test(tc, silent_connections_do_not_hold_up_others);
+    tcase_add_test(tc, a_burst_of_new_connections_is_served);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
