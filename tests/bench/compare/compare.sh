@@ -45,8 +45,9 @@
 # (subscribers / 100)-th delivered record when there are more than 100 subscribers.
 #
 # env: RUNS (3) counted runs per system; WARMUP (1) uncounted short runs per system first (N/10, 1 s phases)
-#      SCALE (0.1) multiplies N: SCALE=1 is the 5 M records per ingest row, but takes well over 10
-#      minutes (the peers ingest 150-700 k records/s); 0.1 keeps the whole run under 10 minutes
+#      SCALE (0.1) multiplies N: SCALE=1 is the 5 M records per ingest row and took 14.4 minutes on
+#      the 2-core dev machine (the peers ingest 94-760 k records/s: about 2.5 minutes of their ingest alone
+#      per run); 0.1 keeps the whole run under 10 minutes
 #      SECS (5, whole seconds) counted seconds of row 4; WARM (1)
 #      CONNS (4) PIPE (1000) WINDOW (10000) FAN_RATE (1000) FAN_SUBS (1000) LAT_RATE (1000) LAT_SECS (10)
 #      WS_READ_TIMEOUT (60) bound on one WebSocket read-back run (a system whose run fails is not retried)
