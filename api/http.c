@@ -197,10 +197,7 @@ const char *sl_http_route(struct sl_req *req)
 
 const char *sl_http_param(struct sl_req *req, const char *name)
 {
-    for (size_t i = 0; i < req->m.nparams; i++)
-        if (!strcmp(req->m.names[i], name))
-            return req->m.values[i];
-    return NULL;
+    return sl_route_param(&req->m, name);
 }
 
 const char *sl_http_query(struct sl_req *req, const char *name)

@@ -309,14 +309,6 @@ static int read_head(struct pconn *c, struct sl_http1_head *h)
     }
 }
 
-static const char *param(const struct sl_route_match *m, const char *name)
-{
-    for (size_t i = 0; i < m->nparams; i++)
-        if (!strcmp(m->names[i], name))
-            return m->values[i];
-    return "";
-}
-
 /* Copies field name of h into buf (truncated; "" when absent). Returns buf, or NULL when absent. */
 static const char *field_copy(const struct sl_http1_head *h, const char *name, char *buf, size_t cap)
 {
@@ -376,7 +368,7 @@ static void serve(struct pconn *c)
     if (field_copy(&h, "Origin", c->origin, sizeof c->origin))
         c->cors = sl_http_cors_for(c->s->srv, c->origin);
     struct sl_v3err e;
-    if (sl_v3p_target(c->p, param(&m, "cid"), param(&m, "t"),
+    if (sl_v3p_target(c->p, sl_route_param(&m, "cid"), sl_route_param(&m, "t"),
                       sl_http_ctype_json(field_copy(&h, "Content-Type", ctype, sizeof ctype)), &e)) {
         send_error(c, e.status, e.code, e.msg);
         return;

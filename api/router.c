@@ -211,6 +211,14 @@ static void fill_match(const struct route *rt, int idx, char **segs, struct sl_r
         }
 }
 
+const char *sl_route_param(const struct sl_route_match *m, const char *name)
+{
+    for (size_t i = 0; i < m->nparams; i++)
+        if (!strcmp(m->names[i], name))
+            return m->values[i];
+    return NULL;
+}
+
 enum sl_router_result sl_router_match(const struct sl_router *r, const char *method, char *path,
                                       struct sl_route_match *m, char *allow, size_t allowlen)
 {

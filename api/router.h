@@ -82,6 +82,8 @@ enum sl_router_result { SL_ROUTE_FOUND, SL_ROUTE_NOT_FOUND, SL_ROUTE_BAD_METHOD 
  * On SL_ROUTE_BAD_METHOD, allow (if not NULL, allowlen bytes) gets the allowed methods ("GET, POST"). */
 enum sl_router_result sl_router_match(const struct sl_router *r, const char *method, char *path,
                                       struct sl_route_match *m, char *allow, size_t allowlen);
+/* The value of parameter name ("t" for "{t}") in m, or NULL. */
+const char *sl_route_param(const struct sl_route_match *m, const char *name);
 
 /* Number of routes, and route i's method and pattern (static strings) and flags; for /metrics and the
  * OpenAPI consistency test. */

@@ -252,7 +252,8 @@ static ssize_t object_end(const char *s, size_t n, size_t *skip)
     return 0;
 }
 
-/* Ends parsing with one failed report: a framing error, or an object over the record limit. */
+/* Ends parsing with one failed report: a framing error, an object over the record limit, a broken body. r:
+ * the request being parsed by drain (it gets an empty item, keeping items 1:1 with reports), or NULL. */
 static void stop_with(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, const char *msg)
 {
     pthread_mutex_lock(&p->mu);
@@ -260,7 +261,8 @@ static void stop_with(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, c
     if (k >= 0)
         rep_fail(rep_at(p, (size_t)k), status, (int)status, msg);
     pthread_mutex_unlock(&p->mu);
-    sl_rec_parse_v3(r, NULL, 0, &(struct sl_rec_err){0}); /* keeps items 1:1 with reports */
+    if (r)
+        sl_rec_parse_v3(r, NULL, 0, &(struct sl_rec_err){0});
     p->stop_parsing = true;
 }
 
@@ -300,10 +302,7 @@ bool sl_v3p_feed(struct sl_v3p *p, const char *data, size_t len)
     if (p->stop_parsing || p->ended)
         return true;
     if (sl_buf_append(&p->in, data, len)) {
-        struct sl_rec_req r;
-        sl_rec_req_init(&r);
-        stop_with(p, &r, 500, "out of memory");
-        sl_rec_req_fini(&r);
+        stop_with(p, NULL, 500, "out of memory");
         return true;
     }
     drain(p, false);
@@ -323,12 +322,8 @@ void sl_v3p_abort(struct sl_v3p *p, unsigned status, const char *msg)
 {
     if (p->ended)
         return;
-    if (!p->stop_parsing) {
-        struct sl_rec_req r;
-        sl_rec_req_init(&r);
-        stop_with(p, &r, status, msg);
-        sl_rec_req_fini(&r);
-    }
+    if (!p->stop_parsing)
+        stop_with(p, NULL, status, msg);
     p->ended = true;
     sl_buf_fini(&p->in);
 }
