@@ -69,7 +69,14 @@ void log_say(const struct sl_log *l, enum sl_level lv, const char *fmt, ...)
 int log_fail(struct sl_log *l, const char *what, int rc)
 {
     int expect = 0;
-    if (__atomic_compare_exchange_n(&l->failed, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    pthread_mutex_lock(&l->ckpt_mu); /* one writer of fail_why */
+    if (__atomic_load_n(&l->failed, __ATOMIC_ACQUIRE) == 0) {
+        snprintf(l->fail_why, sizeof l->fail_why, "%s: %s", what, sl_strerror(rc));
+        l->fail_rc = rc;
+    }
+    bool first = __atomic_compare_exchange_n(&l->failed, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    pthread_mutex_unlock(&l->ckpt_mu);
+    if (first)
         log_say(l, SL_LOG_ERROR, "log %s FAILED: %s: %s", l->dir, what, sl_strerror(rc));
     return SL_EFAILED;
 }
@@ -344,9 +351,101 @@ static struct sl_seg *get_seg(struct sl_log *l, sl_offset_t off, const struct sl
     return s;
 }
 
+/* ---- damaged ranges ---- */
+
+/* The hole holding off, copied into *out. Caller holds mu. */
+static bool hole_find(const struct sl_log *l, sl_offset_t off, struct sl_hole *out)
+{
+    for (size_t i = 0; i < l->nholes; i++)
+        if (l->holes[i].from <= off && off < l->holes[i].to) {
+            if (out)
+                *out = l->holes[i];
+            return true;
+        }
+    return false;
+}
+
+/* The file position that reads of offsets >= from in segment s must not start before (holes in s). */
+static uint64_t resume_floor(struct sl_log *l, const struct sl_seg *s, sl_offset_t from)
+{
+    uint64_t pos = 0;
+    pthread_mutex_lock(&l->mu);
+    for (size_t i = 0; i < l->nholes; i++)
+        if (l->holes[i].seg_base == s->base && l->holes[i].to <= from && l->holes[i].resume_pos > pos)
+            pos = l->holes[i].resume_pos;
+    pthread_mutex_unlock(&l->mu);
+    return pos;
+}
+
+void log_trim_holes(struct sl_log *l, sl_offset_t start, sl_offset_t end)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->nholes; i++) {
+        struct sl_hole h = l->holes[i];
+        if (h.to <= start || h.from >= end)
+            continue;
+        if (h.to > end)
+            h.to = end;
+        l->holes[k++] = h;
+    }
+    l->nholes = k;
+}
+
+static int hole_insert(struct sl_log *l, const struct sl_hole *h)
+{
+    struct sl_hole *v = realloc(l->holes, (l->nholes + 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    size_t i = l->nholes;
+    while (i > 0 && v[i - 1].from > h->from) {
+        v[i] = v[i - 1];
+        i--;
+    }
+    v[i] = *h;
+    l->holes = v;
+    l->nholes++;
+    return 0;
+}
+
+/* A read met a bad batch at file position bad of s whose offsets start at off: finds where the next valid
+ * batch starts, records the hole and reports it. Returns SL_EDAMAGED (or -errno / -ENOMEM). */
+static int note_damage(struct sl_log *l, struct sl_seg *s, uint64_t bad, sl_offset_t off, const char *why)
+{
+    uint64_t q, end = sl_seg_size(s);
+    struct sl_batch_hdr h;
+    int rc = sl_recover_resync(s, bad + 1, end, off + 1, &q, &h);
+    if (rc < 0)
+        return rc;
+    struct sl_hole hole = {off, rc == 0 ? h.base_offset : sl_seg_next(s), s->base, rc == 0 ? q : end, ""};
+    snprintf(hole.why, sizeof hole.why, "%s in %s.log at byte %" PRIu64 " (found by a read)", why,
+             strrchr(s->prefix, '/') ? strrchr(s->prefix, '/') + 1 : s->prefix, bad);
+    pthread_mutex_lock(&l->mu);
+    bool known = hole_find(l, off, NULL);
+    rc = known || hole.to <= off ? 0 : hole_insert(l, &hole);
+    pthread_mutex_unlock(&l->mu);
+    if (rc)
+        return rc;
+    if (!known)
+        log_say(l, SL_LOG_ERROR, "log %s: damaged offsets [%" PRId64 ", %" PRId64 "): %s", l->dir, hole.from,
+                hole.to, hole.why);
+    return SL_EDAMAGED;
+}
+
+/* ---- read side ---- */
+
+/* Header walk state: the batch that reaches target, and the offset the next header should carry. */
+struct reach {
+    sl_offset_t target;
+    sl_offset_t next;
+};
+
 static bool on_reaches(const struct sl_batch_hdr *h, void *arg)
 {
-    return h->base_offset + h->last_offset_delta >= *(const sl_offset_t *)arg;
+    struct reach *r = arg;
+    if (h->base_offset + h->last_offset_delta >= r->target)
+        return true;
+    r->next = h->base_offset + h->last_offset_delta + 1;
+    return false;
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -359,17 +458,21 @@ static sl_offset_t be64(const uint8_t *p)
     return (sl_offset_t)((uint64_t)be32(p) << 32 | be32(p + 4));
 }
 
-/* Bytes of whole batches at the start of p[0..n) whose last offset is < limit, that fit in max, and whose
- * magic and CRC-32C are right: a batch that fails its CRC is never served, even one below the recovery
- * point that went bad on disk after it was fsynced. *corrupt is set when the first batch fails. */
+/* Bytes of whole batches at the start of p[0..n) whose last offset is < limit, that fit in max, whose
+ * offsets follow each other, and whose magic and CRC-32C are right: a batch that fails its CRC is never
+ * served, even one below the recovery point that went bad on disk after it was fsynced. *corrupt is set
+ * when the first batch fails. */
 static size_t whole_batches(const uint8_t *p, size_t n, size_t max, sl_offset_t limit, bool *corrupt)
 {
     size_t keep = 0;
+    sl_offset_t expect = 0;
     *corrupt = false;
     while (n - keep >= SL_BATCH_HEADER_SIZE) {
         const uint8_t *b = p + keep;
         size_t total = (size_t)be32(b + 8) + SL_BATCH_LOG_OVERHEAD; /* batchLength */
-        sl_offset_t last = be64(b) + (int32_t)be32(b + 23);         /* baseOffset + lastOffsetDelta */
+        sl_offset_t base = be64(b), last = base + (int32_t)be32(b + 23); /* + lastOffsetDelta */
+        if (keep && base != expect)
+            break; /* a hole: the read ends before it */
         if (total > n - keep || last >= limit || (keep && keep + total > max))
             break;
         if (total < SL_BATCH_HEADER_SIZE || b[16] != SL_BATCH_MAGIC ||
@@ -378,19 +481,28 @@ static size_t whole_batches(const uint8_t *p, size_t n, size_t max, sl_offset_t 
             break;
         }
         keep += total;
+        expect = last + 1;
     }
     return keep;
 }
 
 /* Reads from one segment. Returns 1 if done (batches appended, or nothing can follow), 0 when s holds
- * nothing at or after from (try the next segment), or an error. */
-static int read_seg(struct sl_seg *s, sl_offset_t from, size_t max_bytes, sl_offset_t limit, struct sl_buf *out)
+ * nothing at or after from (try the next segment), SL_EDAMAGED when the batch holding from is bad, or an
+ * error. */
+static int read_seg(struct sl_log *l, struct sl_seg *s, sl_offset_t from, size_t max_bytes, sl_offset_t limit,
+                    struct sl_buf *out)
 {
-    uint64_t pos, end = sl_seg_size(s);
-    sl_offset_t at;
+    uint64_t pos, end = sl_seg_size(s), floor = resume_floor(l, s, from);
+    struct reach r = {from, 0};
     struct sl_batch_hdr h;
-    sl_seg_locate(s, from, &pos, &at);
-    int rc = sl_seg_scan(s, pos, end, on_reaches, &from, &pos, &h);
+    sl_seg_locate(s, from, &pos, &r.next);
+    if (floor > pos) {
+        pos = floor;
+        r.next = from; /* unknown exactly; the hole before ended at or below from */
+    }
+    int rc = sl_seg_scan(s, pos, end, on_reaches, &r, &pos, &h);
+    if (rc == SL_ECORRUPT)
+        return note_damage(l, s, pos, r.next, "malformed batch header");
     if (rc)
         return rc == 1 ? 0 : rc;
     if (h.base_offset + h.last_offset_delta >= limit)
@@ -401,33 +513,66 @@ static int read_seg(struct sl_seg *s, sl_offset_t from, size_t max_bytes, sl_off
         want = first;
     if ((rc = sl_buf_reserve(out, want)))
         return rc;
-    ssize_t r = sl_seg_read(s, pos, out->base + out->len, want);
-    if (r < 0)
-        return (int)r;
+    ssize_t got = sl_seg_read(s, pos, out->base + out->len, want);
+    if (got < 0)
+        return (int)got;
     bool corrupt;
-    out->len += whole_batches(out->base + out->len, (size_t)r, want, limit, &corrupt);
-    return corrupt ? SL_ECORRUPT : 1;
+    size_t n = whole_batches(out->base + out->len, (size_t)got, want, limit, &corrupt);
+    out->len += n;
+    if (corrupt)
+        return note_damage(l, s, pos, r.next < h.base_offset ? r.next : h.base_offset, "bad CRC");
+    return 1;
 }
 
 int sl_log_read(struct sl_log *l, sl_offset_t from, size_t max_bytes, sl_offset_t upto, struct sl_buf *out)
 {
-    if (is_failed(l))
-        return SL_EFAILED;
     sl_offset_t leo = __atomic_load_n(&l->leo, __ATOMIC_ACQUIRE);
     if (from < __atomic_load_n(&l->start, __ATOMIC_ACQUIRE) || from > leo)
         return SL_EOFFSET;
     sl_offset_t limit = upto < leo ? upto : leo;
     if (from >= limit)
         return 0;
+    pthread_mutex_lock(&l->mu);
+    bool damaged = hole_find(l, from, NULL);
+    pthread_mutex_unlock(&l->mu);
+    if (damaged)
+        return SL_EDAMAGED;
     struct sl_seg *s = get_seg(l, from, NULL);
     int rc = 0;
     while (s) {
-        rc = read_seg(s, from, max_bytes, limit, out);
+        rc = read_seg(l, s, from, max_bytes, limit, out);
         struct sl_seg *next = rc == 0 ? get_seg(l, from, s) : NULL;
         sl_seg_unref(s);
         s = next;
     }
     return rc < 0 ? rc : 0;
+}
+
+size_t sl_log_damage(struct sl_log *l, struct sl_log_damage *out, size_t max)
+{
+    pthread_mutex_lock(&l->mu);
+    size_t n = l->nholes;
+    for (size_t i = 0; i < n && i < max; i++) {
+        out[i].from = l->holes[i].from;
+        out[i].to = l->holes[i].to;
+        snprintf(out[i].why, sizeof out[i].why, "%s", l->holes[i].why);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
+int sl_log_damage_at(struct sl_log *l, sl_offset_t off, struct sl_log_damage *out)
+{
+    struct sl_hole h;
+    pthread_mutex_lock(&l->mu);
+    bool found = hole_find(l, off, &h);
+    pthread_mutex_unlock(&l->mu);
+    if (!found)
+        return -ENOENT;
+    out->from = h.from;
+    out->to = h.to;
+    snprintf(out->why, sizeof out->why, "%s", h.why);
+    return 0;
 }
 
 static bool on_ts_reaches(const struct sl_batch_hdr *h, void *arg)
@@ -504,6 +649,7 @@ static struct sl_seg **detach_after(struct sl_log *l, size_t keep, sl_offset_t n
         *n = 0;
     }
     l->trunc_gen++;
+    log_trim_holes(l, INT64_MIN, new_leo);
     __atomic_store_n(&l->leo, new_leo, __ATOMIC_RELEASE);
     if (l->durable > new_leo)
         __atomic_store_n(&l->durable, new_leo, __ATOMIC_RELEASE);
@@ -544,7 +690,8 @@ int sl_log_truncate_to(struct sl_log *l, sl_offset_t off)
     sl_offset_t at;
     struct sl_batch_hdr h;
     sl_seg_locate(s, off, &pos, &at);
-    int rc = sl_seg_scan(s, pos, sl_seg_size(s), on_reaches, &off, &pos, &h);
+    struct reach r = {off, at};
+    int rc = sl_seg_scan(s, pos, sl_seg_size(s), on_reaches, &r, &pos, &h);
     if (rc)
         return rc == 1 ? SL_ECORRUPT : rc;
     size_t ngone;
@@ -654,6 +801,18 @@ bool sl_log_failed(struct sl_log *l)
     return is_failed(l);
 }
 
+void sl_log_fail_reason(struct sl_log *l, char *buf, size_t n)
+{
+    pthread_mutex_lock(&l->ckpt_mu);
+    snprintf(buf, n, "%s", is_failed(l) ? l->fail_why : "");
+    pthread_mutex_unlock(&l->ckpt_mu);
+}
+
+unsigned sl_log_quarantined(struct sl_log *l)
+{
+    return l->quarantined;
+}
+
 const char *sl_log_recovery_report(struct sl_log *l)
 {
     return l->report.len ? (const char *)l->report.base : "";
@@ -726,32 +885,23 @@ static int sync_recovered(struct sl_log *l, sl_offset_t rp)
     return 0;
 }
 
-static int recover(struct sl_log *l, const struct sl_pckpt *c, bool have)
+static int recover(struct sl_log *l, const struct sl_pckpt *c, bool have, int *write_err)
 {
     struct sl_recover_cfg rc_cfg = {l->fo, l->dir, &l->cfg.logger, have, c->recovery_point, c->log_start,
                                     l->cfg.index_interval_bytes};
-    struct sl_seg **segs = NULL;
-    size_t n = 0;
-    int rc = sl_recover_dir(&rc_cfg, &segs, &n, &l->report);
+    struct sl_recover_out o;
+    int rc = sl_recover_dir(&rc_cfg, &o, &l->report);
     if (rc)
         return rc;
-    l->segs = segs;
-    l->nsegs = l->cap = n;
-    if (n == 0) {
-        struct sl_seg *s;
-        if ((rc = sl_seg_open(l->fo, l->dir, have ? c->log_start : 0, true, &s)) == 0 &&
-            (rc = push_seg(l, s)) != 0)
-            sl_seg_unref(s);
-        if (rc == 0)
-            rc = l->fo->fsync_dir(l->dir);
-        if (rc)
-            return rc;
-    }
+    l->segs = o.segs;
+    l->nsegs = l->cap = o.n;
+    l->holes = o.holes;
+    l->nholes = o.nholes;
+    l->quarantined = o.quarantined;
+    *write_err = o.write_err;
     l->active = l->segs[l->nsegs - 1];
     l->leo = sl_seg_next(l->active);
-    l->start = have && c->log_start > l->segs[0]->base ? c->log_start : l->segs[0]->base;
-    if (l->start > l->leo)
-        l->start = l->leo;
+    l->start = o.log_start > l->leo ? l->leo : o.log_start;
     if (l->active->size)
         l->active->first_append_ms = log_now(l);
     return 0;
@@ -764,6 +914,7 @@ static void log_free(struct sl_log *l)
     free(l->segs);
     sl_epochs_fini(&l->epochs);
     sl_buf_fini(&l->report);
+    free(l->holes);
     pthread_mutex_destroy(&l->mu);
     pthread_mutex_destroy(&l->ckpt_mu);
     free(l->dir);
@@ -789,27 +940,48 @@ static int log_alloc(const struct sl_log_cfg *cfg, struct sl_log **out)
     return 0;
 }
 
+static bool no_space(int rc)
+{
+    return rc == -ENOSPC || rc == -EDQUOT || rc == -EROFS;
+}
+
+/* After recovery: makes what was recovered durable and writes the checkpoints. On a full (or read-only)
+ * disk the log stays open, FAILED: what it holds is readable, nothing can be appended. */
+static int settle(struct sl_log *l, const struct sl_pckpt *c, bool have, int write_err)
+{
+    sl_offset_t rp = have && c->recovery_point < l->leo ? c->recovery_point : (have ? l->leo : 0);
+    bool dirty = !have || rp < l->leo || l->report.len > 1;
+    int rc = 0;
+    if (rp < l->leo && (rc = sync_recovered(l, rp)))
+        return rc;
+    l->recovery_point = l->durable = l->leo;
+    for (size_t i = 0; i < l->nsegs; i++)
+        l->segs[i]->synced_size = l->segs[i]->size;
+    l->hw = have ? (c->high_watermark < l->leo ? c->high_watermark : l->leo) : 0;
+    if (l->hw < l->start)
+        l->hw = l->start;
+    if (write_err)
+        log_fail(l, "writing index files at open", write_err);
+    if ((rc = load_epochs(l)) == 0 && dirty && !is_failed(l))
+        rc = log_write_ckpt(l, false);
+    if (rc == SL_EFAILED && no_space(l->fail_rc)) {
+        log_say(l, SL_LOG_ERROR, "log %s opened read-only: %s", l->dir, l->fail_why);
+        rc = 0;
+    }
+    return rc;
+}
+
 int sl_log_open(const struct sl_log_cfg *cfg, struct sl_log **out)
 {
     struct sl_log *l;
     struct sl_pckpt c;
     bool have;
+    int write_err = 0;
     int rc = log_alloc(cfg, &l);
     if (rc)
         return rc;
-    if ((rc = mkdir_p(l->fo, l->dir)) || (rc = load_ckpt(l, &c, &have)) || (rc = recover(l, &c, have)))
-        goto err_free;
-    sl_offset_t rp = have && c.recovery_point < l->leo ? c.recovery_point : (have ? l->leo : 0);
-    bool dirty = !have || rp < l->leo || l->report.len > 1;
-    if (rp < l->leo && (rc = sync_recovered(l, rp)))
-        goto err_free;
-    l->recovery_point = l->durable = l->leo;
-    for (size_t i = 0; i < l->nsegs; i++)
-        l->segs[i]->synced_size = l->segs[i]->size;
-    l->hw = have ? (c.high_watermark < l->leo ? c.high_watermark : l->leo) : 0;
-    if (l->hw < l->start)
-        l->hw = l->start;
-    if ((rc = load_epochs(l)) || (dirty && (rc = log_write_ckpt(l, false))))
+    if ((rc = mkdir_p(l->fo, l->dir)) || (rc = load_ckpt(l, &c, &have)) || (rc = recover(l, &c, have, &write_err)) ||
+        (rc = settle(l, &c, have, write_err)))
         goto err_free;
     if (l->report.len > 1)
         log_say(l, SL_LOG_WARN, "recovered %s: %s", l->dir, (const char *)l->report.base);

@@ -15,10 +15,13 @@
  *   3. end offset (LEO) is published with release semantics after the batch bytes are written; a reader that
  *      sees LEO = N can read every batch whose last offset is < N.
  *   4. Bytes below the recovery point were fsynced; recovery only validates from there on.
- *   5. After a failed write or fdatasync the log is FAILED for good: every later call returns SL_EFAILED.
- *   6. Nothing that failed its CRC is ever returned by sl_log_read(): recovery cuts the segment before a bad
- *      batch above the recovery point, and every read checks the CRC of each batch it returns (a batch that
- *      went bad on disk after it was fsynced is refused with SL_ECORRUPT, never served).
+ *   5. After a failed write or fdatasync the log is FAILED for good: every later write-side call returns
+ *      SL_EFAILED; reads go on serving what was written (the caller bounds them by its high watermark).
+ *   6. Nothing that failed its CRC is ever returned by sl_log_read(): every read checks the CRC of each batch
+ *      it returns and stops before a bad one; a read that starts in a damaged range gets SL_EDAMAGED.
+ *   7. Recovery never deletes a byte that passed its CRC (storage/recover.h states its rules): damage inside
+ *      the log becomes a hole, a range of offsets reported by sl_log_damage, with the batches on both sides
+ *      readable; files that are not segments of this log are moved into <dir>/quarantine/.
  *
  * THREADS
  *   One appender at a time: sl_log_append, sl_log_truncate_to, sl_log_roll_if_due, sl_log_retain,
@@ -27,13 +30,17 @@
  *   sl_log_offset_for_time, the getters) may run on any thread at any time, concurrently with all of these.
  *
  * FAILURE MODES
- *   Write or fdatasync error (of the log, an index at roll, or a checkpoint) -> FAILED (sticky, logged). Torn or corrupt tail -> cut at open, logged with
- *   the segment, the byte position and the number of bytes cut. Missing or inconsistent index files ->
+ *   Write or fdatasync error (of the log, an index at roll, or a checkpoint) -> FAILED (sticky, logged,
+ *   reason in sl_log_fail_reason). No space (or a read-only disk) at open -> opened FAILED: readable,
+ *   logged. Torn or corrupt tail -> cut at open, logged with the segment, the byte position and the number
+ *   of bytes cut. Corrupt batch, gap or missing segment inside the log -> a hole (sl_log_damage), logged.
+ *   A batch found bad by a read -> a hole from then on, logged. Missing or inconsistent index files ->
  *   rebuilt from the log at open. */
 #ifndef SL_STORAGE_LOG_H
 #define SL_STORAGE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "storage/fileops.h"
@@ -98,12 +105,24 @@ int sl_log_sync_data(struct sl_log *l, sl_offset_t *durable_out);
 bool sl_log_checkpoint_due(struct sl_log *l);
 
 /* Reads whole batches starting with the one that contains 'from', into out (appended), stopping before
- * max_bytes would be exceeded (but always at least one batch if any is available) and before any batch
- * whose last offset is >= upto (pass INT64_MAX for "up to LEO"). Returns 0 (possibly nothing when from >=
- * min(upto, LEO)), SL_EOFFSET if from < log start or from > LEO, SL_ECORRUPT when the batch holding 'from'
- * fails its CRC (reading stops before a bad batch after the first), SL_EFAILED, -errno. The first batch may
- * start before 'from' (the caller skips records below it). Any thread. */
+ * max_bytes would be exceeded (but always at least one batch if any is available), before any batch
+ * whose last offset is >= upto (pass INT64_MAX for "up to LEO"), and before a bad batch or a hole (the good
+ * prefix is returned). Returns 0 (possibly nothing when from >= min(upto, LEO)), SL_EOFFSET if from < log
+ * start or from > LEO, SL_EDAMAGED when 'from' lies in a damaged range or the batch holding it fails its
+ * CRC (which records the range: sl_log_damage_at names it), -errno. Works on a FAILED log too. The first
+ * batch may start before 'from' (the caller skips records below it). Any thread. */
 int sl_log_read(struct sl_log *l, sl_offset_t from, size_t max_bytes, sl_offset_t upto, struct sl_buf *out);
+
+/* A damaged range: offsets [from, to) cannot be read; 'to' is the next readable offset. */
+struct sl_log_damage {
+    sl_offset_t from, to;
+    char why[128]; /* "bad CRC in 00000000000000000000.log at byte 4096 (812 bytes skipped)", ... */
+};
+/* Copies up to max of the damaged ranges (sorted by offset) into out; returns how many there are in all.
+ * Any thread. */
+size_t sl_log_damage(struct sl_log *l, struct sl_log_damage *out, size_t max);
+/* The damaged range holding off. Returns 0 with *out, or -ENOENT. Any thread. */
+int sl_log_damage_at(struct sl_log *l, sl_offset_t off, struct sl_log_damage *out);
 
 /* Earliest offset whose timestamp is >= ts, in *out; LEO if none. Returns 0 or -errno. Any thread. */
 int sl_log_offset_for_time(struct sl_log *l, int64_t ts, sl_offset_t *out);
@@ -149,6 +168,10 @@ sl_offset_t sl_log_durable(struct sl_log *l);   /* exclusive end of what is fsyn
 uint64_t sl_log_size(struct sl_log *l);         /* bytes of all segments */
 uint32_t sl_log_segment_count(struct sl_log *l);
 bool sl_log_failed(struct sl_log *l);
+/* Why the log is FAILED ("writing a batch: No space left on device"), "" when it is not. Any thread. */
+void sl_log_fail_reason(struct sl_log *l, char *buf, size_t n);
+/* Files that recovery moved into <dir>/quarantine/ at the last open. Any thread. */
+unsigned sl_log_quarantined(struct sl_log *l);
 /* The recovery report of the last open ("cut 17 bytes at 00000000000000000000.log:4096 (bad CRC)", or "").
  * Valid until sl_log_close. */
 const char *sl_log_recovery_report(struct sl_log *l);

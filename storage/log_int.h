@@ -16,6 +16,7 @@
 
 #include "storage/epoch.h"
 #include "storage/log.h"
+#include "storage/recover.h"
 #include "storage/segment.h"
 
 struct sl_log {
@@ -39,7 +40,16 @@ struct sl_log {
     int64_t last_ckpt_ms;           /* written under ckpt_mu; read atomically */
     bool ckpt_stale;                /* atomic; a sync advanced the recovery point since the last checkpoint */
     struct sl_buf report;           /* NUL-terminated recovery report; immutable after open */
+    struct sl_hole *holes;          /* guarded by mu; damaged ranges (recover.h), sorted by from */
+    size_t nholes;                  /* guarded by mu */
+    unsigned quarantined;           /* files recovery moved into quarantine/; immutable after open */
+    char fail_why[192];             /* guarded by ckpt_mu; written once, by the log_fail that entered FAILED */
+    int fail_rc;                    /* guarded by ckpt_mu; the error behind it */
 };
+
+/* Drops the holes wholly below start and the parts of holes at or past end (retention, truncation).
+ * Caller holds mu. */
+void log_trim_holes(struct sl_log *l, sl_offset_t start, sl_offset_t end);
 
 int64_t log_now(const struct sl_log *l);
 void log_say(const struct sl_log *l, enum sl_level lv, const char *fmt, ...)

@@ -53,6 +53,7 @@ static bool detach_prefix(struct sl_log *l, size_t k, struct sl_seg **gone)
         __atomic_store_n(&l->start, start, __ATOMIC_RELEASE);
     if (l->recovery_point < start)
         l->recovery_point = start;
+    log_trim_holes(l, start, INT64_MAX);
     if (__atomic_load_n(&l->hw, __ATOMIC_ACQUIRE) < start)
         __atomic_store_n(&l->hw, start, __ATOMIC_RELEASE);
     return sl_epochs_truncate_start(&l->epochs, start);

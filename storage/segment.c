@@ -171,15 +171,20 @@ int sl_seg_scan(struct sl_seg *s, uint64_t pos, uint64_t end, bool (*stop)(const
                 return (int)r;
             buf_pos = pos;
             buf_len = (uint64_t)r;
-            if (buf_len < SL_BATCH_HEADER_SIZE)
+            if (buf_len < SL_BATCH_HEADER_SIZE) {
+                *pos_out = pos;
                 return SL_ECORRUPT;
+            }
         }
         struct sl_batch_hdr h;
         int rc = sl_batch_hdr_decode(buf + (pos - buf_pos), SL_BATCH_HEADER_SIZE, &h);
-        if (rc)
+        if (rc == 0 && (h.length < SL_BATCH_HEADER_SIZE - SL_BATCH_LOG_OVERHEAD || h.last_offset_delta < 0 ||
+                        h.magic != SL_BATCH_MAGIC))
+            rc = SL_ECORRUPT;
+        if (rc) {
+            *pos_out = pos;
             return rc;
-        if (h.length < SL_BATCH_HEADER_SIZE - SL_BATCH_LOG_OVERHEAD || h.last_offset_delta < 0)
-            return SL_ECORRUPT;
+        }
         if (stop(&h, arg)) {
             *pos_out = pos;
             *h_out = h;
@@ -248,6 +253,12 @@ int sl_seg_write_index(struct sl_seg *s)
         rc = sl_seg_path(s, "timeindex", tp, sizeof tp);
     if (rc)
         return rc;
+    if (s->damaged) {
+        for (int i = 0; i < 2 && rc == 0; i++)
+            if ((rc = s->fo->unlink(i ? tp : ip)) == -ENOENT)
+                rc = 0;
+        return rc;
+    }
     pthread_mutex_lock(&s->idx_mu);
     rc = sl_idx_write(&s->idx, s->fo, ip, tp);
     pthread_mutex_unlock(&s->idx_mu);

@@ -38,6 +38,7 @@ struct sl_seg {
     int64_t first_append_ms;  /* appender: clock at the first append (or at open when non-empty); 0 = none */
     uint64_t since_index;     /* appender: bytes written since the last offset index entry */
     uint64_t synced_size;     /* bytes known fdatasynced; guarded by the owning log's mu */
+    bool damaged;             /* appender: holds a hole (recover.h); its index files are never kept */
     int refs;                 /* atomic */
     pthread_mutex_t idx_mu;   /* guards idx */
     struct sl_index idx;
@@ -88,7 +89,7 @@ void sl_seg_locate(struct sl_seg *s, sl_offset_t off, uint64_t *pos, sl_offset_t
 
 /* Walks batch headers from pos (a batch start) while pos < end, returning 0 with the first batch for which
  * stop(h, arg) is true (*pos_out its position, *h_out its header), 1 when none before end (*pos_out = end
- * reached), SL_ECORRUPT on a malformed header, or -errno. Any thread with a ref. */
+ * reached), SL_ECORRUPT on a malformed header (*pos_out its position), or -errno. Any thread with a ref. */
 int sl_seg_scan(struct sl_seg *s, uint64_t pos, uint64_t end, bool (*stop)(const struct sl_batch_hdr *, void *),
                 void *arg, uint64_t *pos_out, struct sl_batch_hdr *h_out);
 
@@ -99,7 +100,8 @@ int sl_seg_truncate(struct sl_seg *s, uint64_t pos, sl_offset_t next, uint32_t i
 
 /* fdatasync of the .log. Returns 0 or -errno. Any thread with a ref. */
 int sl_seg_sync(struct sl_seg *s);
-/* Mirrors the in-memory indexes to the .index/.timeindex files (not fsynced). Appender side. */
+/* Mirrors the in-memory indexes to the .index/.timeindex files (not fsynced); for a damaged segment removes
+ * them instead, so that the next open validates it in full. Appender side. */
 int sl_seg_write_index(struct sl_seg *s);
 /* Loads the index files, validating them against the log size. Returns as sl_idx_load. Appender side. */
 int sl_seg_load_index(struct sl_seg *s);
