@@ -538,7 +538,14 @@ static void on_alter(struct sl_req *req)
 static json_t *v3_partition_json(struct sl_req *req, const char *t, int32_t p)
 {
     int node = (int)sl_broker_node_id(sl_http_api(req)->broker);
-    return json_pack("{s:s, s:o, s:s, s:s, s:i, s:o, s:o, s:o}", "kind", "KafkaPartition", "metadata",
+    struct sl_part_info pi;
+    memset(&pi, 0, sizeof pi);
+    sl_broker_partition_info(sl_http_api(req)->broker, t, p, &pi);
+    /* sluice's addition: what recovery or a failed write left (Confluent's partition has no such field). */
+    json_t *health = json_pack("{s:b, s:i, s:i, s:s}", "failed", pi.failed, "damaged_ranges", (int)pi.damaged_ranges,
+                               "quarantined_files", (int)pi.quarantined, "reason", pi.reason);
+    return json_pack("{s:s, s:o, s:o, s:s, s:s, s:i, s:o, s:o, s:o}", "kind", "KafkaPartition", "health", health,
+                     "metadata",
                      metadata(link(req, "/topics/%s/partitions/%d", t, (int)p), "crn:///kafka=%s/topic=%s/partition=%d",
                               cid(req), t, (int)p),
                      "cluster_id", cid(req), "topic_name", t, "partition_id", (int)p, "leader",

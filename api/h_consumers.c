@@ -455,6 +455,7 @@ struct poll {
     struct sl_tpo *pos; /* positions of the last empty poll (owned), where the watches are armed */
     size_t npos;
     struct pwatch *w;   /* npos entries */
+    int damaged;        /* index in the last poll's positions of a partition at a damaged range, or -1 */
 };
 
 static void poll_free(void *p)
@@ -473,6 +474,7 @@ static int poll_fetch(struct sl_req *req, struct poll *st, struct sl_buf *out, s
     const char *group = sl_http_param(req, "g"), *id = sl_http_param(req, "i");
     bool retried = false;
 again:;
+    st->damaged = -1;
     int rc = sl_groups_poll_begin(api->groups, group, id, pos, n, NULL);
     if (rc)
         return rc;
@@ -489,6 +491,8 @@ again:;
         if (rc == SL_EOFFSET && sl_groups_position_reset(api->groups, group, id, (*pos)[i].topic,
                                                          (*pos)[i].partition) == 0)
             reset = true;
+        if (rc == SL_EDAMAGED && st->damaged < 0)
+            st->damaged = (int)i;
         if (rc == 0 && rd.count > before) {
             (*pos)[i].offset = next;
             sl_metrics_records_out((*pos)[i].topic, rd.count - before, rd.used - used);
@@ -500,6 +504,8 @@ again:;
         free(*pos);
         goto again;
     }
+    if (rd.count == 0 && st->damaged >= 0)
+        return SL_EDAMAGED; /* nothing else to give: say so rather than wait on data that is there */
     if (sl_buf_append(out, "]", 1))
         return -ENOMEM;
     return (int)(rd.count > INT32_MAX ? INT32_MAX : rd.count);
@@ -545,11 +551,16 @@ static void poll_round(struct sl_req *req, struct poll *st, bool final)
     int cnt = poll_fetch(req, st, &out, &pos, &n);
     if (cnt < 0) {
         sl_buf_fini(&out);
-        free(pos);
+        char msg[512];
         if (cnt == SL_EOFFSET)
             sl_http_reply_error(req, 400, 40002, "No committed offset and auto.offset.reset is none; seek first.");
+        else if (cnt == SL_EDAMAGED && pos && st->damaged >= 0 && (size_t)st->damaged < n)
+            sl_rec_damage_msg(sl_http_api(req)->broker, pos[st->damaged].topic, pos[st->damaged].partition,
+                              pos[st->damaged].offset, msg, sizeof msg),
+                sl_http_reply_error(req, 422, 42209, "%s", msg);
         else
             reply_groups_rc(req, cnt);
+        free(pos);
         return;
     }
     if (cnt > 0 || final) {

@@ -23,7 +23,28 @@ static void on_ready(struct sl_req *req)
         sl_http_reply_error(req, 503, 50302, "Not ready: the server is stopping.");
         return;
     }
-    sl_http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
+    struct sl_part_health *h = NULL;
+    size_t n = 0;
+    if (sl_broker_health(sl_http_api(req)->broker, &h, &n)) {
+        sl_http_reply_error(req, 503, 50003, "Out of memory; retry.");
+        return;
+    }
+    json_t *failed = json_array(), *damaged = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct sl_part_info *pi = &h[i].info;
+        if (!pi->failed && !pi->damaged_ranges)
+            continue;
+        json_array_append_new(pi->failed ? failed : damaged,
+                              json_pack("{s:s,s:i,s:i,s:s}", "topic", h[i].topic, "partition", h[i].partition,
+                                        "damaged_ranges", (int)pi->damaged_ranges, "reason", pi->reason));
+    }
+    free(h);
+    /* A failed partition cannot take writes: not ready. Damage is reported, and the rest of the log serves. */
+    bool ok = json_array_size(failed) == 0;
+    sl_http_reply_json(req, ok ? 200 : 503,
+                       json_pack("{s:s,s:o,s:o}", "status", ok ? (json_array_size(damaged) ? "degraded" : "ready")
+                                                               : "failed partitions",
+                                 "failed_partitions", failed, "damaged_partitions", damaged));
 }
 
 static void on_metrics(struct sl_req *req)

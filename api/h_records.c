@@ -75,9 +75,13 @@ static void sread_round(struct sl_req *req, struct sread *st, bool final)
         sl_buf_fini(&out);
         sl_offset_t start = 0, hw = 0;
         sl_broker_offsets(api->broker, topic, p, &start, &hw);
+        char msg[512];
         if (rc == SL_EOFFSET)
             sl_http_reply_error(req, 400, 40002, "Offset %" PRId64 " is out of range [%" PRId64 ", %" PRId64 "].",
                                 st->offset, start, hw);
+        else if (rc == SL_EDAMAGED)
+            sl_rec_damage_msg(api->broker, topic, p, st->offset, msg, sizeof msg),
+                sl_http_reply_error(req, 422, 42209, "%s", msg);
         else
             sl_http_reply_rc(req, rc, NULL);
         return;

@@ -264,6 +264,32 @@ static void render_fsync(struct out *o, struct sl_broker *b)
         st.produce_batches);
 }
 
+static void render_health(struct out *o, struct sl_broker *b)
+{
+    struct sl_part_health *h = NULL;
+    size_t n = 0;
+    if (!b || sl_broker_health(b, &h, &n))
+        return;
+    put(o, "# HELP sluice_partition_failed 1 for a partition that failed after an I/O error (read-only).\n"
+           "# TYPE sluice_partition_failed gauge\n");
+    for (size_t i = 0; i < n; i++)
+        if (h[i].info.failed)
+            put(o, "sluice_partition_failed{topic=\"%s\",partition=\"%d\"} 1\n", h[i].topic, h[i].partition);
+    put(o, "# HELP sluice_partition_damaged_ranges Damaged ranges of offsets in a partition's log.\n"
+           "# TYPE sluice_partition_damaged_ranges gauge\n");
+    for (size_t i = 0; i < n; i++)
+        if (h[i].info.damaged_ranges)
+            put(o, "sluice_partition_damaged_ranges{topic=\"%s\",partition=\"%d\"} %u\n", h[i].topic,
+                h[i].partition, h[i].info.damaged_ranges);
+    put(o, "# HELP sluice_partition_quarantined_files Files recovery moved into a partition's quarantine/.\n"
+           "# TYPE sluice_partition_quarantined_files gauge\n");
+    for (size_t i = 0; i < n; i++)
+        if (h[i].info.quarantined)
+            put(o, "sluice_partition_quarantined_files{topic=\"%s\",partition=\"%d\"} %u\n", h[i].topic,
+                h[i].partition, h[i].info.quarantined);
+    free(h);
+}
+
 static void on_lag(void *ctx, const char *group, const char *topic, int32_t partition, int64_t lag)
 {
     put(ctx, "sluice_consumer_lag{group=\"%s\",topic=\"%s\",partition=\"%d\"} %" PRId64 "\n", group, topic,
@@ -280,6 +306,7 @@ int sl_metrics_render(struct sl_api *api, struct sl_buf *b)
         (int64_t)atomic_load(&open_conns));
     render_topics(&o);
     render_fsync(&o, api ? api->broker : NULL);
+    render_health(&o, api ? api->broker : NULL);
     put(&o, "# HELP sluice_consumer_lag Log end offset minus committed offset, per group and partition.\n"
             "# TYPE sluice_consumer_lag gauge\n");
     sl_metrics_lag_fn fn = atomic_load(&lag_fn);

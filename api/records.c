@@ -1887,6 +1887,8 @@ int sl_rec_fetch_render(struct sl_broker *b, struct sl_render *rd, const char *t
         size_t fetch = budget < 65536 ? 65536 : budget > (16u << 20) ? (16u << 20) : budget;
         scratch->len = 0;
         rc = sl_broker_fetch(b, topic, partition, cur, fetch, scratch, &hw);
+        if (rc == SL_EDAMAGED && cur > from)
+            rc = 0; /* the good prefix first; the next read from cur reports the damage */
         if (rc || scratch->len == 0)
             break;
         sl_offset_t nx;
@@ -1899,4 +1901,19 @@ int sl_rec_fetch_render(struct sl_broker *b, struct sl_render *rd, const char *t
     }
     *next = cur;
     return rc;
+}
+
+void sl_rec_damage_msg(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t off, char *buf,
+                       size_t n)
+{
+    sl_offset_t from, to;
+    char why[160];
+    if (sl_broker_damage_at(b, topic, partition, off, &from, &to, why, sizeof why) == 0)
+        snprintf(buf, n,
+                 "Offsets [%" PRId64 ", %" PRId64 ") of %s-%" PRId32 " are in a damaged range of the log (%s); the "
+                 "next readable offset is %" PRId64 ".",
+                 from, to, topic, partition, why, to);
+    else
+        snprintf(buf, n, "Offset %" PRId64 " of %s-%" PRId32 " is in a damaged range of the log.", off, topic,
+                 partition);
 }

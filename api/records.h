@@ -163,4 +163,9 @@ void sl_rfc3339_format(int64_t ms, char *buf, size_t len);
 /* Parses RFC 3339 ("2021-02-05T19:14:42Z", fraction and +hh:mm offsets allowed) into epoch ms. 0 or -EINVAL. */
 int sl_rfc3339_parse(const char *s, int64_t *ms);
 
+/* Formats the message of a 42209 answer for a read of topic/partition at off that met a damaged range:
+ * names the range, why, and the next readable offset. Writes into buf (n bytes). Any thread. */
+void sl_rec_damage_msg(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t off, char *buf,
+                       size_t n);
+
 #endif

@@ -104,6 +104,12 @@ static int part_open(struct sl_broker *b, struct topic *t, int32_t id, struct pa
     if (report && *report)
         sl_warn("recovered %s: %s", dir, report);
     rc = sl_log_epoch_assign(p->log, 0); /* a single node leads every partition in epoch 0 */
+    if (rc == SL_EFAILED) { /* opened read-only (disk full): serve what it holds */
+        char why[192];
+        sl_log_fail_reason(p->log, why, sizeof why);
+        sl_error("partition %s is read-only: %s", dir, why);
+        rc = 0;
+    }
     if (rc) {
         sl_error("cannot write the leader epoch of %s: %s", dir, sl_strerror(rc));
         sl_log_close(p->log);
@@ -555,21 +561,82 @@ int sl_broker_topic_info(struct sl_broker *b, const char *name, struct sl_topic_
     return t ? 0 : SL_ENOTOPIC;
 }
 
+static void part_fill(struct part *p, struct sl_part_info *out)
+{
+    struct sl_log_damage d;
+    memset(out, 0, sizeof *out);
+    out->log_start = sl_log_start(p->log);
+    out->log_end = sl_log_end(p->log);
+    out->hw = atomic_load(&p->hw);
+    out->size_bytes = sl_log_size(p->log);
+    out->segments = sl_log_segment_count(p->log);
+    out->failed = sl_log_failed(p->log);
+    out->quarantined = sl_log_quarantined(p->log);
+    out->damaged_ranges = (uint32_t)sl_log_damage(p->log, &d, 1);
+    if (out->failed)
+        sl_log_fail_reason(p->log, out->reason, sizeof out->reason);
+    else if (out->damaged_ranges)
+        snprintf(out->reason, sizeof out->reason, "damaged offsets [%" PRId64 ", %" PRId64 "): %s", d.from, d.to,
+                 d.why);
+}
+
 int sl_broker_partition_info(struct sl_broker *b, const char *topic, int32_t partition, struct sl_part_info *out)
 {
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        out->log_start = sl_log_start(p->log);
-        out->log_end = sl_log_end(p->log);
-        out->hw = atomic_load(&p->hw);
-        out->size_bytes = sl_log_size(p->log);
-        out->segments = sl_log_segment_count(p->log);
-        out->failed = sl_log_failed(p->log);
+    if (rc == 0)
+        part_fill(p, out);
+    pthread_rwlock_unlock(&b->topics_lock);
+    return rc;
+}
+
+int sl_broker_damage_at(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t off, sl_offset_t *from,
+                        sl_offset_t *to, char *why, size_t whylen)
+{
+    struct part *p;
+    struct sl_log_damage d;
+    pthread_rwlock_rdlock(&b->topics_lock);
+    int rc = find_part(b, topic, partition, &p);
+    if (rc == 0 && (rc = sl_log_damage_at(p->log, off, &d)) == 0) {
+        *from = d.from;
+        *to = d.to;
+        snprintf(why, whylen, "%s", d.why);
     }
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
+}
+
+int sl_broker_health(struct sl_broker *b, struct sl_part_health **out, size_t *n)
+{
+    struct sl_part_health *v = NULL;
+    size_t cnt = 0;
+    int rc = 0;
+    pthread_rwlock_rdlock(&b->topics_lock);
+    for (size_t i = 0; rc == 0 && i < b->ntopics; i++)
+        for (int32_t k = 0; rc == 0 && k < b->topics[i]->nparts; k++) {
+            struct sl_part_info pi;
+            part_fill(b->topics[i]->parts[k], &pi);
+            if (!pi.failed && !pi.damaged_ranges && !pi.quarantined)
+                continue;
+            struct sl_part_health *nv = realloc(v, (cnt + 1) * sizeof *nv);
+            if (!nv) {
+                rc = -ENOMEM;
+                break;
+            }
+            v = nv;
+            snprintf(v[cnt].topic, sizeof v[cnt].topic, "%s", b->topics[i]->meta.name);
+            v[cnt].partition = k;
+            v[cnt++].info = pi;
+        }
+    pthread_rwlock_unlock(&b->topics_lock);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
 }
 
 int32_t sl_broker_partition_count(struct sl_broker *b, const char *topic)

@@ -105,7 +105,10 @@ struct sl_part_info {
     sl_offset_t hw;       /* high watermark: the end offset consumers see */
     uint64_t size_bytes;
     uint32_t segments;
-    bool failed;
+    bool failed;              /* FAILED after an I/O error (disk full, ...): readable, not writable */
+    uint32_t damaged_ranges;  /* holes in the log (storage/recover.h), each reported with its offsets */
+    uint32_t quarantined;     /* files recovery moved into the partition's quarantine/ folder */
+    char reason[256];         /* why failed, then the first damaged range; "" when healthy */
 };
 /* Returns 0, SL_ENOTOPIC or SL_ENOPART. */
 int sl_broker_partition_info(struct sl_broker *b, const char *topic, int32_t partition, struct sl_part_info *out);
@@ -135,10 +138,25 @@ int32_t sl_broker_partition_count(struct sl_broker *b, const char *topic);
 /* ---- read ---- */
 
 /* Reads whole batches from 'from' below the HW, at most max_bytes (at least one batch when available),
- * appending them to out. *hw_out gets the HW at the time of the read. Returns 0 (possibly nothing when
- * from == HW), SL_EOFFSET when from < log start or from > HW, SL_ENOTOPIC, SL_ENOPART, SL_EFAILED. */
+ * appending them to out; stops before a damaged range. *hw_out gets the HW at the time of the read.
+ * Returns 0 (possibly nothing when from == HW), SL_EOFFSET when from < log start or from > HW,
+ * SL_EDAMAGED when from lies in a damaged range (sl_broker_damage_at names it), SL_ENOTOPIC, SL_ENOPART. */
 int sl_broker_fetch(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t from, size_t max_bytes,
                     struct sl_buf *out, sl_offset_t *hw_out);
+/* The damaged range holding offset off of topic/partition: 0 with [*from, *to) and the reason in why
+ * (whylen bytes), or -ENOENT, SL_ENOTOPIC, SL_ENOPART. */
+int sl_broker_damage_at(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t off, sl_offset_t *from,
+                        sl_offset_t *to, char *why, size_t whylen);
+
+/* One partition that is not healthy (failed, damaged, or with quarantined files). */
+struct sl_part_health {
+    char topic[SL_TOPIC_NAME_MAX + 1];
+    int32_t partition;
+    struct sl_part_info info;
+};
+/* Every unhealthy partition, in a malloc'd array the caller frees (*n may be 0). Returns 0 or -ENOMEM. */
+int sl_broker_health(struct sl_broker *b, struct sl_part_health **out, size_t *n);
+
 /* Log start offset and HW. */
 int sl_broker_offsets(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t *start,
                       sl_offset_t *end);

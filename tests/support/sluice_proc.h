@@ -34,6 +34,8 @@ void sl_proc_kill(struct sl_proc *p);
 /* Stops cleanly (or kills when hard) and starts again on the same data dir with the same args. */
 void sl_proc_restart(struct sl_proc *p, bool hard);
 /* Stops the process if running and frees p (removing a temp data dir it created). */
+/* Starts a stopped p again on the same data dir and ports' settings (a test damages the files between). */
+void sl_proc_start_again(struct sl_proc *p);
 void sl_proc_free(struct sl_proc *p);
 /* True while the process is running (not reaped). */
 bool sl_proc_alive(struct sl_proc *p);
