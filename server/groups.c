@@ -616,6 +616,22 @@ static void replay_record(struct sl_groups *g, const struct sl_record *r)
         committed_set(gr, topic, part, off);
 }
 
+/* A damaged range of __consumer_offsets: the commits in it are lost, the intact ones around it still count.
+ * Says so (a committed offset may read older than it was) and moves *start past it. */
+static int skip_damage(struct sl_groups *g, int32_t p, sl_offset_t *start)
+{
+    sl_offset_t from, to;
+    char why[160];
+    int rc = sl_broker_damage_at(g->b, SL_GROUPS_OFFSETS_TOPIC, p, *start, &from, &to, why, sizeof why);
+    if (rc)
+        return rc == -ENOENT ? SL_EDAMAGED : rc;
+    sl_error("groups: offsets [%" PRId64 ", %" PRId64 ") of %s-%" PRId32 " are damaged (%s): the commits they held "
+             "are lost, and a group's committed offset may be older than the one it last committed",
+             from, to, SL_GROUPS_OFFSETS_TOPIC, p, why);
+    *start = to;
+    return 0;
+}
+
 static int replay_partition(struct sl_groups *g, int32_t p)
 {
     sl_offset_t start, end;
@@ -624,6 +640,8 @@ static int replay_partition(struct sl_groups *g, int32_t p)
     while (rc == 0 && start < end) {
         buf.len = 0;
         rc = sl_broker_fetch(g->b, SL_GROUPS_OFFSETS_TOPIC, p, start, 1 << 20, &buf, NULL);
+        if (rc == SL_EDAMAGED && (rc = skip_damage(g, p, &start)) == 0)
+            continue;
         size_t at = 0;
         sl_offset_t before = start;
         while (rc == 0 && at + SL_BATCH_HEADER_SIZE <= buf.len) {

@@ -230,6 +230,46 @@ START_TEST(positions_follow_reset_and_seek)
 }
 END_TEST
 
+/* Flips one byte inside the records of the n-th batch of <dir>/<part>/00000000000000000000.log. */
+static void flip_in_batch(const char *part, int n)
+{
+    char *pd = sl_test_path(dir, part), *p = sl_test_path(pd, "00000000000000000000.log");
+    FILE *f = fopen(p, "r+b");
+    ck_assert_ptr_nonnull(f);
+    long pos = 0;
+    for (int i = 0; i < n; i++) {
+        uint8_t h[12];
+        ck_assert(fseek(f, pos, SEEK_SET) == 0 && fread(h, 1, 12, f) == 12);
+        pos += 12 + (long)((uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11]);
+    }
+    ck_assert(fseek(f, pos + 64, SEEK_SET) == 0);
+    int c = fgetc(f);
+    ck_assert(fseek(f, pos + 64, SEEK_SET) == 0);
+    fputc(c ^ 0x20, f);
+    fclose(f);
+    free(p);
+    free(pd);
+}
+
+/* A flipped byte in the middle of __consumer_offsets after a clean stop (issue 10: the committed offset rolled
+ * back from 59 to 29, silently): the commits after the damaged one still count, and the damage is reported. */
+START_TEST(commits_after_a_damaged_record_still_count)
+{
+    for (int i = 1; i <= 60; i++) {
+        struct sl_tpo o = {"t", 0, i};
+        ck_assert_int_eq(sl_groups_commit_wait(groups, "g", &o, 1), 0);
+    }
+    close_all();
+    flip_in_batch("__consumer_offsets-0", 30);
+    open_all();
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 0), 60);
+    struct sl_part_info pi;
+    ck_assert_int_eq(sl_broker_partition_info(broker, "__consumer_offsets", 0, &pi), 0);
+    ck_assert_uint_eq(pi.damaged_ranges, 1);
+    ck_assert_ptr_nonnull(strstr(pi.reason, "damaged offsets [30, 31)"));
+}
+END_TEST
+
 START_TEST(commits_survive_reopen)
 {
     struct sl_tpo offs[] = {{"t", 0, 7}, {"t", 3, 11}, {"u", 1, 2}};
@@ -347,6 +387,7 @@ int main(void)
     tcase_add_test(tc, pattern_and_manual_are_exclusive);
     tcase_add_test(tc, positions_follow_reset_and_seek);
     tcase_add_test(tc, commits_survive_reopen);
+    tcase_add_test(tc, commits_after_a_damaged_record_still_count);
     tcase_add_test(tc, auto_commit_on_poll_and_leave);
     tcase_add_test(tc, ws_member_is_notified);
     suite_add_tcase(s, tc);
