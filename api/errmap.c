@@ -33,6 +33,7 @@ static const struct row rows[] = {
     {SL_EFAILED, {500, 50002, "Log failed after an I/O error; restart required."}},
     {SL_ECORRUPT, {500, 50002, "Corrupt data."}},
     {SL_EDAMAGED, {422, 42209, "Offsets in a damaged range of the log."}},
+    {SL_EINTERNAL, {403, 40301, "Internal topic: clients cannot write, delete or reconfigure it."}},
     {-ENOMEM, {503, 50003, "Out of memory; retry."}},
     {-EAGAIN, {503, 50003, "Temporarily unavailable; retry."}},
     {-ENOSPC, {500, 50002, "No space left on device."}},

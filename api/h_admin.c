@@ -302,6 +302,11 @@ static void reply_create_error(struct sl_req *req, int rc, const char *name, con
                          name);
     else if (rc == SL_ECONFIG)
         sl_http_reply_rc(req, rc, "%s", err[0] ? err : "Invalid topic configuration.");
+    else if (rc == SL_EINTERNAL && err[0])
+        sl_http_reply_rc(req, rc, "%s", err);
+    else if (rc == SL_EINTERNAL)
+        sl_http_reply_rc(req, rc, "Topic '%s' is internal: clients cannot create, write, delete or reconfigure it.",
+                         name);
     else
         sl_http_reply_rc(req, rc, NULL);
 }
@@ -366,9 +371,7 @@ static void on_delete(struct sl_req *req)
     if (load_topic(req, &ti))
         return;
     int rc = sl_broker_topic_delete(sl_http_api(req)->broker, ti.name);
-    if (rc == SL_ECONFIG)
-        sl_http_reply_rc(req, rc, "Topic '%s' is internal and cannot be deleted.", ti.name);
-    else if (rc)
+    if (rc)
         reply_create_error(req, rc, ti.name, "");
     else
         sl_http_reply_empty(req, 204);
@@ -492,7 +495,8 @@ static int validate_alter(struct sl_req *req, const struct sl_topic_info *ti, js
             return -1;
         }
         char err[512] = "";
-        if (sl_topic_cfg_set(&copy, dflt, json_string_value(n), del ? NULL : json_string_value(v), err, sizeof err)) {
+        if ((!del && sl_topic_cfg_check_bounds(json_string_value(n), json_string_value(v), err, sizeof err)) ||
+            sl_topic_cfg_set(&copy, dflt, json_string_value(n), del ? NULL : json_string_value(v), err, sizeof err)) {
             sl_http_reply_error(req, 400, 40002, "data[%zu]: %s", i, err[0] ? err : "invalid configuration");
             return -1;
         }

@@ -39,12 +39,15 @@ static void on_ready(struct sl_req *req)
                                         "damaged_ranges", (int)pi->damaged_ranges, "reason", pi->reason));
     }
     free(h);
-    /* A failed partition cannot take writes: not ready. Damage is reported, and the rest of the log serves. */
+    /* A failed partition cannot take writes: not ready. Damage is reported, and the rest of the log serves;
+     * so are partition directories quarantined because they belong to no topic. */
     bool ok = json_array_size(failed) == 0;
+    unsigned qdirs = sl_broker_quarantined_dirs(sl_http_api(req)->broker);
     sl_http_reply_json(req, ok ? 200 : 503,
-                       json_pack("{s:s,s:o,s:o}", "status", ok ? (json_array_size(damaged) ? "degraded" : "ready")
-                                                               : "failed partitions",
-                                 "failed_partitions", failed, "damaged_partitions", damaged));
+                       json_pack("{s:s,s:o,s:o,s:i}", "status",
+                                 ok ? (json_array_size(damaged) || qdirs ? "degraded" : "ready") : "failed partitions",
+                                 "failed_partitions", failed, "damaged_partitions", damaged, "quarantined_dirs",
+                                 (int)qdirs));
 }
 
 static void on_metrics(struct sl_req *req)

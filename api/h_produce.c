@@ -199,8 +199,11 @@ static int topic_limits(struct sl_req *req, const char *topic, int32_t *parts, s
 {
     struct sl_topic_info ti;
     int rc = sl_broker_topic_info(sl_http_api(req)->broker, topic, &ti);
+    if (rc == 0 && ti.internal)
+        rc = SL_EINTERNAL;
     if (rc) {
-        sl_http_reply_rc(req, rc, NULL);
+        sl_http_reply_rc(req, rc, rc == SL_EINTERNAL ? "Topic '%s' is internal: clients cannot produce to it." : NULL,
+                         topic);
         return rc;
     }
     *parts = ti.partitions;

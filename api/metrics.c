@@ -287,6 +287,9 @@ static void render_health(struct out *o, struct sl_broker *b)
         if (h[i].info.quarantined)
             put(o, "sluice_partition_quarantined_files{topic=\"%s\",partition=\"%d\"} %u\n", h[i].topic,
                 h[i].partition, h[i].info.quarantined);
+    put(o, "# HELP sluice_quarantined_dirs Partition directories moved into <data>/quarantine/ at start (no topic "
+           "owns them).\n# TYPE sluice_quarantined_dirs gauge\nsluice_quarantined_dirs %u\n",
+        sl_broker_quarantined_dirs(b));
     free(h);
 }
 

@@ -341,6 +341,8 @@ int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool cty
     }
     struct sl_topic_info ti;
     int rc = sl_broker_topic_info(p->api->broker, topic, &ti);
+    if (rc == 0 && ti.internal)
+        rc = SL_EINTERNAL;
     if (rc) {
         const struct sl_errmap *m = sl_errmap_get(rc);
         *e = (struct sl_v3err){.status = m->status, .code = m->error_code};

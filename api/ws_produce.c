@@ -120,8 +120,11 @@ static void produce_complete(struct sl_ws_op *op)
 
 void sl_wsp_open(struct sl_ws_conn *c)
 {
-    if (sl_broker_partition_count(c->ws->b, c->t.topic) < 0)
+    struct sl_topic_info ti;
+    if (sl_broker_topic_info(c->ws->b, c->t.topic, &ti))
         sl_ws_fail(c, 404, 40401, "Topic '%s' not found.", c->t.topic);
+    else if (ti.internal)
+        sl_ws_fail(c, 403, 40301, "Topic '%s' is internal: clients cannot produce to it.", c->t.topic);
 }
 
 /* Builds the op from a parsed request: partitions, batches, per-item results. Returns 0 or an error. */

@@ -2,7 +2,12 @@
  *
  * Topic lifecycle: create writes <data>/meta/<t>.topic then opens <data>/<t>-<p>/ logs; delete removes the
  * metadata file first (so a crash mid-delete never resurrects a half-deleted topic), then the directories.
- * A partition directory without metadata is left alone at open and reported. */
+ * Every topic has an id carried by its partition directories (topic_dirs.c): at open, a directory of no
+ * topic (its metadata lost or damaged) or of another incarnation of the name is quarantined, never served.
+ *
+ * Internal topics (names starting "__", only __consumer_offsets today) belong to the broker: clients cannot
+ * create, write, delete or reconfigure them (SL_EINTERNAL); the coordinator writes through
+ * sl_broker_produce_internal. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -61,6 +66,16 @@ static int insert_topic(struct sl_broker *b, struct topic *t)
     return 0;
 }
 
+static struct topic *find_topic_by_name(struct sl_broker *b, const char *name)
+{
+    return find_topic(b, name, NULL);
+}
+
+static bool internal_name(const char *name)
+{
+    return name[0] == '_' && name[1] == '_';
+}
+
 static int find_part(struct sl_broker *b, const char *topic, int32_t partition, struct part **out)
 {
     struct topic *t = find_topic(b, topic, NULL);
@@ -94,7 +109,9 @@ static int part_open(struct sl_broker *b, struct topic *t, int32_t id, struct pa
         return -ENOMEM;
     struct sl_log_cfg lc;
     log_cfg_for(b, t, dir, &lc);
-    int rc = sl_log_open(&lc, &p->log);
+    int rc = sl_part_dir_claim(b, t, id);
+    if (rc == 0)
+        rc = sl_log_open(&lc, &p->log);
     if (rc) {
         sl_error("cannot open partition %s: %s", dir, sl_strerror(rc));
         free(p);
@@ -185,11 +202,14 @@ static int topic_apply_meta(struct sl_broker *b, struct topic *t, char *err, siz
             if (!strcmp(sl_topic_config_names[k], t->meta.configs[i].key))
                 t->overridden |= 1u << k;
     }
-    t->internal = t->meta.name[0] == '_' && t->meta.name[1] == '_';
+    t->internal = internal_name(t->meta.name);
     return 0;
 }
 
 /* ---- open / close ---- */
+
+static int topic_create(struct sl_broker *b, const char *name, int32_t partitions, const struct sl_kv *configs,
+                        size_t n, bool validate_only, char *err, size_t errlen);
 
 static int load_cluster_id(struct sl_broker *b, const struct sl_config *cfg)
 {
@@ -209,19 +229,7 @@ static int load_cluster_id(struct sl_broker *b, const struct sl_config *cfg)
     } else if (rc != -ENOENT) {
         return rc;
     }
-    /* 22 chars of URL-safe base64 from 16 random bytes, like Kafka's cluster ids. */
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    uint8_t rnd[22];
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (!f || fread(rnd, 1, sizeof rnd, f) != sizeof rnd) {
-        for (size_t i = 0; i < sizeof rnd; i++)
-            rnd[i] = (uint8_t)(rand() ^ (int)now_ms() ^ (int)(i * 131));
-    }
-    if (f)
-        fclose(f);
-    for (size_t i = 0; i < sizeof rnd; i++)
-        b->cluster_id[i] = a[rnd[i] & 63];
-    b->cluster_id[sizeof rnd] = '\0';
+    sl_random_id(b->cluster_id); /* 22 chars of URL-safe base64, like Kafka's cluster ids */
     char line[80];
     int n = snprintf(line, sizeof line, "%s\n", b->cluster_id);
     return sl_file_replace(&sl_fileops_posix, b->meta_dir, "cluster.id", line, (size_t)n);
@@ -239,6 +247,17 @@ static int open_topic_from_meta(struct sl_broker *b, struct sl_topic_meta *m)
     if (rc) {
         sl_warn("topic %s: ignoring invalid stored config: %s", t->meta.name, err);
         t->cfg = b->defaults;
+    }
+    if (!t->meta.id[0]) { /* written before topic ids: give it one, its directories adopt it */
+        sl_random_id(t->meta.id);
+        t->adopt_dirs = true;
+        rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+        if (rc) {
+            sl_warn("topic %s: cannot record its new topic id: %s", t->meta.name, sl_strerror(rc));
+            t->meta.id[0] = '\0';
+        } else {
+            sl_info("topic %s: assigned topic id %s", t->meta.name, t->meta.id);
+        }
     }
     rc = topic_open_parts(b, t, 0, t->meta.partitions);
     if (rc == 0)
@@ -301,6 +320,7 @@ static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
     b->node_id = cfg->node_id;
     b->num_partitions = cfg->num_partitions > 0 ? cfg->num_partitions : 1;
     pthread_rwlock_init(&b->topics_lock, NULL);
+    pthread_mutex_init(&b->hook_mu, NULL);
     pthread_mutex_init(&b->fl_mu, NULL);
     pthread_cond_init(&b->fl_cv, NULL);
     pthread_mutex_init(&b->hk_mu, NULL);
@@ -327,10 +347,12 @@ int sl_broker_open(const struct sl_config *cfg, struct sl_broker **out)
         rc = load_cluster_id(b, cfg);
     if (rc == 0)
         rc = load_topics(b);
+    if (rc == 0)
+        rc = sl_orphans_quarantine(b, find_topic_by_name);
     if (rc == 0 && !find_topic(b, SL_OFFSETS_TOPIC, NULL)) {
         char err[256];
         struct sl_kv kv[] = {{"retention.ms", "-1"}, {"retention.bytes", "-1"}};
-        rc = sl_broker_topic_create(b, SL_OFFSETS_TOPIC, 1, kv, 2, false, err, sizeof err);
+        rc = topic_create(b, SL_OFFSETS_TOPIC, 1, kv, 2, false, err, sizeof err);
         if (rc)
             sl_error("cannot create %s: %s", SL_OFFSETS_TOPIC, err);
     }
@@ -362,6 +384,7 @@ void sl_broker_close(struct sl_broker *b)
     b->ntopics = 0;
     pthread_rwlock_unlock(&b->topics_lock);
     pthread_rwlock_destroy(&b->topics_lock);
+    pthread_mutex_destroy(&b->hook_mu);
     pthread_mutex_destroy(&b->fl_mu);
     pthread_cond_destroy(&b->fl_cv);
     pthread_mutex_destroy(&b->hk_mu);
@@ -394,14 +417,15 @@ static int build_meta(struct sl_broker *b, const char *name, int32_t partitions,
     snprintf(t->meta.name, sizeof t->meta.name, "%s", name);
     t->meta.partitions = partitions;
     t->meta.created_ms = now_ms();
+    sl_random_id(t->meta.id);
     for (size_t i = 0; i < n; i++)
         if (sl_topicmeta_set(&t->meta, configs[i].key, configs[i].value))
             return -ENOMEM;
     return topic_apply_meta(b, t, err, errlen);
 }
 
-int sl_broker_topic_create(struct sl_broker *b, const char *name, int32_t partitions, const struct sl_kv *configs,
-                           size_t n, bool validate_only, char *err, size_t errlen)
+static int topic_create(struct sl_broker *b, const char *name, int32_t partitions, const struct sl_kv *configs,
+                        size_t n, bool validate_only, char *err, size_t errlen)
 {
     if (!sl_topic_name_valid(name)) {
         snprintf(err, errlen, "Invalid topic name '%s': use 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'", name);
@@ -435,12 +459,30 @@ int sl_broker_topic_create(struct sl_broker *b, const char *name, int32_t partit
         return rc;
     }
     pthread_rwlock_unlock(&b->topics_lock);
-    sl_info("created topic %s with %" PRId32 " partition(s)", name, partitions);
+    sl_info("created topic %s (id %s) with %" PRId32 " partition(s)", name, t->meta.id, partitions);
     return 0;
 out_free:
     pthread_rwlock_unlock(&b->topics_lock);
     topic_free(t, false, b->data_dir);
     return rc;
+}
+
+static int refuse_internal(const char *name, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "Topic '%s' is internal: its name starts with '__', which is reserved for the broker's "
+             "own topics; clients cannot create, write, delete or reconfigure them.", name);
+    return SL_EINTERNAL;
+}
+
+int sl_broker_topic_create(struct sl_broker *b, const char *name, int32_t partitions, const struct sl_kv *configs,
+                           size_t n, bool validate_only, char *err, size_t errlen)
+{
+    if (internal_name(name))
+        return refuse_internal(name, err, errlen);
+    for (size_t i = 0; i < n; i++)
+        if (sl_topic_cfg_check_bounds(configs[i].key, configs[i].value, err, errlen))
+            return SL_ECONFIG;
+    return topic_create(b, name, partitions, configs, n, validate_only, err, errlen);
 }
 
 int sl_broker_topic_delete(struct sl_broker *b, const char *name)
@@ -450,7 +492,7 @@ int sl_broker_topic_delete(struct sl_broker *b, const char *name)
     struct topic *t = find_topic(b, name, &pos);
     if (!t || t->internal) {
         pthread_rwlock_unlock(&b->topics_lock);
-        return t ? SL_ECONFIG : SL_ENOTOPIC;
+        return t ? SL_EINTERNAL : SL_ENOTOPIC;
     }
     int rc = sl_topicmeta_remove(&sl_fileops_posix, b->meta_dir, name);
     if (rc && rc != -ENOENT) {
@@ -464,6 +506,10 @@ int sl_broker_topic_delete(struct sl_broker *b, const char *name)
     topic_free(t, true, b->data_dir);
     pthread_rwlock_unlock(&b->topics_lock);
     sl_info("deleted topic %s", name);
+    pthread_mutex_lock(&b->hook_mu);
+    if (b->deleted_hook)
+        b->deleted_hook(b->deleted_arg, name);
+    pthread_mutex_unlock(&b->hook_mu);
     return 0;
 }
 
@@ -475,6 +521,8 @@ int sl_broker_topic_add_partitions(struct sl_broker *b, const char *name, int32_
     if (!t) {
         rc = SL_ENOTOPIC;
         snprintf(err, errlen, "This server does not host this topic: %s", name);
+    } else if (t->internal) {
+        rc = refuse_internal(name, err, errlen);
     } else if (count < t->nparts || count > 100000) {
         rc = SL_ECONFIG;
         snprintf(err, errlen, "Topic currently has %" PRId32 " partitions, which is higher than the requested %" PRId32 ".",
@@ -504,8 +552,14 @@ int sl_broker_topic_set_config(struct sl_broker *b, const char *name, const char
         rc = SL_ENOTOPIC;
         goto out;
     }
+    if (t->internal) {
+        rc = refuse_internal(name, err, errlen);
+        goto out;
+    }
     struct sl_topic_cfg probe = t->cfg;
-    rc = sl_topic_cfg_set(&probe, &b->defaults, key, value, err, errlen);
+    rc = value ? sl_topic_cfg_check_bounds(key, value, err, errlen) : 0;
+    if (rc == 0)
+        rc = sl_topic_cfg_set(&probe, &b->defaults, key, value, err, errlen);
     if (rc)
         goto out;
     rc = sl_topicmeta_set(&t->meta, key, value);
@@ -687,13 +741,15 @@ static int append_locked(struct sl_broker *b, struct part *p, uint8_t *batch, si
     return 0;
 }
 
-int sl_broker_produce(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
-                      struct sl_produce *req)
+static int produce(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
+                   struct sl_produce *req, bool internal)
 {
     struct part *p;
     bool complete_now = false;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
+    if (rc == 0 && p->topic->internal != internal)
+        rc = internal ? SL_ENOTOPIC : SL_EINTERNAL;
     if (rc == 0 && n > (size_t)p->topic->cfg.max_message_bytes)
         rc = SL_ETOOBIG;
     if (rc == 0)
@@ -710,6 +766,18 @@ int sl_broker_produce(struct sl_broker *b, const char *topic, int32_t partition,
         req->done(req, 0);
     }
     return 0;
+}
+
+int sl_broker_produce(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
+                      struct sl_produce *req)
+{
+    return produce(b, topic, partition, batch, n, req, false);
+}
+
+int sl_broker_produce_internal(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
+                               struct sl_produce *req)
+{
+    return produce(b, topic, partition, batch, n, req, true);
 }
 
 /* ---- read ---- */
@@ -815,6 +883,14 @@ int sl_broker_unwatch(struct sl_broker *b, struct sl_watch *w)
     }
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
+}
+
+void sl_broker_set_deleted_hook(struct sl_broker *b, void (*fn)(void *arg, const char *topic), void *arg)
+{
+    pthread_mutex_lock(&b->hook_mu);
+    b->deleted_hook = fn;
+    b->deleted_arg = arg;
+    pthread_mutex_unlock(&b->hook_mu);
 }
 
 void sl_broker_set_data_hook(struct sl_broker *b, void (*fn)(void *arg), void *arg)

@@ -17,8 +17,12 @@
  *   same partition (resume a connection, set a flag, wake a loop). Topic deletion waits for in-flight
  *   calls on that topic to finish.
  *
- * ON-DISK LAYOUT: <data_dir>/meta/<topic>.topic (storage/topicmeta.h), <data_dir>/<topic>-<p>/ (storage/log.h),
- * <data_dir>/meta/cluster.id. */
+ * ON-DISK LAYOUT: <data_dir>/meta/<topic>.topic (storage/topicmeta.h), <data_dir>/<topic>-<p>/ (storage/log.h)
+ * with <topic>-<p>/topic.id (server/topic_dirs.c), <data_dir>/meta/cluster.id, <data_dir>/quarantine/ (partition
+ * directories that belong to no topic, or to another incarnation of the name).
+ *
+ * INTERNAL TOPICS: names starting "__" (__consumer_offsets) are the broker's. The calls made for clients
+ * (create, delete, add partitions, set config, sl_broker_produce) refuse them with SL_EINTERNAL. */
 #ifndef SL_SERVER_BROKER_H
 #define SL_SERVER_BROKER_H
 
@@ -46,6 +50,12 @@ struct sl_topic_cfg {
 /* Names of the honoured topic configs, NULL-terminated, in a stable order. */
 extern const char *const sl_topic_config_names[];
 
+/* The bounds on topic configs a client sets (create, alter), where a tiny value is an attack on the server:
+ * segment.bytes >= 1 MiB and segment.ms >= 60000, Kafka's KIP-1030 minimums (both bound how fast a partition can
+ * open new segment files). Broker defaults (server config) are not bounded here. Returns 0 or SL_ECONFIG (err
+ * says which bound). Unknown keys and bad numbers pass: sl_topic_cfg_set reports those. */
+int sl_topic_cfg_check_bounds(const char *key, const char *value, char *err, size_t errlen);
+
 /* Validates and applies one topic config to cfg. value NULL resets it to the broker default (dflt).
  * Returns 0 or SL_ECONFIG (err says why: unknown key, not a number, compact not supported, ...). */
 int sl_topic_cfg_set(struct sl_topic_cfg *cfg, const struct sl_topic_cfg *dflt, const char *key, const char *value,
@@ -71,15 +81,18 @@ int32_t sl_broker_node_id(struct sl_broker *b);
 
 /* ---- topics ---- */
 
-/* Creates a topic with 'partitions' partitions and the given config overrides (n pairs). validate_only:
- * check everything, create nothing. Returns 0, SL_EBADNAME, SL_EEXISTS, SL_ECONFIG (err filled), -errno. */
+/* Creates a topic with 'partitions' partitions and the given config overrides (n pairs, within
+ * sl_topic_cfg_check_bounds), and a new topic id. validate_only: check everything, create nothing. Returns 0,
+ * SL_EBADNAME, SL_EEXISTS, SL_ECONFIG, SL_EINTERNAL (a "__" name) (err filled), -errno. */
 int sl_broker_topic_create(struct sl_broker *b, const char *name, int32_t partitions, const struct sl_kv *configs,
                            size_t n, bool validate_only, char *err, size_t errlen);
-/* Deletes a topic and its data. Internal topics cannot be deleted (SL_ECONFIG). Returns 0, SL_ENOTOPIC. */
+/* Deletes a topic and its data, then calls the deleted hook. Returns 0, SL_ENOTOPIC, SL_EINTERNAL. */
 int sl_broker_topic_delete(struct sl_broker *b, const char *name);
-/* Raises the partition count to 'count' (never lowers: SL_ECONFIG). Returns 0, SL_ENOTOPIC, SL_ECONFIG. */
+/* Raises the partition count to 'count' (never lowers: SL_ECONFIG). Returns 0, SL_ENOTOPIC, SL_ECONFIG,
+ * SL_EINTERNAL. */
 int sl_broker_topic_add_partitions(struct sl_broker *b, const char *name, int32_t count, char *err, size_t errlen);
-/* Sets (value != NULL) or resets (value == NULL) one topic config, persisting it. */
+/* Sets (value != NULL, within sl_topic_cfg_check_bounds) or resets (value == NULL) one topic config,
+ * persisting it. Returns 0, SL_ENOTOPIC, SL_ECONFIG, SL_EINTERNAL (err filled), -errno. */
 int sl_broker_topic_set_config(struct sl_broker *b, const char *name, const char *key, const char *value, char *err,
                                size_t errlen);
 
@@ -128,9 +141,13 @@ struct sl_produce {
 /* Appends one finished batch (storage/batch.h; modified in place) to topic/partition and arranges for
  * req->done. Returns 0 (done will run exactly once, possibly before this returns), or SL_ENOTOPIC,
  * SL_ENOPART, SL_ETOOBIG (batch larger than the topic's max.message.bytes), SL_EBADBATCH, SL_EFAILED,
- * SL_ESTOPPED (done never runs). */
+ * SL_ESTOPPED, SL_EINTERNAL (an internal topic) (done never runs). */
 int sl_broker_produce(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
                       struct sl_produce *req);
+/* sl_broker_produce for the broker's own writers (the group coordinator): internal topics only
+ * (SL_ENOTOPIC for any other). */
+int sl_broker_produce_internal(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
+                               struct sl_produce *req);
 
 /* Number of partitions of topic, or SL_ENOTOPIC. */
 int32_t sl_broker_partition_count(struct sl_broker *b, const char *topic);
@@ -182,6 +199,15 @@ int sl_broker_watch(struct sl_broker *b, const char *topic, int32_t partition, s
 /* Disarms w. Returns 0 if it was removed before firing, -ENOENT if it already fired (or was never armed).
  * After return the fire callback is not running. */
 int sl_broker_unwatch(struct sl_broker *b, struct sl_watch *w);
+
+/* Registers the one hook called after a topic is deleted (the group coordinator deletes the group offsets
+ * of the topic), on the deleting thread with no broker lock held. Calls are serialized; fn NULL unregisters, and
+ * after return the old hook is not running and never runs again. */
+void sl_broker_set_deleted_hook(struct sl_broker *b, void (*fn)(void *arg, const char *topic), void *arg);
+
+/* Partition directories moved into <data_dir>/quarantine/ by this open (they belonged to no topic, or to
+ * another incarnation of its name). */
+unsigned sl_broker_quarantined_dirs(struct sl_broker *b);
 
 /* Registers one process-wide hook called whenever any partition's HW advances (the WebSocket layer wakes its
  * service thread with it), as soon as the new HW is published and before the produces it covers complete (so

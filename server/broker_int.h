@@ -1,6 +1,7 @@
 /* Broker internals shared by broker.c, flusher.c and housekeeper.c. Not for api/.
  *
- * LOCK ORDER (outer to inner): topics_lock (rwlock) -> part.append_mu -> part.wait_mu -> fl_mu.
+ * LOCK ORDER (outer to inner): hook_mu -> (the group coordinator's mutex) -> topics_lock (rwlock) ->
+ * part.append_mu -> part.wait_mu -> fl_mu.
  * Callbacks (produce done, data hook) run with no partition lock held (on the flusher, under topics_lock
  * read only); watch fires run under the part's wait_mu, which is what makes sl_broker_unwatch race-free. */
 #ifndef SL_SERVER_BROKER_INT_H
@@ -38,6 +39,7 @@ struct topic {
     struct sl_topic_cfg cfg;
     uint32_t overridden;
     bool internal;
+    bool adopt_dirs; /* the id was assigned at this open: directories without topic.id adopt it */
     int32_t nparts;
     struct part **parts;
 };
@@ -87,6 +89,10 @@ struct sl_broker {
 
     void (*data_hook)(void *arg);
     void *data_arg;
+    pthread_mutex_t hook_mu;                            /* held while the deleted hook runs */
+    void (*deleted_hook)(void *arg, const char *topic); /* guarded by: hook_mu */
+    void *deleted_arg;                                  /* guarded by: hook_mu */
+    _Atomic unsigned quarantined_dirs;
 
     _Atomic uint64_t st_fsyncs, st_fsync_ns, st_batches;
     _Atomic uint64_t st_fsync_hist[16];
@@ -106,6 +112,16 @@ void sl_part_publish_hw(struct sl_broker *b, struct part *p, sl_offset_t hw);
 void sl_part_fire_all(struct part *p, int rc);
 /* Completes every pending produce of p with rc. Takes p->wait_mu. */
 void sl_part_fail_pending(struct part *p, int rc);
+
+/* topic_dirs.c: topic ids and the partition directories that carry them (see its header). */
+/* 22 random URL-safe base64 characters into out (topic and cluster ids). */
+void sl_random_id(char out[SL_TOPIC_ID_LEN + 1]);
+/* Makes <data>/<t>-<p>/ t's: stamps a new or adoptable directory, quarantines one of another incarnation
+ * first. Returns 0 or -errno. */
+int sl_part_dir_claim(struct sl_broker *b, const struct topic *t, int32_t p);
+/* Quarantines every <name>-<p> directory of data_dir that no loaded topic owns (find looks a name up).
+ * Returns 0 or -errno. */
+int sl_orphans_quarantine(struct sl_broker *b, struct topic *(*find)(struct sl_broker *, const char *));
 
 /* housekeeper.c: retention and time-based rolls every retention_check_ms. */
 int sl_housekeeper_start(struct sl_broker *b);

@@ -464,6 +464,8 @@ static int encode_commits(const char *group, const struct sl_tpo *offs, size_t n
             .key = {(const uint8_t *)key, gl + tl + 2 + (size_t)pl},
             .value = {(const uint8_t *)val, (size_t)vl},
         };
+        if (offs[i].offset < 0) /* a tombstone: the entry is deleted */
+            r.value = (struct sl_slice){NULL, 0};
         int rc = sl_bb_add(bb, &r);
         if (rc)
             return rc;
@@ -503,14 +505,10 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int sl_groups_commit(struct sl_groups *g, const char *group, const struct sl_tpo *offs, size_t n,
-                     struct sl_commit *c)
+/* sl_groups_commit without the checks: an offset < 0 writes a tombstone (deletes the entry). */
+static int commit_records(struct sl_groups *g, const char *group, const struct sl_tpo *offs, size_t n,
+                          struct sl_commit *c)
 {
-    if (n == 0 || !group[0] || strlen(group) > SL_GROUP_NAME_MAX)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (offs[i].offset < 0 || offs[i].partition < 0)
-            return -EINVAL;
     c->g_ = g;
     c->n_ = n;
     c->group_ = strdup(group);
@@ -532,7 +530,8 @@ int sl_groups_commit(struct sl_groups *g, const char *group, const struct sl_tpo
         pthread_mutex_lock(&g->mu);
         g->inflight++;
         pthread_mutex_unlock(&g->mu);
-        rc = sl_broker_produce(g->b, SL_GROUPS_OFFSETS_TOPIC, part, (uint8_t *)batch.base, batch.len, &c->prod_);
+        rc = sl_broker_produce_internal(g->b, SL_GROUPS_OFFSETS_TOPIC, part, (uint8_t *)batch.base, batch.len,
+                                        &c->prod_);
         if (rc) {
             pthread_mutex_lock(&g->mu);
             if (--g->inflight == 0)
@@ -546,6 +545,17 @@ int sl_groups_commit(struct sl_groups *g, const char *group, const struct sl_tpo
         free(c->offs_);
     }
     return rc;
+}
+
+int sl_groups_commit(struct sl_groups *g, const char *group, const struct sl_tpo *offs, size_t n,
+                     struct sl_commit *c)
+{
+    if (n == 0 || !group[0] || strlen(group) > SL_GROUP_NAME_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (offs[i].offset < 0 || offs[i].partition < 0)
+            return -EINVAL;
+    return commit_records(g, group, offs, n, c);
 }
 
 struct waiter {
@@ -674,6 +684,79 @@ static int replay_partition(struct sl_groups *g, int32_t p)
     return rc;
 }
 
+/* ---- offsets of a deleted topic ---- */
+
+/* Drops gr's committed offsets and every member's positions of topic (mu held); the dropped entries go to
+ * *v as tombstones (offset -1). */
+static void group_forget_topic(struct group *gr, const char *topic, struct sl_tpo **v, size_t *n, size_t *cap)
+{
+    for (size_t i = gr->nc; i-- > 0;)
+        if (!strcmp(gr->c[i].topic, topic)) {
+            if (tpo_push(v, n, cap, topic, gr->c[i].partition, -1))
+                sl_warn("groups: out of memory writing the deletion of %s offsets of %s", topic, gr->name);
+            gr->c[i] = gr->c[--gr->nc];
+        }
+    for (struct member *m = gr->members; m; m = m->next)
+        for (size_t i = m->npos; i-- > 0;)
+            if (!strcmp(m->pos[i].topic, topic))
+                m->pos[i] = m->pos[--m->npos];
+}
+
+/* Deletes every group's committed offsets of topic: from the map at once, and from __consumer_offsets by
+ * tombstones (fire and forget: a crash before they are durable is repaired by the sweep at open). */
+static void forget_topic(struct sl_groups *g, const char *topic)
+{
+    pthread_mutex_lock(&g->mu);
+    for (struct group *gr = g->groups; gr; gr = gr->next) {
+        struct sl_tpo *v = NULL;
+        size_t n = 0, cap = 0;
+        group_forget_topic(gr, topic, &v, &n, &cap);
+        if (n == 0)
+            continue;
+        char name[SL_GROUP_NAME_MAX + 1];
+        snprintf(name, sizeof name, "%s", gr->name);
+        pthread_mutex_unlock(&g->mu); /* a produce's done callback takes mu; the group list only grows */
+        struct sl_commit *c = calloc(1, sizeof *c);
+        int rc = c ? 0 : -ENOMEM;
+        if (c) {
+            c->done = on_fire_and_forget;
+            if ((rc = commit_records(g, name, v, n, c)) != 0)
+                free(c);
+        }
+        if (rc)
+            sl_warn("groups: cannot write the deletion of %s offsets of group %s: %s", topic, name, sl_strerror(rc));
+        else
+            sl_info("groups: deleted %zu committed offset(s) of topic %s in group %s", n, topic, name);
+        free(v);
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void on_topic_deleted(void *arg, const char *topic)
+{
+    forget_topic(arg, topic);
+}
+
+/* After replay: committed offsets of topics that no longer exist (deleted while a tombstone was not yet
+ * durable, or lost with their metadata) are deleted too, so a re-created topic starts fresh. */
+static void sweep_deleted_topics(struct sl_groups *g)
+{
+    for (;;) {
+        char topic[SL_TOPIC_NAME_MAX + 1] = "";
+        pthread_mutex_lock(&g->mu);
+        for (struct group *gr = g->groups; gr && !topic[0]; gr = gr->next)
+            for (size_t i = 0; i < gr->nc && !topic[0]; i++)
+                if (sl_broker_partition_count(g->b, gr->c[i].topic) == SL_ENOTOPIC)
+                    snprintf(topic, sizeof topic, "%s", gr->c[i].topic);
+        pthread_mutex_unlock(&g->mu);
+        if (!topic[0])
+            return;
+        sl_warn("groups: committed offsets name topic %s, which does not exist: deleting them", topic);
+        forget_topic(g, topic);
+    }
+}
+
 /* ---- lifecycle ---- */
 
 static void *sweeper_main(void *arg)
@@ -720,6 +803,10 @@ int sl_groups_open(struct sl_broker *b, const struct sl_groups_cfg *cfg, struct 
         rc = g->offsets_parts < 0 ? g->offsets_parts : SL_ENOTOPIC;
     for (int32_t p = 0; rc == 0 && p < g->offsets_parts; p++)
         rc = replay_partition(g, p);
+    if (rc == 0) {
+        sweep_deleted_topics(g);
+        sl_broker_set_deleted_hook(b, on_topic_deleted, g);
+    }
     if (rc == 0 && !cfg->no_sweeper) {
         rc = -pthread_create(&g->sweeper, NULL, sweeper_main, g);
         g->started = rc == 0;
@@ -737,6 +824,7 @@ void sl_groups_close(struct sl_groups *g)
 {
     if (!g)
         return;
+    sl_broker_set_deleted_hook(g->b, NULL, NULL);
     pthread_mutex_lock(&g->mu);
     g->stop = true;
     pthread_cond_broadcast(&g->cv);

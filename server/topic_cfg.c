@@ -58,6 +58,27 @@ static int set_number(struct sl_topic_cfg *c, const char *key, const char *value
     return SL_ECONFIG;
 }
 
+int sl_topic_cfg_check_bounds(const char *key, const char *value, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        int64_t min;
+        const char *why;
+    } bound[] = {
+        {"segment.bytes", 1048576, "1 MiB, Kafka's minimum since KIP-1030"},
+        {"segment.ms", 60000, "one minute, Kafka's minimum since KIP-1030"},
+    };
+    for (size_t i = 0; i < sizeof bound / sizeof bound[0]; i++) {
+        int64_t v;
+        if (strcmp(key, bound[i].name) || parse_i64(value, INT64_MIN, INT64_MAX, &v) || v >= bound[i].min)
+            continue;
+        snprintf(err, errlen, "Invalid value %s for configuration %s: must be at least %" PRId64 " (%s; smaller "
+                 "values would open a new segment file too often)", value, key, bound[i].min, bound[i].why);
+        return SL_ECONFIG;
+    }
+    return 0;
+}
+
 int sl_topic_cfg_set(struct sl_topic_cfg *cfg, const struct sl_topic_cfg *dflt, const char *key, const char *value,
                      char *err, size_t errlen)
 {

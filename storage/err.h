@@ -26,7 +26,8 @@
     X(SL_ENOMEMBER, -1014, "unknown consumer instance")                           \
     X(SL_ENOGROUP, -1015, "unknown consumer group")                               \
     X(SL_ESTATE, -1016, "illegal state")                                          \
-    X(SL_EDAMAGED, -1018, "offsets in a damaged range of the log")
+    X(SL_EDAMAGED, -1018, "offsets in a damaged range of the log")              \
+    X(SL_EINTERNAL, -1019, "internal topic: clients cannot write, delete or reconfigure it")
 
 enum sl_err {
 #define SL_ERR_ENUM(name, value, msg) name = value,

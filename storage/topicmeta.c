@@ -82,6 +82,12 @@ static int make_dirs(const struct sl_fileops *fo, const char *dir)
 }
 
 /* Keys and values are written one per line; a line break inside one would change the file's meaning. */
+bool sl_topic_id_valid(const char *id)
+{
+    return strlen(id) == SL_TOPIC_ID_LEN &&
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == SL_TOPIC_ID_LEN;
+}
+
 static bool line_safe(const char *s)
 {
     return strpbrk(s, "\r\n") == NULL;
@@ -94,9 +100,11 @@ static int append_str(struct sl_buf *b, const char *s)
 
 static int serialize(const struct sl_topic_meta *m, struct sl_buf *b)
 {
-    char head[SL_TOPIC_NAME_MAX + 128];
-    snprintf(head, sizeof head, "# sluice topic metadata\nname=%s\npartitions=%d\ncreated.ms=%lld\n", m->name,
-             (int)m->partitions, (long long)m->created_ms);
+    char head[SL_TOPIC_NAME_MAX + SL_TOPIC_ID_LEN + 128];
+    int hl = snprintf(head, sizeof head, "# sluice topic metadata\nname=%s\npartitions=%d\ncreated.ms=%lld\n",
+                      m->name, (int)m->partitions, (long long)m->created_ms);
+    if (m->id[0] && sl_topic_id_valid(m->id))
+        snprintf(head + hl, sizeof head - (size_t)hl, "id=%s\n", m->id);
     int rc = append_str(b, head);
     for (size_t i = 0; rc == 0 && i < m->nconfigs; i++) {
         const struct sl_kv *kv = &m->configs[i];
@@ -183,6 +191,10 @@ static int parse_line(struct sl_topic_meta *m, char *line, bool *has_name, bool 
         if (parse_i64(value, &v))
             return SL_ECORRUPT;
         m->created_ms = v;
+    } else if (strcmp(key, "id") == 0) {
+        if (!sl_topic_id_valid(value))
+            return SL_ECORRUPT;
+        snprintf(m->id, sizeof m->id, "%s", value);
     } else if (strncmp(key, "config.", 7) == 0 && key[7] != '\0') {
         return sl_topicmeta_set(m, key + 7, value);
     }

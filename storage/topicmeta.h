@@ -6,6 +6,8 @@
  *     name=<topic>
  *     partitions=<n>
  *     created.ms=<epoch ms>
+ *     id=<topic id>              22 chars of URL-safe base64 (16 random bytes), as Kafka's topic UUIDs; every
+ *                                 partition directory of the topic holds the same id in its topic.id file
  *     config.<key>=<value>        one line per overridden topic config (retention.ms, ...)
  * Names are validated before they are used as file names, so no name can escape the data dir. */
 #ifndef SL_STORAGE_TOPICMETA_H
@@ -18,9 +20,13 @@
 #include "storage/fileops.h"
 
 #define SL_TOPIC_NAME_MAX 249
+#define SL_TOPIC_ID_LEN 22
 
 /* Kafka's rule: 1..249 chars of [a-zA-Z0-9._-], and not "." or "..". */
 bool sl_topic_name_valid(const char *name);
+
+/* An id of [A-Za-z0-9_-]{22}. */
+bool sl_topic_id_valid(const char *id);
 
 struct sl_kv {
     char *key;   /* owned */
@@ -31,6 +37,7 @@ struct sl_topic_meta {
     char name[SL_TOPIC_NAME_MAX + 1];
     int32_t partitions;
     int64_t created_ms;
+    char id[SL_TOPIC_ID_LEN + 1]; /* "" in files written before topic ids (the broker assigns one) */
     size_t nconfigs;
     struct sl_kv *configs; /* owned array of owned strings */
 };

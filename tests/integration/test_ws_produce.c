@@ -86,6 +86,7 @@ static void expect_close(const char *path, const char *msg, int code)
 START_TEST(produce_errors_close_with_codes)
 {
     expect_close("/ws/v1/topics/nope/produce", NULL, 4404);
+    expect_close("/ws/v1/topics/__consumer_offsets/produce", NULL, 4403); /* internal: the broker's */
     expect_close("/ws/v1/topics/p/produce", "{\"id\":", 4400);
     expect_close("/ws/v1/topics/p/produce?format=bin", NULL, 4400);
     char *big = malloc(120001);

@@ -54,7 +54,7 @@ START_TEST(broker_creates_lists_and_deletes_topics)
     ck_assert_int_eq(sl_broker_topic_delete(b, "orders"), 0);
     ck_assert_int_eq(sl_broker_partition_count(b, "orders"), SL_ENOTOPIC);
     ck_assert_int_eq(sl_broker_topic_delete(b, "orders"), SL_ENOTOPIC);
-    ck_assert_int_eq(sl_broker_topic_delete(b, "__consumer_offsets"), SL_ECONFIG);
+    ck_assert_int_eq(sl_broker_topic_delete(b, "__consumer_offsets"), SL_EINTERNAL);
 }
 END_TEST
 
@@ -237,6 +237,49 @@ START_TEST(broker_adds_partitions_but_never_removes)
 }
 END_TEST
 
+/* Issue 10: anyone could produce to __consumer_offsets and set its retention.ms=1. */
+START_TEST(broker_refuses_clients_on_internal_topics)
+{
+    ck_assert_int_eq(sl_broker_topic_create(b, "__mine", 1, NULL, 0, false, err, sizeof err), SL_EINTERNAL);
+    ck_assert_ptr_nonnull(strstr(err, "__"));
+    ck_assert_int_eq(sl_broker_partition_count(b, "__mine"), SL_ENOTOPIC);
+    ck_assert_int_eq(sl_broker_topic_set_config(b, "__consumer_offsets", "retention.ms", "1", err, sizeof err),
+                     SL_EINTERNAL);
+    ck_assert_int_eq(sl_broker_topic_set_config(b, "__consumer_offsets", "retention.ms", NULL, err, sizeof err),
+                     SL_EINTERNAL);
+    ck_assert_int_eq(sl_broker_topic_add_partitions(b, "__consumer_offsets", 8, err, sizeof err), SL_EINTERNAL);
+    ck_assert_int_eq(sl_tb_produce_wait(b, "__consumer_offsets", 0, "forged", 1, NULL, NULL), SL_EINTERNAL);
+    struct sl_topic_info ti;
+    ck_assert_int_eq(sl_broker_topic_info(b, "__consumer_offsets", &ti), 0);
+    ck_assert(ti.internal);
+    ck_assert_int_eq(ti.cfg.retention_ms, -1);
+    ck_assert_int_eq(ti.partitions, 1);
+    sl_offset_t start, end;
+    ck_assert_int_eq(sl_broker_offsets(b, "__consumer_offsets", 0, &start, &end), 0);
+    ck_assert_int_eq(end, 0);
+}
+END_TEST
+
+/* Issue 10: segment.bytes=14 let a client open one file per produce until the partition failed. */
+START_TEST(broker_bounds_segment_configs_set_by_clients)
+{
+    struct sl_kv tiny = {"segment.bytes", "14"}, fast = {"segment.ms", "1"}, ok = {"segment.bytes", "1048576"};
+    ck_assert_int_eq(sl_broker_topic_create(b, "t", 1, &tiny, 1, false, err, sizeof err), SL_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, "1048576"));
+    ck_assert_int_eq(sl_broker_topic_create(b, "t", 1, &fast, 1, false, err, sizeof err), SL_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, "60000"));
+    ck_assert_int_eq(sl_broker_topic_create(b, "t", 1, &ok, 1, false, err, sizeof err), 0);
+    ck_assert_int_eq(sl_broker_topic_set_config(b, "t", "segment.bytes", "1048575", err, sizeof err), SL_ECONFIG);
+    ck_assert_int_eq(sl_broker_topic_set_config(b, "t", "segment.ms", "59999", err, sizeof err), SL_ECONFIG);
+    ck_assert_int_eq(sl_broker_topic_set_config(b, "t", "segment.ms", "60000", err, sizeof err), 0);
+    ck_assert_int_eq(sl_broker_topic_set_config(b, "t", "segment.bytes", NULL, err, sizeof err), 0);
+    struct sl_topic_info ti;
+    ck_assert_int_eq(sl_broker_topic_info(b, "t", &ti), 0);
+    ck_assert_int_eq(ti.cfg.segment_ms, 60000);
+    ck_assert_int_eq(ti.cfg.segment_bytes, cfg.segment_bytes);
+}
+END_TEST
+
 START_TEST(broker_offset_for_time_finds_the_first_newer_record)
 {
     ck_assert_int_eq(sl_broker_topic_create(b, "t", 1, NULL, 0, false, err, sizeof err), 0);
@@ -266,6 +309,8 @@ int main(void)
     tcase_add_test(tc, broker_reopen_keeps_topics_configs_and_records);
     tcase_add_test(tc, broker_adds_partitions_but_never_removes);
     tcase_add_test(tc, broker_offset_for_time_finds_the_first_newer_record);
+    tcase_add_test(tc, broker_refuses_clients_on_internal_topics);
+    tcase_add_test(tc, broker_bounds_segment_configs_set_by_clients);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

@@ -270,6 +270,72 @@ START_TEST(commits_after_a_damaged_record_still_count)
 }
 END_TEST
 
+/* Issue 10: a re-created topic was read from the old committed offset. */
+START_TEST(deleting_a_topic_deletes_its_committed_offsets)
+{
+    char err[128];
+    struct sl_tpo offs[] = {{"t", 0, 40}, {"t", 5, 3}, {"u", 1, 2}};
+    ck_assert_int_eq(sl_groups_commit_wait(groups, "g", offs, 3), 0);
+    ck_assert_int_eq(sl_groups_commit_wait(groups, "h", offs, 1), 0);
+    join_sub("g", "m", "t");
+    struct sl_tpo *pos;
+    size_t n;
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "m", &pos, &n, NULL), 0);
+    for (size_t i = 0; i < n; i++)
+        if (pos[i].partition == 0)
+            ck_assert_int_eq(pos[i].offset, 40);
+    free(pos);
+    ck_assert_int_eq(sl_broker_topic_delete(broker, "t"), 0);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 0), -1);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 5), -1);
+    ck_assert_int_eq(sl_groups_committed(groups, "h", "t", 0), -1);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "u", 1), 2); /* other topics keep theirs */
+    ck_assert_int_eq(sl_broker_topic_create(broker, "t", 6, NULL, 0, false, err, sizeof err), 0);
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "m", &pos, &n, NULL), 0);
+    ck_assert_uint_eq(n, 6);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(pos[i].offset, 0); /* the new topic is read from its start, not from 40 */
+    free(pos);
+    close_all(); /* the tombstones are durable: nothing comes back on replay */
+    open_all();
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 0), -1);
+    ck_assert_int_eq(sl_groups_committed(groups, "h", "t", 0), -1);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "u", 1), 2);
+}
+END_TEST
+
+/* A topic deleted while its tombstones never got written (no coordinator, or a crash): the next open deletes
+ * the offsets of a topic that does not exist, durably. */
+START_TEST(offsets_of_a_topic_that_no_longer_exists_are_deleted_at_open)
+{
+    struct sl_tpo offs[] = {{"t", 0, 40}, {"u", 1, 2}};
+    ck_assert_int_eq(sl_groups_commit_wait(groups, "g", offs, 2), 0);
+    sl_groups_close(groups);
+    ck_assert_int_eq(sl_broker_topic_delete(broker, "t"), 0); /* no coordinator: no tombstones */
+    struct sl_groups_cfg gc = {.session_timeout_ms = 1000, .now_ms = fake_now, .no_sweeper = true};
+    ck_assert_int_eq(sl_groups_open(broker, &gc, &groups), 0);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 0), -1);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "u", 1), 2);
+    char err[128];
+    close_all();
+    open_all();
+    ck_assert_int_eq(sl_broker_topic_create(broker, "t", 1, NULL, 0, false, err, sizeof err), 0);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 0), -1);
+}
+END_TEST
+
+/* Issue 10: a forged record produced to __consumer_offsets became a group's committed offset. */
+START_TEST(clients_cannot_write_the_offsets_topic)
+{
+    size_t len;
+    uint8_t *batch = sl_tb_batch("forged", 1, 1, &len);
+    struct sl_produce req = {0};
+    ck_assert_int_eq(sl_broker_produce(broker, "__consumer_offsets", 0, batch, len, &req), SL_EINTERNAL);
+    ck_assert_int_eq(sl_broker_produce_internal(broker, "t", 0, batch, len, &req), SL_ENOTOPIC);
+    free(batch);
+}
+END_TEST
+
 START_TEST(commits_survive_reopen)
 {
     struct sl_tpo offs[] = {{"t", 0, 7}, {"t", 3, 11}, {"u", 1, 2}};
@@ -388,6 +454,9 @@ int main(void)
     tcase_add_test(tc, positions_follow_reset_and_seek);
     tcase_add_test(tc, commits_survive_reopen);
     tcase_add_test(tc, commits_after_a_damaged_record_still_count);
+    tcase_add_test(tc, deleting_a_topic_deletes_its_committed_offsets);
+    tcase_add_test(tc, offsets_of_a_topic_that_no_longer_exists_are_deleted_at_open);
+    tcase_add_test(tc, clients_cannot_write_the_offsets_topic);
     tcase_add_test(tc, auto_commit_on_poll_and_leave);
     tcase_add_test(tc, ws_member_is_notified);
     suite_add_tcase(s, tc);

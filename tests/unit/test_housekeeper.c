@@ -19,6 +19,7 @@ static void setup(void)
     sl_logging_set_level(SL_LOG_ERROR);
     dir = sl_test_tmpdir();
     sl_tb_config(&cfg, dir, SL_DURABILITY_SYNC);
+    cfg.segment_bytes = 1024; /* a broker default: clients cannot set segment.bytes below 1 MiB */
     ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
 }
 
@@ -46,8 +47,8 @@ static void fill(const char *topic, int batches)
 START_TEST(housekeeper_deletes_old_segments_but_keeps_the_active_one)
 {
     /* Records carry timestamp 1700000000000 (2023), so with retention.ms = 1 h every closed segment is old. */
-    struct sl_kv kv[] = {{"segment.bytes", "1024"}, {"retention.ms", "3600000"}};
-    ck_assert_int_eq(sl_broker_topic_create(b, "old", 1, kv, 2, false, err, sizeof err), 0);
+    struct sl_kv kv[] = {{"retention.ms", "3600000"}};
+    ck_assert_int_eq(sl_broker_topic_create(b, "old", 1, kv, 1, false, err, sizeof err), 0);
     fill("old", 20);
     struct sl_part_info before, after;
     ck_assert_int_eq(sl_broker_partition_info(b, "old", 0, &before), 0);
@@ -67,8 +68,8 @@ END_TEST
 
 START_TEST(housekeeper_applies_retention_bytes)
 {
-    struct sl_kv kv[] = {{"segment.bytes", "1024"}, {"retention.bytes", "2048"}, {"retention.ms", "-1"}};
-    ck_assert_int_eq(sl_broker_topic_create(b, "big", 1, kv, 3, false, err, sizeof err), 0);
+    struct sl_kv kv[] = {{"retention.bytes", "2048"}, {"retention.ms", "-1"}};
+    ck_assert_int_eq(sl_broker_topic_create(b, "big", 1, kv, 2, false, err, sizeof err), 0);
     fill("big", 30);
     sl_housekeeper_run_once(b, wall_ms());
     struct sl_part_info pi;
@@ -80,8 +81,8 @@ END_TEST
 
 START_TEST(housekeeper_keeps_everything_within_retention)
 {
-    struct sl_kv kv[] = {{"segment.bytes", "1024"}, {"retention.ms", "-1"}};
-    ck_assert_int_eq(sl_broker_topic_create(b, "keep", 1, kv, 2, false, err, sizeof err), 0);
+    struct sl_kv kv[] = {{"retention.ms", "-1"}};
+    ck_assert_int_eq(sl_broker_topic_create(b, "keep", 1, kv, 1, false, err, sizeof err), 0);
     fill("keep", 20);
     sl_housekeeper_run_once(b, wall_ms());
     struct sl_part_info pi;
