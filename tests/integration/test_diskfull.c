@@ -291,10 +291,28 @@ START_TEST(produce_until_full_refuses_with_50002_and_keeps_every_acknowledged_re
 {
     fill_disk();
     produce_until_full();
+    /* v3 produce (one record with a Content-Length: the reply is its report) is refused the same way. */
+    char path[256];
+    snprintf(path, sizeof path, "/v3/clusters/%s/topics/d/records", cid);
+    json_t *j;
+    long st = sl_http_json(&proc, "POST", path, "{\"partition_id\":0,\"value\":{\"type\":\"BINARY\",\"data\":\"YQ==\"}}",
+                           &j);
+    ck_assert_int_eq(st, 500);
+    ck_assert_msg(j && json_is_string(json_object_get(j, "message")), "the v3 500 reply is not a JSON error");
+    /* A v3 delivery report carries the HTTP status as error_code (api/v3produce.c on_done), not errmap's
+     * 50002 that v2 and openapi's ServerError give: either is accepted here until that is settled. */
+    int code = (int)json_integer_value(json_object_get(j, "error_code"));
+    ck_assert_msg(code == 500 || code == 50002, "v3 error_code %d", code);
+    json_decref(j);
     check_all_readable(0);
     check_reported_failed("No space left");
     check_serving();
     ck_assert(sl_proc_alive(&proc));
+    /* A clean stop on the full disk exits 0, and the next start serves the same. */
+    sl_proc_stop(&proc);
+    sl_proc_start_again(&proc);
+    check_all_readable(0);
+    check_reported_failed("No space left");
 }
 END_TEST
 
@@ -353,6 +371,10 @@ START_TEST(a_topic_created_on_a_full_disk_gets_a_json_error_and_the_server_goes_
     /* It was not half-created: the topic is unknown, and the name can be used once there is space. */
     snprintf(path, sizeof path, "/v3/clusters/%s/topics/fresh", cid);
     ck_assert_int_eq(sl_http_json(&proc, "GET", path, NULL, NULL), 404);
+    sl_proc_kill(&proc); /* what the failed create left on disk does not stop a start */
+    sl_proc_start_again(&proc);
+    ck_assert_int_eq(sl_http_json(&proc, "GET", path, NULL, NULL), 404);
+    check_all_readable(0);
     ck_assert(unlink(filler) == 0);
     snprintf(path, sizeof path, "/v3/clusters/%s/topics", cid);
     ck_assert_int_eq(sl_http_json(&proc, "POST", path, "{\"topic_name\":\"fresh\",\"partitions_count\":2}", NULL),
