@@ -172,6 +172,12 @@ void sl_proc_start_again(struct sl_proc *p)
     wait_listening(p);
 }
 
+void sl_proc_launch(struct sl_proc *p)
+{
+    ck_assert_msg(p->pid == 0, "sluice is still running");
+    spawn(p);
+}
+
 void sl_proc_free(struct sl_proc *p)
 {
     if (p->pid > 0)

@@ -36,6 +36,9 @@ void sl_proc_restart(struct sl_proc *p, bool hard);
 /* Stops the process if running and frees p (removing a temp data dir it created). */
 /* Starts a stopped p again on the same data dir and ports' settings (a test damages the files between). */
 void sl_proc_start_again(struct sl_proc *p);
+/* Like sl_proc_start_again, without waiting for the listening line: the caller may kill the process while
+ * it is still recovering its data dir (and reaps it with sl_proc_kill). */
+void sl_proc_launch(struct sl_proc *p);
 void sl_proc_free(struct sl_proc *p);
 /* True while the process is running (not reaped). */
 bool sl_proc_alive(struct sl_proc *p);
