@@ -102,7 +102,7 @@ static void on_done(struct sl_produce *prod, int rc)
         struct sl_v3rep *r = rep_at(p, vb->rep[i]);
         bytes += r->ksize + r->vsize;
         if (rc) {
-            rep_fail(r, m->status, (int)m->status, m->message);
+            rep_fail(r, m->status, m->error_code, m->message); /* 50002 as v2, not 500 */
         } else {
             r->offset = prod->first + (sl_offset_t)i;
             r->status = 200;

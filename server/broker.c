@@ -117,9 +117,6 @@ static int part_open(struct sl_broker *b, struct topic *t, int32_t id, struct pa
         free(p);
         return rc;
     }
-    const char *report = sl_log_recovery_report(p->log);
-    if (report && *report)
-        sl_warn("recovered %s: %s", dir, report);
     rc = sl_log_epoch_assign(p->log, 0); /* a single node leads every partition in epoch 0 */
     if (rc == SL_EFAILED) { /* opened read-only (disk full): serve what it holds */
         char why[192];
@@ -761,8 +758,8 @@ static int produce(struct sl_broker *b, const char *topic, int32_t partition, ui
         return rc;
     atomic_fetch_add(&b->st_batches, 1);
     if (complete_now) {
-        if (b->durability == SL_DURABILITY_ASYNC && b->data_hook)
-            b->data_hook(b->data_arg);
+        if (b->durability == SL_DURABILITY_ASYNC)
+            sl_broker_call_data_hook(b);
         req->done(req, 0);
     }
     return 0;
@@ -862,13 +859,17 @@ int sl_broker_watch(struct sl_broker *b, const char *topic, int32_t partition, s
     return rc;
 }
 
+/* A watch's part_ is its partition from arming until its fire has returned: the fire runs under the part's
+ * wait_mu and part_ is cleared after it, still under wait_mu. So part_ == NULL means never armed, fired on
+ * the arming thread, or fired and done; and once unwatch holds wait_mu, part_ == p means armed and not
+ * firing (issue 11: clearing part_ before the fire let unwatch return while the fire still ran). */
 int sl_broker_unwatch(struct sl_broker *b, struct sl_watch *w)
 {
     int rc = -ENOENT;
     pthread_rwlock_rdlock(&b->topics_lock); /* parts are freed only under the write lock */
     struct part *p = __atomic_load_n(&w->part_, __ATOMIC_ACQUIRE);
     if (p) {
-        pthread_mutex_lock(&p->wait_mu);
+        pthread_mutex_lock(&p->wait_mu); /* waits for a fire in progress */
         if (__atomic_load_n(&w->part_, __ATOMIC_ACQUIRE) == (void *)p) {
             if (w->prev_)
                 w->prev_->next_ = w->next_;
@@ -895,8 +896,15 @@ void sl_broker_set_deleted_hook(struct sl_broker *b, void (*fn)(void *arg, const
 
 void sl_broker_set_data_hook(struct sl_broker *b, void (*fn)(void *arg), void *arg)
 {
-    b->data_hook = fn;
-    b->data_arg = arg;
+    atomic_store_explicit(&b->data_arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&b->data_hook, fn, memory_order_release);
+}
+
+void sl_broker_call_data_hook(struct sl_broker *b)
+{
+    void (*fn)(void *) = atomic_load_explicit(&b->data_hook, memory_order_acquire);
+    if (fn)
+        fn(atomic_load_explicit(&b->data_arg, memory_order_relaxed));
 }
 
 void sl_broker_stats(struct sl_broker *b, struct sl_broker_stats *out)
