@@ -208,12 +208,16 @@ static void on_create(struct sl_req *req)
     json_t *b = body_object(req, true);
     if (!b)
         return;
-    char err[128], id[SL_MEMBER_ID_MAX + 1];
+    char err[128] = "", id[SL_MEMBER_ID_MAX + 1];
     struct sl_member_cfg mc;
     json_t *name = json_object_get(b, "name");
     if (!name || json_is_null(name))
         name = json_object_get(b, "id");
     int rc = parse_member_cfg(b, &mc, err, sizeof err);
+    if (rc == 0 && strlen(group) > SL_GROUP_NAME_MAX) { /* issue 11: this path once printed an unwritten err */
+        snprintf(err, sizeof err, "the group name must be 1 to %d characters", SL_GROUP_NAME_MAX);
+        rc = -EINVAL;
+    }
     if (rc == 0 && name && (!json_is_string(name) || json_string_length(name) == 0 ||
                             json_string_length(name) > SL_MEMBER_ID_MAX || strchr(json_string_value(name), '/'))) {
         snprintf(err, sizeof err, "name must be a string of 1 to %d characters without '/'", SL_MEMBER_ID_MAX);
@@ -228,7 +232,8 @@ static void on_create(struct sl_req *req)
         return;
     }
     if (rc) {
-        sl_http_reply_error(req, 422, 42204, "Invalid consumer configuration: %s", rc == -EINVAL ? err : sl_strerror(rc));
+        sl_http_reply_error(req, 422, 42204, "Invalid consumer configuration: %s",
+                            rc == -EINVAL && err[0] ? err : sl_strerror(rc));
         return;
     }
     const char *host = sl_http_header(req, "Host");

@@ -99,8 +99,10 @@ const struct sl_http1_field *sl_http1_field(const struct sl_http1_head *h, const
 bool sl_http1_has_token(const struct sl_http1_head *h, const char *name, const char *token)
 {
     const struct sl_http1_field *f = sl_http1_field(h, name);
+    if (!f || !f->value)
+        return false; /* no pointer arithmetic on NULL (issue 11: clang's UBSan aborts on NULL + 0) */
     size_t tn = strlen(token);
-    for (const char *p = f ? f->value : NULL, *e = p + (f ? f->value_len : 0); p && p < e;) {
+    for (const char *p = f->value, *e = p + f->value_len; p < e;) {
         while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
             p++;
         const char *t = p;

@@ -136,6 +136,7 @@ struct sl_produce {
     /* private to the broker */
     struct sl_produce *next_;
     sl_offset_t wait_for_;
+    int rc_;
 };
 
 /* Appends one finished batch (storage/batch.h; modified in place) to topic/partition and arranges for
@@ -197,7 +198,9 @@ struct sl_watch {
 int sl_broker_watch(struct sl_broker *b, const char *topic, int32_t partition, sl_offset_t offset,
                     struct sl_watch *w);
 /* Disarms w. Returns 0 if it was removed before firing, -ENOENT if it already fired (or was never armed).
- * After return the fire callback is not running. */
+ * After return the fire callback is not running and never will: a fire in progress on another thread is
+ * waited for. So an owner calls this before freeing w (or what fire touches) even when fire already ran,
+ * and never while holding a lock its fire callback takes. */
 int sl_broker_unwatch(struct sl_broker *b, struct sl_watch *w);
 
 /* Registers the one hook called after a topic is deleted (the group coordinator deletes the group offsets

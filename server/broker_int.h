@@ -2,8 +2,10 @@
  *
  * LOCK ORDER (outer to inner): hook_mu -> (the group coordinator's mutex) -> topics_lock (rwlock) ->
  * part.append_mu -> part.wait_mu -> fl_mu.
- * Callbacks (produce done, data hook) run with no partition lock held (on the flusher, under topics_lock
- * read only); watch fires run under the part's wait_mu, which is what makes sl_broker_unwatch race-free. */
+ * Callbacks: produce done runs with no broker lock held (the flusher thread completes after releasing
+ * topics_lock; a sync helper holds none); the data hook runs with no partition lock held (under topics_lock
+ * read on the flusher); watch fires run under the part's wait_mu, which is what makes sl_broker_unwatch
+ * race-free. */
 #ifndef SL_SERVER_BROKER_INT_H
 #define SL_SERVER_BROKER_INT_H
 
@@ -87,8 +89,8 @@ struct sl_broker {
     bool hk_stop; /* guarded by: hk_mu */
     bool hk_started;
 
-    void (*data_hook)(void *arg);
-    void *data_arg;
+    void (*_Atomic data_hook)(void *arg); /* set once while flusher threads may run: released after data_arg */
+    void *_Atomic data_arg;
     pthread_mutex_t hook_mu;                            /* held while the deleted hook runs */
     void (*deleted_hook)(void *arg, const char *topic); /* guarded by: hook_mu */
     void *deleted_arg;                                  /* guarded by: hook_mu */
@@ -108,6 +110,8 @@ void sl_flusher_mark(struct sl_broker *b, struct part *p);
 void sl_flusher_forget(struct sl_broker *b, struct part *p);
 /* Publishes a new HW on p and fires the watches it satisfies. Caller holds p->wait_mu. */
 void sl_part_publish_hw(struct sl_broker *b, struct part *p, sl_offset_t hw);
+/* Calls the data hook, if one is set (any thread). */
+void sl_broker_call_data_hook(struct sl_broker *b);
 /* Fires every watch of p with rc and empties the list. Caller holds p->wait_mu. */
 void sl_part_fire_all(struct part *p, int rc);
 /* Completes every pending produce of p with rc. Takes p->wait_mu. */

@@ -69,8 +69,8 @@ void sl_part_fire_all(struct part *p, int rc)
         p->watches = w->next_;
         if (p->watches)
             p->watches->prev_ = NULL;
-        __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE);
         w->fire(w, rc);
+        __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE); /* after fire: see sl_broker_unwatch */
     }
 }
 
@@ -91,8 +91,8 @@ void sl_part_publish_hw(struct sl_broker *b, struct part *p, sl_offset_t hw)
                 p->watches = next;
             if (next)
                 next->prev_ = w->prev_;
-            __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE);
             w->fire(w, 0);
+            __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE); /* after fire: see sl_broker_unwatch */
         }
         w = next;
     }
@@ -123,6 +123,32 @@ static void complete_list(struct sl_produce *r, int rc)
     }
 }
 
+/* Produces to complete after the round, in the order they became durable. */
+struct deferred {
+    struct sl_produce *head, **tail;
+};
+
+/* Appends list r (to complete with rc) to d. */
+static void defer_list(struct deferred *d, struct sl_produce *r, int rc)
+{
+    if (!r)
+        return;
+    *d->tail = r;
+    for (; r; r = r->next_) {
+        r->rc_ = rc;
+        d->tail = &r->next_;
+    }
+}
+
+static void complete_deferred(struct sl_produce *r)
+{
+    while (r) {
+        struct sl_produce *next = r->next_;
+        r->done(r, r->rc_);
+        r = next;
+    }
+}
+
 void sl_part_fail_pending(struct part *p, int rc)
 {
     pthread_mutex_lock(&p->wait_mu);
@@ -141,14 +167,16 @@ static void record_fsync(struct sl_broker *b, uint64_t ns)
     atomic_fetch_add(&b->st_fsync_hist[i], 1);
 }
 
-/* Syncs one partition, publishes the new HW, completes what became durable and then, at most once a second,
+/* Syncs one partition, publishes the new HW, completes what became durable (or, with defer, moves it onto
+ * *defer: the flusher thread holds topics_lock, and a done callback may take a lock that is held while calling
+ * into the broker, the group coordinator's) and then, at most once a second,
  * persists the recovery point (partition.ckpt, two more fsyncs: they used to delay the produces of every
  * ~1000th round by 0.7-1 ms, the whole p99.9 of produce->push at 1,000 records/s). Caller holds topics_lock
  * (read). The data hook runs as soon as the HW is published, before the produces complete: completing them
  * resumes their REST connections (a write to libmicrohttpd's wake-up pipe for each), and the push used to wait
  * behind those and behind the rest of the round: 19 us median, 85 us p99 from the fdatasync's return to the
  * hook with one producer and one subscriber (timestamps along the path), now under 1 us. */
-static void sync_part(struct sl_broker *b, struct part *p)
+static void sync_part(struct sl_broker *b, struct part *p, struct deferred *defer)
 {
     sl_offset_t durable = 0;
     uint64_t t0 = mono_ns();
@@ -165,19 +193,22 @@ static void sync_part(struct sl_broker *b, struct part *p)
     }
     struct sl_produce *done = take_pending(p, durable, rc);
     pthread_mutex_unlock(&p->wait_mu);
-    if (advanced && b->data_hook)
-        b->data_hook(b->data_arg);
-    complete_list(done, rc ? SL_EFAILED : 0);
+    if (advanced)
+        sl_broker_call_data_hook(b);
+    if (defer)
+        defer_list(defer, done, rc ? SL_EFAILED : 0);
+    else
+        complete_list(done, rc ? SL_EFAILED : 0);
     if (rc == 0 && sl_log_checkpoint_due(p->log) && (rc = sl_log_checkpoint(p->log)))
         sl_error("partition %s-%d: checkpoint failed: %s; the partition stays failed until restart",
                  p->topic->meta.name, p->id, sl_strerror(rc));
 }
 
-/* Takes partitions of the current round until none is left. */
-static void take_and_sync(struct sl_broker *b, struct part **list, size_t n)
+/* Takes partitions of the current round until none is left. defer: see sync_part. */
+static void take_and_sync(struct sl_broker *b, struct part **list, size_t n, struct deferred *defer)
 {
     for (size_t i; (i = atomic_fetch_add(&b->sw_next, 1)) < n;)
-        sync_part(b, list[i]);
+        sync_part(b, list[i], defer);
 }
 
 static void *helper_main(void *arg)
@@ -194,7 +225,7 @@ static void *helper_main(void *arg)
         struct part **list = b->sw_list;
         size_t n = b->sw_n;
         pthread_mutex_unlock(&b->sw_mu);
-        take_and_sync(b, list, n);
+        take_and_sync(b, list, n, NULL); /* a helper holds no broker lock: it completes at once */
         pthread_mutex_lock(&b->sw_mu);
         if (--b->sw_busy == 0)
             pthread_cond_signal(&b->sw_done_cv);
@@ -204,12 +235,13 @@ static void *helper_main(void *arg)
 }
 
 /* Syncs every partition of the round, several at a time when there are several. Caller holds topics_lock
- * (read), which keeps the partitions alive while the helpers use them. */
-static void sync_all(struct sl_broker *b, struct part **v, size_t n)
+ * (read), which keeps the partitions alive while the helpers use them; the produces this thread completes go
+ * onto *defer. */
+static void sync_all(struct sl_broker *b, struct part **v, size_t n, struct deferred *defer)
 {
     if (n == 1 || b->nhelpers == 0) {
         for (size_t i = 0; i < n; i++)
-            sync_part(b, v[i]);
+            sync_part(b, v[i], defer);
         return;
     }
     pthread_mutex_lock(&b->sw_mu);
@@ -220,7 +252,7 @@ static void sync_all(struct sl_broker *b, struct part **v, size_t n)
     b->sw_round++;
     pthread_cond_broadcast(&b->sw_cv);
     pthread_mutex_unlock(&b->sw_mu);
-    take_and_sync(b, v, n);
+    take_and_sync(b, v, n, defer);
     pthread_mutex_lock(&b->sw_mu);
     while (b->sw_busy > 0)
         pthread_cond_wait(&b->sw_done_cv, &b->sw_mu);
@@ -252,10 +284,12 @@ static void flush_round(struct sl_broker *b)
     }
     b->dirty_head = NULL;
     pthread_mutex_unlock(&b->fl_mu);
-    sync_all(b, v, n);
+    struct deferred defer = {NULL, &defer.head};
+    sync_all(b, v, n, &defer);
     if (v != stackv)
         free(v);
     pthread_rwlock_unlock(&b->topics_lock);
+    complete_deferred(defer.head); /* no broker lock held: done callbacks may take theirs (issue 11) */
 }
 
 static void *flusher_main(void *arg)

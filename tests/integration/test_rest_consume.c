@@ -363,6 +363,15 @@ START_TEST(bad_consumer_input)
     expect("POST", "/consumers/bg", "{\"name\":\"x\",\"format\":\"avro\"}", NULL, 422, 42204);
     expect("POST", "/consumers/bg", "{\"name\":\"x\",\"auto.offset.reset\":\"sometimes\"}", NULL, 422, 42204);
     expect("POST", "/consumers/bg", "{\"name\":", NULL, 400, 400);
+    { /* issue 11: a group name of 256+ characters answered with uninitialised stack bytes */
+        char path[400];
+        json_t *j;
+        snprintf(path, sizeof path, "/consumers/%0300d", 7);
+        ck_assert_int_eq(call("POST", path, "{\"name\":\"x\"}", NULL, &j), 422);
+        ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+                         "Invalid consumer configuration: the group name must be 1 to 255 characters");
+        json_decref(j);
+    }
     expect("GET", ipath(p, sizeof p, "bg", "nobody", "/records"), NULL, BIN, 404, 40403);
     expect("GET", ipath(p, sizeof p, "bg", "c", "/records"), NULL, JSN, 406, 40601);
     expect("POST", ipath(p, sizeof p, "bg", "c", "/subscription"), "{}", NULL, 422, 422);
