@@ -36,6 +36,7 @@ static const struct row rows[] = {
     {SL_EINTERNAL, {403, 40301, "Internal topic: clients cannot write, delete or reconfigure it."}},
     {-ENOMEM, {503, 50003, "Out of memory; retry."}},
     {-EAGAIN, {503, 50003, "Temporarily unavailable; retry."}},
+    {-ENOBUFS, {503, 50301, "The server's buffer memory (buffer.memory.max.bytes) is exhausted; retry later."}},
     {-ENOSPC, {500, 50002, "No space left on device."}},
     {-EINVAL, {400, 400, "Bad request."}},
     {-ETIMEDOUT, {503, 50003, "Timed out; retry."}},

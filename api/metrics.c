@@ -7,6 +7,8 @@
  *      bumped after the map mutex is dropped. */
 #include "api/metrics.h"
 
+#include "api/budget.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -310,6 +312,13 @@ int sl_metrics_render(struct sl_api *api, struct sl_buf *b)
     render_topics(&o);
     render_fsync(&o, api ? api->broker : NULL);
     render_health(&o, api ? api->broker : NULL);
+    put(&o, "# HELP sluice_buffer_memory_bytes Client bytes buffered by all connections (buffer.memory.max.bytes).\n"
+            "# TYPE sluice_buffer_memory_bytes gauge\nsluice_buffer_memory_bytes %" PRIu64 "\n"
+            "# HELP sluice_buffer_memory_limit_bytes The budget (0 = unlimited).\n"
+            "# TYPE sluice_buffer_memory_limit_bytes gauge\nsluice_buffer_memory_limit_bytes %" PRIu64 "\n"
+            "# HELP sluice_buffer_memory_refusals_total Requests refused because the budget was exhausted.\n"
+            "# TYPE sluice_buffer_memory_refusals_total counter\nsluice_buffer_memory_refusals_total %" PRIu64 "\n",
+        sl_budget_used(), sl_budget_limit(), sl_budget_refusals());
     put(&o, "# HELP sluice_consumer_lag Log end offset minus committed offset, per group and partition.\n"
             "# TYPE sluice_consumer_lag gauge\n");
     sl_metrics_lag_fn fn = atomic_load(&lag_fn);

@@ -60,6 +60,8 @@ static const struct key_def KEYS[] = {
     I64("log.retention.check.interval.ms", retention_check_ms, 1, INT64_MAX, "300000", NULL,
         "how often retention runs"),
     I64("rest.max.body.bytes", rest_max_body_bytes, 1, INT64_MAX, "67108864", NULL, "largest request body"),
+    I64("buffer.memory.max.bytes", buffer_memory_max_bytes, 0, INT64_MAX, "268435456", NULL,
+        "client bytes buffered by all connections together (bodies, WebSocket messages); 0 = unlimited"),
     I32("rest.max.connections", rest_max_connections, 1, INT32_MAX, "10000", NULL, "concurrent connections"),
     I32("rest.max.records.per.request", rest_max_records, 1, INT32_MAX, "100000", NULL,
         "records in one produce request"),

@@ -14,6 +14,7 @@
  *   segment.bytes, segment.ms, retention.ms, retention.bytes, max.message.bytes: topic defaults
  *   log.retention.check.interval.ms SLUICE_LOG_RETENTION_CHECK_INTERVAL_MS                  300000
  *   rest.max.body.bytes            SLUICE_REST_MAX_BODY_BYTES                               67108864
+ *   buffer.memory.max.bytes        SLUICE_BUFFER_MEMORY_MAX_BYTES                           268435456 (0 = no limit)
  *   rest.max.connections           SLUICE_REST_MAX_CONNECTIONS                              10000
  *   rest.max.records.per.request   SLUICE_REST_MAX_RECORDS_PER_REQUEST                      100000
  *   rest.threads                   SLUICE_REST_THREADS                                      2
@@ -54,6 +55,7 @@ struct sl_config {
     int32_t max_message_bytes;
     int64_t retention_check_ms;
     int64_t rest_max_body_bytes;
+    int64_t buffer_memory_max_bytes;
     int32_t rest_max_connections;
     int32_t rest_max_records;
     int32_t rest_threads;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/budget.h"
 #include "api/rest.h"
 #include "api/ws.h"
 #include "server/broker.h"
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
         return 2;
     }
     sl_logging_set_level(cfg.log_level);
+    sl_budget_init((uint64_t)cfg.buffer_memory_max_bytes);
 
     static sigset_t set;
     sigemptyset(&set);
