@@ -395,19 +395,19 @@ static int batch_entries(struct sl_req *req, struct sl_v3p *p, json_t *entries)
         return -EINVAL;
     }
     sl_rec_req_init(&r);
+    json_t *seen = json_object(); /* ids so far: jansson's seeded hash table, so distinctness is linear */
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(entries, i);
         const char *id = json_string_value(json_object_get(e, "id"));
-        bool dup = false;
-        for (size_t j = 0; id && j < i; j++)
-            dup |= strcmp(id, json_string_value(json_object_get(json_array_get(entries, j), "id")) ?: "") == 0;
-        char *dumped = json_dumps(e, JSON_COMPACT);
-        sl_v3p_take(p, &r, dumped ? dumped : "", dumped ? strlen(dumped) : 0, id ? id : "");
-        free(dumped);
+        bool dup = id && json_object_get(seen, id);
+        if (id && !dup)
+            json_object_set_new(seen, id, json_true());
+        sl_v3p_take_json(p, &r, e, id ? id : "");
         if (!id || !*id || strlen(id) > 80 || dup)
             sl_v3p_fail(p, p->total - 1, 400, 400,
                         dup ? "Entry ids must be distinct." : "Entry id must be a string of 1 to 80 characters.");
     }
+    json_decref(seen);
     for (size_t i = 0; i < r.n; i++) /* an id failure must not be produced */
         if (sl_v3p_ready(p, i) && !r.items[i].err_code)
             r.items[i].err_code = 400;

@@ -193,19 +193,20 @@ void sl_v3p_submit(struct sl_v3p *p, struct sl_rec_req *r, size_t base)
     sl_rec_batches_free(b, nb);
 }
 
-void sl_v3p_take(struct sl_v3p *p, struct sl_rec_req *r, const char *text, size_t len, const char *id)
+/* One record: o parsed (owned; NULL when the text was not JSON, msg says why). */
+static void take(struct sl_v3p *p, struct sl_rec_req *r, json_t *o, const char *msg, const char *id)
 {
-    json_error_t je;
     struct sl_rec_err err;
     pthread_mutex_lock(&p->mu);
     ssize_t k = rep_new(p);
     pthread_mutex_unlock(&p->mu);
-    if (k < 0)
+    if (k < 0) {
+        json_decref(o);
         return;
-    json_t *o = json_loadb(text, len, 0, &je);
+    }
     int rc = o ? sl_rec_parse_v3(r, o, sl_http_wall_ms(), &err) : -EINVAL;
     if (!o)
-        snprintf(err.msg, sizeof err.msg, "Malformed JSON: %s", je.text);
+        snprintf(err.msg, sizeof err.msg, "%s", msg);
     if (o)
         sl_rec_req_keep(r, o);
     else
@@ -216,6 +217,21 @@ void sl_v3p_take(struct sl_v3p *p, struct sl_rec_req *r, const char *text, size_
     if (id)
         rep_at(p, (size_t)k)->id = strdup(id);
     pthread_mutex_unlock(&p->mu);
+}
+
+void sl_v3p_take(struct sl_v3p *p, struct sl_rec_req *r, const char *text, size_t len, const char *id)
+{
+    json_error_t je;
+    char msg[200] = "";
+    json_t *o = json_loadb(text, len, 0, &je);
+    if (!o)
+        snprintf(msg, sizeof msg, "Malformed JSON: %s", je.text);
+    take(p, r, o, msg, id);
+}
+
+void sl_v3p_take_json(struct sl_v3p *p, struct sl_rec_req *r, json_t *o, const char *id)
+{
+    take(p, r, json_incref(o), "", id);
 }
 
 /* Length of the complete JSON object at the start of s[0, n) (after whitespace and commas), 0 when

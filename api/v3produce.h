@@ -97,6 +97,8 @@ void sl_v3p_abort(struct sl_v3p *p, unsigned status, const char *msg);
 
 /* records:batch: parses one entry's JSON text into a new report (id may be NULL) and an item of r. */
 void sl_v3p_take(struct sl_v3p *p, struct sl_rec_req *r, const char *text, size_t len, const char *id);
+/* The same for a record already parsed (records:batch): o is borrowed (r keeps a reference). */
+void sl_v3p_take_json(struct sl_v3p *p, struct sl_rec_req *r, json_t *o, const char *id);
 /* Marks report i failed (before submit). */
 void sl_v3p_fail(struct sl_v3p *p, size_t i, unsigned status, int code, const char *msg);
 /* Produces r's items, whose reports start at report number base. */
