@@ -8,6 +8,7 @@
 #include "api/metrics.h"
 
 #include "api/budget.h"
+#include "storage/segment.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -319,6 +320,9 @@ int sl_metrics_render(struct sl_api *api, struct sl_buf *b)
             "# HELP sluice_buffer_memory_refusals_total Requests refused because the budget was exhausted.\n"
             "# TYPE sluice_buffer_memory_refusals_total counter\nsluice_buffer_memory_refusals_total %" PRIu64 "\n",
         sl_budget_used(), sl_budget_limit(), sl_budget_refusals());
+    put(&o, "# HELP sluice_open_segment_files Segment files open now (log.max.open.segments bounds them).\n"
+            "# TYPE sluice_open_segment_files gauge\nsluice_open_segment_files %u\n",
+        sl_seg_fd_open_count());
     put(&o, "# HELP sluice_consumer_lag Log end offset minus committed offset, per group and partition.\n"
             "# TYPE sluice_consumer_lag gauge\n");
     sl_metrics_lag_fn fn = atomic_load(&lag_fn);

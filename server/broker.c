@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "server/broker_int.h"
 #include "server/logging.h"
 #include "storage/err.h"
+#include "storage/segment.h"
 
 static int64_t now_ms(void)
 {
@@ -308,9 +310,23 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
+/* The segment fd cache's limit: configured, else a quarter of RLIMIT_NOFILE (at least 64), leaving the
+ * rest to connections. */
+static void set_fd_limit(const struct sl_config *cfg)
+{
+    struct rlimit rl;
+    uint64_t n = (uint64_t)cfg->log_max_open_segments;
+    if (n == 0) {
+        n = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (uint64_t)rl.rlim_cur / 4 : 4096;
+        n = n < 64 ? 64 : n > UINT32_MAX ? UINT32_MAX : n;
+    }
+    sl_seg_fd_limit((unsigned)n);
+}
+
 static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
 {
     defaults_from_config(b, cfg);
+    set_fd_limit(cfg);
     b->durability = cfg->durability;
     b->flush_ms = cfg->flush_ms > 0 ? cfg->flush_ms : 1000;
     b->retention_check_ms = cfg->retention_check_ms > 0 ? cfg->retention_check_ms : 300000;

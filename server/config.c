@@ -59,6 +59,8 @@ static const struct key_def KEYS[] = {
     I32("max.message.bytes", max_message_bytes, 1, INT32_MAX, "1048588", NULL, "topic default largest batch"),
     I64("log.retention.check.interval.ms", retention_check_ms, 1, INT64_MAX, "300000", NULL,
         "how often retention runs"),
+    I32("log.max.open.segments", log_max_open_segments, 0, INT32_MAX, "0", NULL,
+        "segment files kept open at once (least recently used closed first); 0 = a quarter of the fd limit"),
     I64("rest.max.body.bytes", rest_max_body_bytes, 1, INT64_MAX, "67108864", NULL, "largest request body"),
     I64("buffer.memory.max.bytes", buffer_memory_max_bytes, 0, INT64_MAX, "268435456", NULL,
         "client bytes buffered by all connections together (bodies, WebSocket messages); 0 = unlimited"),

@@ -13,6 +13,7 @@
  *   num.partitions                 SLUICE_NUM_PARTITIONS                                    1
  *   segment.bytes, segment.ms, retention.ms, retention.bytes, max.message.bytes: topic defaults
  *   log.retention.check.interval.ms SLUICE_LOG_RETENTION_CHECK_INTERVAL_MS                  300000
+ *   log.max.open.segments          SLUICE_LOG_MAX_OPEN_SEGMENTS                             0 (a quarter of RLIMIT_NOFILE)
  *   rest.max.body.bytes            SLUICE_REST_MAX_BODY_BYTES                               67108864
  *   buffer.memory.max.bytes        SLUICE_BUFFER_MEMORY_MAX_BYTES                           268435456 (0 = no limit)
  *   rest.max.connections           SLUICE_REST_MAX_CONNECTIONS                              10000
@@ -54,6 +55,7 @@ struct sl_config {
     int64_t retention_bytes;
     int32_t max_message_bytes;
     int64_t retention_check_ms;
+    int32_t log_max_open_segments;
     int64_t rest_max_body_bytes;
     int64_t buffer_memory_max_bytes;
     int32_t rest_max_connections;

@@ -282,7 +282,7 @@ static void publish_synced(struct sl_log *l, struct dirty *d, size_t n, sl_offse
     pthread_mutex_lock(&l->mu);
     for (size_t i = 0; i < n; i++)
         if (gen == l->trunc_gen && d[i].s->synced_size < d[i].size)
-            d[i].s->synced_size = d[i].size;
+            __atomic_store_n(&d[i].s->synced_size, d[i].size, __ATOMIC_RELEASE);
     if (gen == l->trunc_gen && leo > l->recovery_point) {
         l->recovery_point = leo;
         if (leo > l->durable)
@@ -669,7 +669,7 @@ static int cut_active(struct sl_log *l, struct sl_seg *s, uint64_t pos, sl_offse
         return log_fail(l, "truncating a segment", rc);
     pthread_mutex_lock(&l->mu);
     if (s->synced_size > pos)
-        s->synced_size = pos;
+        __atomic_store_n(&s->synced_size, pos, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&l->mu);
     return 0;
 }
@@ -956,7 +956,7 @@ static int settle(struct sl_log *l, const struct sl_pckpt *c, bool have, int wri
         return rc;
     l->recovery_point = l->durable = l->leo;
     for (size_t i = 0; i < l->nsegs; i++)
-        l->segs[i]->synced_size = l->segs[i]->size;
+        __atomic_store_n(&l->segs[i]->synced_size, l->segs[i]->size, __ATOMIC_RELEASE);
     l->hw = have ? (c->high_watermark < l->leo ? c->high_watermark : l->leo) : 0;
     if (l->hw < l->start)
         l->hw = l->start;

@@ -229,7 +229,7 @@ int sl_recover_segment(struct sl_seg *s, uint64_t pos, sl_offset_t expect, uint3
     struct window w = {0};
     uint64_t file_end;
     memset(cut, 0, sizeof *cut);
-    int rc = s->fo->fsize(s->fd, &file_end);
+    int rc = sl_seg_file_size(s, &file_end);
     while (rc == 0 && pos < file_end) {
         struct sl_batch_hdr h;
         uint64_t total;
@@ -255,7 +255,7 @@ int sl_recover_segment(struct sl_seg *s, uint64_t pos, sl_offset_t expect, uint3
     cut->pos = pos;
     if (rc == 0 && cut->bad_tail && cut_tail) {
         cut->cut = true;
-        rc = s->fo->ftruncate(s->fd, pos);
+        rc = sl_seg_file_truncate(s, pos);
     }
     return rc;
 }
@@ -514,7 +514,7 @@ static int cut_tail(const struct sl_recover_cfg *c, struct sl_seg *s, struct sl_
     if (rc == 1)
         rc = 0;
     if (rc == 0)
-        rc = s->fo->ftruncate(s->fd, cut->pos);
+        rc = sl_seg_file_truncate(s, cut->pos);
     if (rc)
         return rc;
     cut->cut = true;

@@ -42,6 +42,7 @@ static int seg_alloc(const struct sl_fileops *fo, const char *dir, sl_offset_t b
     s->max_ts = INT64_MIN;
     s->refs = 1;
     s->fd = -1;
+    pthread_mutex_init(&s->fd_mu, NULL);
     pthread_mutex_init(&s->idx_mu, NULL);
     sl_idx_init(&s->idx);
     *out = s;
@@ -59,12 +60,13 @@ int sl_seg_open(const struct sl_fileops *fo, const char *dir, sl_offset_t base, 
     rc = sl_seg_path(s, "log", path, sizeof path);
     if (rc)
         goto err_free;
-    s->fd = fo->open(path, create ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR, 0644);
-    if (s->fd < 0) {
-        rc = s->fd;
+    int fd = fo->open(path, create ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR, 0644);
+    if (fd < 0) {
+        rc = fd;
         goto err_free;
     }
-    if (!create && (rc = fo->fsize(s->fd, &s->size)))
+    sl_seg_fd_adopt(s, fd);
+    if (!create && (rc = fo->fsize(fd, &s->size)))
         goto err_free;
     if (create) /* index files left by an older segment of the same base would be stale */
         for (int i = 0; i < 2 && rc == 0; i++) {
@@ -74,7 +76,7 @@ int sl_seg_open(const struct sl_fileops *fo, const char *dir, sl_offset_t base, 
         }
     if (rc)
         goto err_free;
-    s->synced_size = s->size;
+    __atomic_store_n(&s->synced_size, s->size, __ATOMIC_RELEASE);
     *out = s;
     return 0;
 err_free:
@@ -91,10 +93,10 @@ void sl_seg_unref(struct sl_seg *s)
 {
     if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
-    if (s->fd >= 0)
-        s->fo->close(s->fd);
+    sl_seg_fd_release(s);
     sl_idx_fini(&s->idx);
     pthread_mutex_destroy(&s->idx_mu);
+    pthread_mutex_destroy(&s->fd_mu);
     free(s->prefix);
     free(s);
 }
@@ -127,24 +129,51 @@ int sl_seg_note_batch(struct sl_seg *s, const struct sl_batch_hdr *h, uint64_t n
 
 int sl_seg_append(struct sl_seg *s, const uint8_t *p, size_t n, const struct sl_batch_hdr *h, uint32_t interval)
 {
-    int rc = s->fo->pwrite(s->fd, p, n, s->size);
-    if (rc)
-        return rc;
-    return sl_seg_note_batch(s, h, n, interval);
+    int fd = sl_seg_fd_get(s);
+    if (fd < 0)
+        return fd;
+    int rc = s->fo->pwrite(fd, p, n, s->size);
+    if (rc == 0) /* noted before the put: the new size keeps the fd open until it is synced */
+        rc = sl_seg_note_batch(s, h, n, interval);
+    sl_seg_fd_put(s);
+    return rc;
 }
 
 ssize_t sl_seg_read(struct sl_seg *s, uint64_t pos, void *buf, size_t n)
 {
+    int fd = sl_seg_fd_get(s);
+    if (fd < 0)
+        return fd;
     size_t got = 0;
+    ssize_t r = 0;
     while (got < n) {
-        ssize_t r = s->fo->pread(s->fd, (uint8_t *)buf + got, n - got, pos + got);
-        if (r < 0)
-            return r;
-        if (r == 0)
+        r = s->fo->pread(fd, (uint8_t *)buf + got, n - got, pos + got);
+        if (r <= 0)
             break;
         got += (size_t)r;
     }
-    return (ssize_t)got;
+    sl_seg_fd_put(s);
+    return r < 0 ? r : (ssize_t)got;
+}
+
+int sl_seg_file_size(struct sl_seg *s, uint64_t *len)
+{
+    int fd = sl_seg_fd_get(s);
+    if (fd < 0)
+        return fd;
+    int rc = s->fo->fsize(fd, len);
+    sl_seg_fd_put(s);
+    return rc;
+}
+
+int sl_seg_file_truncate(struct sl_seg *s, uint64_t len)
+{
+    int fd = sl_seg_fd_get(s);
+    if (fd < 0)
+        return fd;
+    int rc = s->fo->ftruncate(fd, len);
+    sl_seg_fd_put(s);
+    return rc;
 }
 
 void sl_seg_locate(struct sl_seg *s, sl_offset_t off, uint64_t *pos, sl_offset_t *base_at)
@@ -211,7 +240,7 @@ static bool on_replay(const struct sl_batch_hdr *h, void *arg)
 
 int sl_seg_truncate(struct sl_seg *s, uint64_t pos, sl_offset_t next, uint32_t interval)
 {
-    int rc = s->fo->ftruncate(s->fd, pos);
+    int rc = sl_seg_file_truncate(s, pos);
     if (rc)
         return rc;
     struct sl_idx_entry e = {0, 0};
@@ -242,7 +271,12 @@ int sl_seg_truncate(struct sl_seg *s, uint64_t pos, sl_offset_t next, uint32_t i
 
 int sl_seg_sync(struct sl_seg *s)
 {
-    return s->fo->fdatasync(s->fd);
+    int fd = sl_seg_fd_get(s);
+    if (fd < 0)
+        return fd;
+    int rc = s->fo->fdatasync(fd);
+    sl_seg_fd_put(s);
+    return rc;
 }
 
 int sl_seg_write_index(struct sl_seg *s)
@@ -283,6 +317,12 @@ int sl_seg_delete(struct sl_seg *s)
 {
     static const char *const exts[] = {"log", "index", "timeindex"};
     int first = 0;
+    if (sl_seg_fd_get(s) >= 0) { /* readers with a ref read on through the open fd (invariant 3) */
+        pthread_mutex_lock(&s->fd_mu);
+        s->fd_pinned = true;
+        pthread_mutex_unlock(&s->fd_mu);
+        sl_seg_fd_put(s);
+    }
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
         char p[4200];
         int rc = sl_seg_path(s, exts[i], p, sizeof p);

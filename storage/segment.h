@@ -6,8 +6,13 @@
  *   1. Bytes [0, size) of the .log file are complete batches with dense offsets [base, next).
  *   2. size and next are stored (release) by the appender only after the bytes are written, so a reader
  *      that loads them (acquire) may read every byte below size.
- *   3. The segment is freed when its last reference is dropped; sl_seg_delete only unlinks its files, so a
- *      reader holding a reference keeps reading the unlinked file through the open fd.
+ *   3. The segment is freed when its last reference is dropped; sl_seg_delete pins the fd open and then only
+ *      unlinks its files, so a reader holding a reference keeps reading the unlinked file through it.
+ *
+ * FD CACHE (storage/segfd.c): at most sl_seg_fd_limit segment files are open in the process. Every use of
+ * the fd goes through sl_seg_fd_get/put; the least recently used segment that nobody uses and whose bytes
+ * are all synced is closed when another must open, and reopened on its next use. A reopen can fail (EMFILE):
+ * reads return the error, the log is not failed by it.
  *
  * THREADS: one appender-side thread mutates (append, truncate, write_index, delete); readers call
  *   sl_seg_read / sl_seg_locate / sl_seg_scan and the getters from any thread while holding a reference.
@@ -31,18 +36,39 @@ struct sl_seg {
     const struct sl_fileops *fo;
     char *prefix;             /* "<dir>/<20-digit base>", owned */
     sl_offset_t base;         /* the file name's offset */
-    int fd;                   /* .log, O_RDWR; closed on the last unref */
+    int fd;                   /* .log, O_RDWR, or -1 while the fd cache has it closed; guarded by: fd_mu */
+    int fd_users;             /* guarded by: fd_mu; uses in progress (the fd may not be closed) */
+    bool fd_pinned;           /* guarded by: fd_mu; deleted: the fd stays open until the last unref */
+    bool in_lru;              /* guarded by: segfd.c cache_mu */
+    struct sl_seg *lru_prev, *lru_next; /* guarded by: segfd.c cache_mu */
+    pthread_mutex_t fd_mu;
     uint64_t size;            /* atomic; written by the appender after the bytes */
     sl_offset_t next;         /* atomic; offset after the last batch */
     int64_t max_ts;           /* atomic; largest batch maxTimestamp, INT64_MIN when empty */
     int64_t first_append_ms;  /* appender: clock at the first append (or at open when non-empty); 0 = none */
     uint64_t since_index;     /* appender: bytes written since the last offset index entry */
-    uint64_t synced_size;     /* bytes known fdatasynced; guarded by the owning log's mu */
+    uint64_t synced_size;     /* bytes known fdatasynced; written under the owning log's mu (atomic stores) */
     bool damaged;             /* appender: holds a hole (recover.h); its index files are never kept */
     int refs;                 /* atomic */
     pthread_mutex_t idx_mu;   /* guards idx */
     struct sl_index idx;
 };
+
+/* ---- fd cache (segfd.c) ---- */
+/* At most max_open segment files open in the process (0 = no limit; the default). Any thread. */
+void sl_seg_fd_limit(unsigned max_open);
+/* Segment files open now (for /metrics and tests). */
+unsigned sl_seg_fd_open_count(void);
+/* The segment's fd, opened again if the cache closed it, held open until sl_seg_fd_put. Returns the fd or
+ * -errno. Any thread with a ref. */
+int sl_seg_fd_get(struct sl_seg *s);
+void sl_seg_fd_put(struct sl_seg *s);
+/* segment.c: a freshly opened fd enters the cache; the last unref takes it out and closes it. */
+void sl_seg_fd_adopt(struct sl_seg *s, int fd);
+void sl_seg_fd_release(struct sl_seg *s);
+/* The .log file's size on disk, and a raw ftruncate (recovery). Return 0 or -errno. */
+int sl_seg_file_size(struct sl_seg *s, uint64_t *len);
+int sl_seg_file_truncate(struct sl_seg *s, uint64_t len);
 
 /* Writes "<20-digit base>.<ext>" into buf (at least SL_SEG_NAME_LEN + 12 bytes). */
 void sl_seg_name(sl_offset_t base, const char *ext, char *buf, size_t n);
