@@ -319,7 +319,7 @@ int sl_seg_delete(struct sl_seg *s)
     int first = 0;
     if (sl_seg_fd_get(s) >= 0) { /* readers with a ref read on through the open fd (invariant 3) */
         pthread_mutex_lock(&s->fd_mu);
-        s->fd_pinned = true;
+        __atomic_store_n(&s->fd_pinned, true, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&s->fd_mu);
         sl_seg_fd_put(s);
     }

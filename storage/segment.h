@@ -39,7 +39,8 @@ struct sl_seg {
     int fd;                   /* .log, O_RDWR, or -1 while the fd cache has it closed; guarded by: fd_mu */
     int fd_users;             /* guarded by: fd_mu; uses in progress (the fd may not be closed) */
     bool fd_pinned;           /* guarded by: fd_mu; deleted: the fd stays open until the last unref */
-    bool in_lru;              /* guarded by: segfd.c cache_mu */
+    bool in_lru;              /* written under segfd.c cache_mu (atomic), read anywhere */
+    uint64_t last_use;        /* atomic; segfd.c's use counter at the last use */
     struct sl_seg *lru_prev, *lru_next; /* guarded by: segfd.c cache_mu */
     pthread_mutex_t fd_mu;
     uint64_t size;            /* atomic; written by the appender after the bytes */
