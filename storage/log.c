@@ -365,14 +365,18 @@ static bool hole_find(const struct sl_log *l, sl_offset_t off, struct sl_hole *o
     return false;
 }
 
-/* The file position that reads of offsets >= from in segment s must not start before (holes in s). */
-static uint64_t resume_floor(struct sl_log *l, const struct sl_seg *s, sl_offset_t from)
+/* The file position that reads of offsets >= from in segment s must not start before (holes in s), and in
+ * *base_out the base offset of the batch there (s->base at position 0). */
+static uint64_t resume_floor(struct sl_log *l, const struct sl_seg *s, sl_offset_t from, sl_offset_t *base_out)
 {
     uint64_t pos = 0;
+    *base_out = s->base;
     pthread_mutex_lock(&l->mu);
     for (size_t i = 0; i < l->nholes; i++)
-        if (l->holes[i].seg_base == s->base && l->holes[i].to <= from && l->holes[i].resume_pos > pos)
+        if (l->holes[i].seg_base == s->base && l->holes[i].to <= from && l->holes[i].resume_pos > pos) {
             pos = l->holes[i].resume_pos;
+            *base_out = l->holes[i].to;
+        }
     pthread_mutex_unlock(&l->mu);
     return pos;
 }
@@ -408,8 +412,10 @@ static int hole_insert(struct sl_log *l, const struct sl_hole *h)
 }
 
 /* A read met a bad batch at file position bad of s whose offsets start at off: finds where the next valid
- * batch starts, records the hole and reports it. Returns SL_EDAMAGED (or -errno / -ENOMEM). */
-static int note_damage(struct sl_log *l, struct sl_seg *s, uint64_t bad, sl_offset_t off, const char *why)
+ * batch starts, records the hole (unless one already holds off) and reports it; the hole holding off in
+ * *out. Returns SL_EDAMAGED (or -errno / -ENOMEM). */
+static int note_damage_hole(struct sl_log *l, struct sl_seg *s, uint64_t bad, sl_offset_t off, const char *why,
+                            struct sl_hole *out)
 {
     uint64_t q, end = sl_seg_size(s);
     struct sl_batch_hdr h;
@@ -420,15 +426,23 @@ static int note_damage(struct sl_log *l, struct sl_seg *s, uint64_t bad, sl_offs
     snprintf(hole.why, sizeof hole.why, "%s in %s.log at byte %" PRIu64 " (found by a read)", why,
              strrchr(s->prefix, '/') ? strrchr(s->prefix, '/') + 1 : s->prefix, bad);
     pthread_mutex_lock(&l->mu);
-    bool known = hole_find(l, off, NULL);
+    bool known = hole_find(l, off, out);
     rc = known || hole.to <= off ? 0 : hole_insert(l, &hole);
     pthread_mutex_unlock(&l->mu);
     if (rc)
         return rc;
     if (!known)
+        *out = hole;
+    if (!known)
         log_say(l, SL_LOG_ERROR, "log %s: damaged offsets [%" PRId64 ", %" PRId64 "): %s", l->dir, hole.from,
                 hole.to, hole.why);
     return SL_EDAMAGED;
+}
+
+static int note_damage(struct sl_log *l, struct sl_seg *s, uint64_t bad, sl_offset_t off, const char *why)
+{
+    struct sl_hole h;
+    return note_damage_hole(l, s, bad, off, why, &h);
 }
 
 /* ---- read side ---- */
@@ -446,6 +460,21 @@ static bool on_reaches(const struct sl_batch_hdr *h, void *arg)
         return true;
     r->next = h->base_offset + h->last_offset_delta + 1;
     return false;
+}
+
+/* on_reaches for reads: also stops at a header whose base offset does not follow (gap set), which means the
+ * walk trusted a corrupt batchLength or index entry. */
+struct read_reach {
+    struct reach r;
+    bool gap;
+};
+
+static bool on_read_reaches(const struct sl_batch_hdr *h, void *arg)
+{
+    struct read_reach *rr = arg;
+    if (h->base_offset != rr->r.next)
+        return rr->gap = true;
+    return on_reaches(h, &rr->r);
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -486,42 +515,129 @@ static size_t whole_batches(const uint8_t *p, size_t n, size_t max, sl_offset_t 
     return keep;
 }
 
-/* Reads from one segment. Returns 1 if done (batches appended, or nothing can follow), 0 when s holds
- * nothing at or after from (try the next segment), SL_EDAMAGED when the batch holding from is bad, or an
- * error. */
-static int read_seg(struct sl_log *l, struct sl_seg *s, sl_offset_t from, size_t max_bytes, sl_offset_t limit,
-                    struct sl_buf *out)
+/* Whether the batch at pos of s (before end) is whole, carries base offset expect and passes its CRC; its
+ * header in *h, its size in *n. Returns 0 (good), 1 (bad), or -errno / -ENOMEM. */
+static int batch_good(struct sl_seg *s, uint64_t pos, uint64_t end, sl_offset_t expect, struct sl_buf *b,
+                      struct sl_batch_hdr *h, size_t *n)
 {
-    uint64_t pos, end = sl_seg_size(s), floor = resume_floor(l, s, from);
-    struct reach r = {from, 0};
-    struct sl_batch_hdr h;
-    sl_seg_locate(s, from, &pos, &r.next);
-    if (floor > pos) {
-        pos = floor;
-        r.next = from; /* unknown exactly; the hole before ended at or below from */
-    }
-    int rc = sl_seg_scan(s, pos, end, on_reaches, &r, &pos, &h);
-    if (rc == SL_ECORRUPT)
-        return note_damage(l, s, pos, r.next, "malformed batch header");
-    if (rc)
-        return rc == 1 ? 0 : rc;
-    if (h.base_offset + h.last_offset_delta >= limit)
+    uint8_t hb[SL_BATCH_HEADER_SIZE];
+    ssize_t got = end - pos >= sizeof hb ? sl_seg_read(s, pos, hb, sizeof hb) : 0;
+    if (got < 0)
+        return (int)got;
+    if (got < (ssize_t)sizeof hb || sl_batch_hdr_decode(hb, sizeof hb, h) || h->magic != SL_BATCH_MAGIC ||
+        h->base_offset != expect || h->length < SL_BATCH_HEADER_SIZE - SL_BATCH_LOG_OVERHEAD ||
+        h->last_offset_delta < 0 || (uint64_t)h->length + SL_BATCH_LOG_OVERHEAD > end - pos)
         return 1;
-    size_t first = (size_t)h.length + SL_BATCH_LOG_OVERHEAD;
+    *n = (size_t)h->length + SL_BATCH_LOG_OVERHEAD;
+    int rc = sl_buf_reserve(b, *n);
+    if (rc)
+        return rc;
+    if ((got = sl_seg_read(s, pos, b->base, *n)) < 0)
+        return (int)got;
+    return got == (ssize_t)*n && sl_batch_validate(b->base, *n) == 0 ? 0 : 1;
+}
+
+/* The slow path of read_seg, for when the header walk from the index contradicts itself (a batchLength or
+ * an index entry that went bad below the recovery point, where open does not re-read): walks s from its
+ * floor validating every batch, CRC included, records each bad stretch met as a hole, and stops at the
+ * batch holding from. Costs a read of the segment up to from; only damaged segments take it. Returns 0
+ * (*pos_out, *h_out), 1 when s holds nothing at or after from, SL_EDAMAGED when from lies in a bad stretch,
+ * or -errno / -ENOMEM. */
+static int walk_checked(struct sl_log *l, struct sl_seg *s, sl_offset_t from, uint64_t end, uint64_t *pos_out,
+                        struct sl_batch_hdr *h_out)
+{
+    sl_offset_t expect;
+    uint64_t pos = resume_floor(l, s, from, &expect);
+    struct sl_buf b = {0};
+    int rc = 1;
+    while (pos < end) {
+        struct sl_batch_hdr h;
+        struct sl_hole hole;
+        size_t n = 0;
+        int bad = batch_good(s, pos, end, expect, &b, &h, &n);
+        if (bad == 0 && h.base_offset + h.last_offset_delta >= from) {
+            *pos_out = pos;
+            *h_out = h;
+            rc = 0;
+            break;
+        }
+        if (bad == 0) {
+            pos += n;
+            expect = h.base_offset + h.last_offset_delta + 1;
+            continue;
+        }
+        rc = bad < 0 ? bad : note_damage_hole(l, s, pos, expect, "bad batch", &hole);
+        if (rc != SL_EDAMAGED || from < hole.to)
+            break;
+        rc = 1;
+        if (hole.seg_base != s->base || hole.resume_pos <= pos)
+            break;
+        pos = hole.resume_pos;
+        expect = hole.to;
+    }
+    sl_buf_fini(&b);
+    return rc;
+}
+
+#define FIRST_BAD 2 /* serve(): the batch holding from fails validation */
+
+/* Appends batches from the one at pos (header h, holding from) to out. Returns 1 (done: batches appended,
+ * or nothing to return before limit), FIRST_BAD, or -errno. A later bad batch just ends the read. */
+static int serve(struct sl_seg *s, uint64_t pos, uint64_t end, const struct sl_batch_hdr *h, size_t max_bytes,
+                 sl_offset_t limit, struct sl_buf *out)
+{
+    size_t first = (size_t)h->length + SL_BATCH_LOG_OVERHEAD;
+    if (first > end - pos) /* below size every batch is whole: the batchLength went bad */
+        return FIRST_BAD;
+    if (h->base_offset + h->last_offset_delta >= limit) { /* nothing yet, unless the delta went bad */
+        struct sl_buf b = {0};
+        struct sl_batch_hdr h2;
+        size_t n;
+        int rc = batch_good(s, pos, end, h->base_offset, &b, &h2, &n);
+        sl_buf_fini(&b);
+        return rc == 1 ? FIRST_BAD : rc < 0 ? rc : 1;
+    }
     size_t want = end - pos < max_bytes ? (size_t)(end - pos) : max_bytes;
     if (want < first)
         want = first;
-    if ((rc = sl_buf_reserve(out, want)))
+    int rc = sl_buf_reserve(out, want);
+    if (rc)
         return rc;
     ssize_t got = sl_seg_read(s, pos, out->base + out->len, want);
     if (got < 0)
         return (int)got;
     bool corrupt;
-    size_t n = whole_batches(out->base + out->len, (size_t)got, want, limit, &corrupt);
-    out->len += n;
-    if (corrupt)
-        return note_damage(l, s, pos, r.next < h.base_offset ? r.next : h.base_offset, "bad CRC");
-    return 1;
+    out->len += whole_batches(out->base + out->len, (size_t)got, want, limit, &corrupt);
+    return corrupt ? FIRST_BAD : 1;
+}
+
+/* Reads from one segment. Returns 1 if done (batches appended, or nothing can follow), 0 when s holds
+ * nothing at or after from (try the next segment), SL_EDAMAGED when from lies in a bad stretch (recorded as
+ * a hole), or an error. The fast path walks headers from the index; whenever what it finds contradicts
+ * itself or fails validation, walk_checked finds the batch holding from the slow, validated way. */
+static int read_seg(struct sl_log *l, struct sl_seg *s, sl_offset_t from, size_t max_bytes, sl_offset_t limit,
+                    struct sl_buf *out)
+{
+    uint64_t pos, end = sl_seg_size(s);
+    sl_offset_t floor_base;
+    uint64_t floor = resume_floor(l, s, from, &floor_base);
+    struct read_reach r = {{from, 0}, false};
+    struct sl_batch_hdr h;
+    sl_seg_locate(s, from, &pos, &r.r.next);
+    if (floor > pos) {
+        pos = floor;
+        r.r.next = floor_base;
+    }
+    int rc = sl_seg_scan(s, pos, end, on_read_reaches, &r, &pos, &h);
+    bool slow = rc == SL_ECORRUPT || (rc == 0 && r.gap) || (rc == 1 && pos != end);
+    if (rc == 0 && !slow && (rc = serve(s, pos, end, &h, max_bytes, limit, out)) != FIRST_BAD)
+        return rc;
+    if (slow || rc == FIRST_BAD)
+        rc = walk_checked(l, s, from, end, &pos, &h);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    rc = serve(s, pos, end, &h, max_bytes, limit, out);
+    return rc == FIRST_BAD ? note_damage(l, s, pos, h.base_offset, "bad CRC") : rc;
 }
 
 int sl_log_read(struct sl_log *l, sl_offset_t from, size_t max_bytes, sl_offset_t upto, struct sl_buf *out)

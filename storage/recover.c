@@ -185,14 +185,19 @@ static int skip_damage(struct sl_seg *s, uint64_t pos, uint64_t file_end, sl_off
         cut->bytes = file_end - pos;
         return 0;
     }
-    struct sl_hole hole = {*expect, h.base_offset, s->base, q, ""};
+    sl_offset_t to = h.base_offset;
+    if (q == pos) { /* CRC-valid but not the expected offset: the baseOffset (outside the CRC) went bad */
+        to = *expect + h.last_offset_delta + 1;
+        q = pos + (uint64_t)h.length + SL_BATCH_LOG_OVERHEAD;
+    }
+    struct sl_hole hole = {*expect, to, s->base, q, ""};
     snprintf(hole.why, sizeof hole.why, "%.60s in %.24s.log at byte %" PRIu64 " (%" PRIu64 " bytes skipped)",
              cut->reason, base_name(s), pos, q - pos);
     if ((rc = hole_push(holes, nholes, &hole)))
         return rc;
     s->size = q; /* the skipped bytes stay in the file, inside the segment, never served */
     s->since_index = UINT64_MAX / 2; /* forces an index entry at q, where reads past the hole start */
-    *expect = h.base_offset;
+    *expect = to;
     *next_pos = q;
     return 0;
 }

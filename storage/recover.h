@@ -15,7 +15,9 @@
  *   3. Damage inside the log, below the recovery point or anywhere without a trusted checkpoint (a corrupt
  *      batch, a gap between segments, a missing segment, bytes that were fsynced and are gone) is a hole: the offsets [from, to) are unreadable, the batches on both sides
  *      stay, and the hole is reported (sl_log_damage). Inside a segment, validation resynchronizes at the
- *      next position where a CRC-valid batch with a higher offset starts.
+ *      next position where a CRC-valid batch with a higher offset starts; a batch that passes its CRC where
+ *      the next one must start but names another base offset (a field outside the CRC) is itself the
+ *      damage: the hole is its own offsets, from the one expected there.
  *   4. The checkpoint is a hint checked against the files: a log start that is not the base offset of one
  *      of the segments, or a recovery point below it, makes recovery ignore the checkpoint (full
  *      validation; reported). A recovery point past the end of what the files hold means fsynced data is

@@ -548,6 +548,82 @@ START_TEST(log_epochs_are_recorded_and_truncated)
 }
 END_TEST
 
+/* ---- reads below the recovery point meet a header or index entry that went bad (issue 10) ---- */
+
+#define BAD_N 40
+
+/* One segment of BAD_N one-record batches of equal size, cleanly closed: open re-reads only the tail after
+ * the last index entry, so damage to batch 3 is met by reads. Returns the batch size. */
+static size_t build_equal_batches(const char *dir)
+{
+    struct sl_log_cfg c = cfg_small(1 << 20, 512);
+    c.dir = dir;
+    struct sl_log *l = open_cfg(&c);
+    for (int i = 0; i < BAD_N; i++)
+        append_n(l, 1, T0 + i, 100);
+    size_t size = (size_t)(sl_log_size(l) / BAD_N);
+    ck_assert_int_eq(sl_log_close(l), 0);
+    return size;
+}
+
+static void xor_at(const char *dir, const char *name, uint64_t pos, uint8_t x)
+{
+    char *p = sl_test_path(dir, name);
+    FILE *f = fopen(p, "r+b");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, (long)pos, SEEK_SET), 0);
+    int b = fgetc(f);
+    ck_assert_int_ne(b, EOF);
+    ck_assert_int_eq(fseek(f, (long)pos, SEEK_SET), 0);
+    ck_assert_int_ne(fputc(b ^ x, f), EOF);
+    fclose(f);
+    free(p);
+}
+
+/* Every offset but bad reads back as its own batch; bad (when >= 0) reads as SL_EDAMAGED. */
+static void check_reads_around(const char *dir, sl_offset_t bad)
+{
+    struct sl_log_cfg c = cfg_small(1 << 20, 512);
+    c.dir = dir;
+    struct sl_log *l = open_cfg(&c);
+    struct sl_buf out = {0};
+    for (sl_offset_t o = BAD_N - 1; o >= 0; o--) { /* from the end: no read has met the damage yet */
+        out.len = 0;
+        int rc = sl_log_read(l, o, 1, INT64_MAX, &out);
+        if (o == bad) {
+            ck_assert_msg(rc == SL_EDAMAGED, "read(%" PRId64 ") of the bad batch = %s", o, sl_errname(rc));
+            continue;
+        }
+        ck_assert_msg(rc == 0 && out.len > 0, "read(%" PRId64 ") = %s, %zu bytes", o, sl_errname(rc), out.len);
+        struct walk w = walk_batches(&out);
+        ck_assert_int_eq(w.first, o);
+    }
+    sl_buf_fini(&out);
+    ck_assert_int_eq(sl_log_close(l), 0);
+}
+
+START_TEST(log_read_is_not_misled_by_a_bad_header_or_index_entry_below_the_recovery_point)
+{
+    /* baseOffset, batchLength, lastOffsetDelta of batch 3; then the first index entry's position. */
+    static const struct {
+        uint32_t at;
+        uint8_t x;
+    } flips[] = {{4, 0x40}, {9, 0x58}, {23, 0x40}};
+    for (size_t i = 0; i <= sizeof flips / sizeof flips[0]; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "v%zu", i);
+        char *dir = sl_test_path(tmp, name);
+        size_t size = build_equal_batches(dir);
+        if (i < sizeof flips / sizeof flips[0])
+            xor_at(dir, "00000000000000000000.log", 3 * size + flips[i].at, flips[i].x);
+        else /* still increasing, but pointing into the middle of a batch */
+            xor_at(dir, "00000000000000000000.index", 7, 0x01);
+        check_reads_around(dir, i < sizeof flips / sizeof flips[0] ? 3 : -1);
+        free(dir);
+    }
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -570,6 +646,7 @@ static Suite *log_suite(void)
     tcase_add_test(tc, log_failed_fdatasync_is_sticky);
     tcase_add_test(tc, log_rejects_bad_and_oversized_batches);
     tcase_add_test(tc, log_epochs_are_recorded_and_truncated);
+    tcase_add_test(tc, log_read_is_not_misled_by_a_bad_header_or_index_entry_below_the_recovery_point);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -825,6 +825,35 @@ START_TEST(recover_keeps_a_hole_and_cuts_a_torn_tail_in_one_pass)
 }
 END_TEST
 
+/* baseOffset is outside the batch CRC: a batch whose base went bad still passes it. Validation must not
+ * resynchronize on it (that made [b, 10^9) a hole and quarantined every later segment as overlapping): the
+ * hole is that batch's own offsets. */
+START_TEST(recover_a_bad_base_offset_is_a_hole_of_that_batch_only)
+{
+    sl_offset_t full = build_log(pdir, NULL);
+    struct layout lay;
+    parse_layout(pdir, &lay);
+    int c = lay.segs[1].first_batch + 1;
+    const struct bat *b = &lay.bats[c];
+    char *p = sl_test_path(pdir, "partition.ckpt"); /* no checkpoint: open validates every byte */
+    ck_assert(unlink(p) == 0);
+    free(p);
+    p = sl_test_path(pdir, lay.segs[1].name);
+    int fd = open(p, O_RDWR);
+    uint8_t byte;
+    ck_assert(pread(fd, &byte, 1, (off_t)b->pos + 4) == 1);
+    byte ^= 0x40;
+    ck_assert(pwrite(fd, &byte, 1, (off_t)b->pos + 4) == 1);
+    close(fd);
+    free(p);
+    struct sl_log *l = open_ok(pdir);
+    check_hole(l, b->base, lay.bats[c + 1].base, full);
+    ck_assert_uint_eq(sl_log_quarantined(l), 0);
+    ck_assert_uint_eq(sl_log_segment_count(l), (uint32_t)lay.nsegs);
+    close_ok(l);
+}
+END_TEST
+
 static Suite *recover_suite(void)
 {
     Suite *s = suite_create("recover");
@@ -846,6 +875,7 @@ static Suite *recover_suite(void)
     tcase_add_test(tc, recover_rebuilds_a_checkpoint_that_contradicts_the_files);
     tcase_add_test(tc, recover_keeps_a_hole_and_cuts_a_torn_tail_in_one_pass);
     tcase_add_test(tc, recover_without_checkpoint_validates_from_the_first_segment);
+    tcase_add_test(tc, recover_a_bad_base_offset_is_a_hole_of_that_batch_only);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("rebuild");
