@@ -52,10 +52,15 @@ struct sl_ws_conn {
     size_t qlen;
     size_t pending;           /* produce/commit requests not yet answered */
     bool rx_paused;
-    /* incoming message reassembly */
+    /* incoming message reassembly; rx.cap bytes are taken from the buffer budget (api/budget.h) */
     struct sl_buf rx;
     bool rx_in_msg;           /* pieces of a message are arriving */
-    bool rx_skip;             /* the current message is too large: skip to its end */
+    int64_t rx_started_ms;    /* when its first piece arrived: it must end within ws.idle.timeout.ms */
+    bool rx_skip;             /* the message is too large: its rest is read and dropped, then 4413 */
+    uint64_t rx_dropped;      /* bytes of it dropped so far */
+    bool rx_binary;           /* the message is binary (text is checked for UTF-8 here, not by libwebsockets) */
+    uint8_t utf8_need, utf8_lo, utf8_hi; /* UTF-8 check across pieces: continuation bytes due, next byte's range */
+    bool peer_closed;         /* the client sent a close frame */
     int64_t last_rx_ms;
     int64_t valid_ms;         /* last lws_validity_confirmed (rate-limited: it re-sorts lws's timer list) */
     /* subscriber */

@@ -6,7 +6,7 @@
  *   {"type":"ack","id":…,"offsets":[{"partition":p,"offset":o} | {"partition":p,"offset":null,
  *    "error_code":c,"message":m}]}          (one entry per record, in request order)
  *   {"type":"error","id":…,"error_code":c,"message":m}   (the request failed as a whole; the socket stays)
- * A message that is not JSON closes the socket (4400); one larger than rest.max.body.bytes 4413.
+ * A message that is not JSON closes the socket (4400); one larger than ws.max.message.bytes 4413.
  *
  * THREADS: parse and submit on the service thread; the broker's done callbacks (flusher thread) count down
  * and post the op to the inbox; the ack is composed on the service thread. */

@@ -77,6 +77,9 @@ static const struct key_def KEYS[] = {
         "WebSocket: ping after half of it, close a silent or non-acking socket after it"),
     I32("ws.max.in.flight", ws_max_in_flight, 1, INT32_MAX, "1000", NULL,
         "WebSocket: default unacknowledged records per socket (max_in_flight query parameter)"),
+    /* 1 MiB + 64 KiB: a default-sized record batch (max.message.bytes, 1048588) plus its JSON envelope. */
+    I64("ws.max.message.bytes", ws_max_message_bytes, 1024, 1073741824, "1114112", NULL,
+        "WebSocket: largest client message; a larger one (or a frame announcing more) is refused (close 4413)"),
     STR_OPT("cluster.id", cluster_id, NULL, NULL, "unset = derived once and persisted in data.dir"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])

@@ -24,6 +24,7 @@
  *   ws.max.connections             SLUICE_WS_MAX_CONNECTIONS                                10000
  *   ws.idle.timeout.ms             SLUICE_WS_IDLE_TIMEOUT_MS                                60000
  *   ws.max.in.flight               SLUICE_WS_MAX_IN_FLIGHT                                  1000
+ *   ws.max.message.bytes           SLUICE_WS_MAX_MESSAGE_BYTES                              1114112
  *   cluster.id                     SLUICE_CLUSTER_ID                                        derived, persisted
  * The environment name of any key is SLUICE_ + the key upper-cased with '.' turned into '_'. Unknown keys
  * in a file or the environment are errors, so typos do not pass silently. */
@@ -66,6 +67,7 @@ struct sl_config {
     int32_t ws_max_connections;
     int64_t ws_idle_timeout_ms;
     int32_t ws_max_in_flight;
+    int64_t ws_max_message_bytes;
     char *cluster_id;           /* owned; NULL = derive */
     char *config_file;          /* owned; the --config file, NULL if none */
 };

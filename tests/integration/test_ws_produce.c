@@ -12,7 +12,7 @@ static struct sl_proc proc;
 
 static void setup(void)
 {
-    static const char *const extra[] = {"--set", "rest.max.body.bytes=100000", NULL};
+    static const char *const extra[] = {"--set", "rest.max.body.bytes=100000", "--set", "ws.max.message.bytes=100000", NULL};
     sl_proc_start(&proc, NULL, extra);
     sl_wt_create_topic(&proc, "p", 2);
 }
