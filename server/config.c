@@ -67,6 +67,14 @@ static const struct key_def KEYS[] = {
     I32("rest.max.connections", rest_max_connections, 1, INT32_MAX, "10000", NULL, "concurrent connections"),
     I32("rest.max.records.per.request", rest_max_records, 1, INT32_MAX, "100000", NULL,
         "records in one produce request"),
+    I64("rest.header.timeout.ms", rest_header_timeout_ms, 100, INT64_MAX, "10000", NULL,
+        "a request head must arrive whole within this (408 after)"),
+    I64("rest.body.timeout.ms", rest_body_timeout_ms, 100, INT64_MAX, "60000", NULL,
+        "a request body (or one record of a chunked v3 stream) must arrive whole within this after its head"),
+    I64("rest.idle.timeout.ms", rest_idle_timeout_ms, 100, INT64_MAX, "30000", NULL,
+        "a connection with no request in progress (or a silent v3 stream) is closed after this"),
+    I32("rest.max.streams", rest_max_streams, 1, INT32_MAX, "64", NULL,
+        "chunked v3 produce streams served at once (each by a thread of a bounded pool)"),
     I32("rest.threads", rest_threads, 2, 1024, "2", NULL, "HTTP worker threads (2..1024)"),
     STR_ANY("cors.allowed.origins", cors_allowed_origins, "", NULL, "comma-separated; \"*\" = any"),
     I64("consumer.instance.timeout.ms", consumer_instance_timeout_ms, 1, INT64_MAX, "300000", NULL,
@@ -80,6 +88,8 @@ static const struct key_def KEYS[] = {
     /* 1 MiB + 64 KiB: a default-sized record batch (max.message.bytes, 1048588) plus its JSON envelope. */
     I64("ws.max.message.bytes", ws_max_message_bytes, 1024, 1073741824, "1114112", NULL,
         "WebSocket: largest client message; a larger one (or a frame announcing more) is refused (close 4413)"),
+    STR_ANY("advertised.host", advertised_host, "", NULL,
+        "host name put in URLs sluice returns (v3 self/related, v2 base_uri); empty = rest.bind, or localhost"),
     STR_OPT("cluster.id", cluster_id, NULL, NULL, "unset = derived once and persisted in data.dir"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
@@ -430,7 +440,7 @@ static int load_flags(struct sl_config *c, enum flag_pass pass, int argc, char *
 int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char *err, size_t errlen)
 {
     sl_config_defaults(c);
-    if (!c->data_dir || !c->rest_bind || !c->cors_allowed_origins) {
+    if (!c->data_dir || !c->rest_bind || !c->cors_allowed_origins || !c->advertised_host) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }

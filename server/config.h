@@ -61,6 +61,10 @@ struct sl_config {
     int64_t buffer_memory_max_bytes;
     int32_t rest_max_connections;
     int32_t rest_max_records;
+    int64_t rest_header_timeout_ms;
+    int64_t rest_body_timeout_ms;
+    int64_t rest_idle_timeout_ms;
+    int32_t rest_max_streams;
     int32_t rest_threads;
     char *cors_allowed_origins; /* owned; comma-separated */
     int64_t consumer_instance_timeout_ms;
@@ -68,6 +72,7 @@ struct sl_config {
     int64_t ws_idle_timeout_ms;
     int32_t ws_max_in_flight;
     int64_t ws_max_message_bytes;
+    char *advertised_host;      /* owned; "" = rest.bind, or localhost when that is a wildcard */
     char *cluster_id;           /* owned; NULL = derive */
     char *config_file;          /* owned; the --config file, NULL if none */
 };
