@@ -3,9 +3,9 @@
  *
  * Shapes follow kafka-rest's api/v3/openapi.yaml: every object carries kind, metadata {self, resource_name}
  * and "related" links; lists are {kind: "...List", metadata: {self, next: null}, data: [...]}. Links are
- * absolute, built from the request's Host header. One node: replication_factor is 1, and asking for more is
- * a 400 that says so. An unknown {cid} is 404/404; an unknown (or invalid) topic 404/40401; an unknown
- * partition 404/40402; an unknown config name 404/404; bad input 400 (400 for malformed JSON or wrong
+ * absolute, built from the advertised base URL (api->base_url), never from the Host header. One node:
+ * replication_factor is 1, and asking for more is a 400 that says so. An unknown {cid} is 404/404; an unknown
+ * (or invalid) topic 404/40401; an unknown partition 404/40402; an unknown config name 404/404; bad input 400 (400 for malformed JSON or wrong
  * types, 40002 for values Kafka would reject); a body that is not JSON 415. */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,21 +25,17 @@
 
 /* ---- links and common shapes ---- */
 
-/* Formats "http://<host>/v3/clusters/<cid><suffix...>" into a new json string. */
+/* Formats "<base_url>/v3/clusters/<cid><suffix...>" into a new json string. */
 static json_t *link(struct sl_req *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static json_t *link(struct sl_req *req, const char *fmt, ...)
 {
-    char host[300], path[1024];
-    const char *h = sl_http_header(req, "Host");
-    if (h && strlen(h) < sizeof host - 1)
-        snprintf(host, sizeof host, "%s", h);
-    else
-        snprintf(host, sizeof host, "127.0.0.1:%u", (unsigned)sl_http_api(req)->rest_port);
+    char path[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(path, sizeof path, fmt, ap);
     va_end(ap);
-    return json_sprintf("http://%s/v3/clusters/%s%s", host, sl_broker_cluster_id(sl_http_api(req)->broker), path);
+    struct sl_api *api = sl_http_api(req);
+    return json_sprintf("%s/v3/clusters/%s%s", api->base_url, sl_broker_cluster_id(api->broker), path);
 }
 
 static json_t *related(json_t *url)
@@ -135,7 +131,7 @@ static void on_cluster(struct sl_req *req)
 static json_t *broker_json(struct sl_req *req, int32_t id)
 {
     struct sl_api *api = sl_http_api(req);
-    const char *host = api->cfg->rest_bind ? api->cfg->rest_bind : "0.0.0.0";
+    const char *host = api->advertised_host;
     return json_pack("{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
                      metadata(link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", cid(req), (int)id),
                      "cluster_id", cid(req), "broker_id", (int)id, "host", host, "port", (int)api->rest_port, "rack",

@@ -236,9 +236,8 @@ static void on_create(struct sl_req *req)
                             rc == -EINVAL && err[0] ? err : sl_strerror(rc));
         return;
     }
-    const char *host = sl_http_header(req, "Host");
     char uri[1024];
-    snprintf(uri, sizeof uri, "http://%s/consumers/%s/instances/%s", host ? host : "localhost", group, id);
+    snprintf(uri, sizeof uri, "%s/consumers/%s/instances/%s", sl_http_api(req)->base_url, group, id);
     reply_v2(req, 200, json_pack("{s:s,s:s}", "instance_id", id, "base_uri", uri));
 }
 

@@ -16,14 +16,12 @@
 #include "server/groups.h"
 #include "storage/err.h"
 
-/* "http://host/v3/clusters/cid" + suffix. */
+/* "<base_url>/v3/clusters/cid" + suffix. */
 static json_t *link(struct sl_req *req, const char *fmt, const char *a, const char *b)
 {
-    const char *host = sl_http_header(req, "Host");
     char path[1024], url[1400];
     snprintf(path, sizeof path, fmt, a ? a : "", b ? b : "");
-    snprintf(url, sizeof url, "http://%s/v3/clusters/%s%s", host ? host : "localhost", sl_http_param(req, "cid"),
-             path);
+    snprintf(url, sizeof url, "%s/v3/clusters/%s%s", sl_http_api(req)->base_url, sl_http_param(req, "cid"), path);
     return json_string(url);
 }
 

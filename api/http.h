@@ -55,6 +55,10 @@ struct sl_api {
     struct sl_groups *groups;   /* set by the consumer module's start hook (router.h); NULL until then */
     struct sl_router *router;
     uint16_t rest_port;         /* bound port */
+    /* "http://<advertised.host>:<rest_port>", set once before any request: the base of every URL sluice
+     * returns. Never built from a request's Host header, which the client controls. */
+    char base_url[320];
+    char advertised_host[256]; /* its host part, without brackets */
     _Atomic uint16_t ws_port;   /* atomic; 0 until sl_rest_set_ws_port */
     int64_t started_ms;         /* wall clock at start, for uptime */
 };

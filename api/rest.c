@@ -69,6 +69,19 @@ static socklen_t bind_addr(const char *addr, int port, struct sockaddr_storage *
     return 0;
 }
 
+/* advertised.host (checked by server/config.c), else the bind address unless it is a wildcard, else
+ * localhost; IPv6 literals bracketed. */
+static void set_base_url(struct sl_api *api, const struct sl_config *cfg, const char *bind)
+{
+    const char *host = cfg->advertised_host && *cfg->advertised_host ? cfg->advertised_host : bind;
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+        host = "localhost";
+    snprintf(api->advertised_host, sizeof api->advertised_host, "%s", host);
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(api->base_url, sizeof api->base_url, "http://%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+             (unsigned)api->rest_port);
+}
+
 static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
 {
     struct sockaddr_storage ss;
@@ -113,6 +126,7 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
     if (rc)
         return rc;
     r->api.rest_port = sl_front_port(r->front);
+    set_base_url(&r->api, cfg, bind);
     return 0;
 }
 

@@ -17,8 +17,9 @@
 #include "server/logging.h"
 #include "storage/err.h"
 
-/* K_STR must not be empty; K_STR_ANY may be ""; K_STR_OPT turns "" into NULL (unset). */
-enum kind { K_STR, K_STR_ANY, K_STR_OPT, K_INT, K_I32, K_I64, K_LEVEL, K_DURABILITY };
+/* K_STR must not be empty; K_STR_ANY may be ""; K_STR_OPT turns "" into NULL (unset); K_HOST may be "" or
+ * a host name or IP address (letters, digits, '.', '-', ':'; at most 253 bytes). */
+enum kind { K_STR, K_STR_ANY, K_STR_OPT, K_HOST, K_INT, K_I32, K_I64, K_LEVEL, K_DURABILITY };
 
 struct key_def {
     const char *key;
@@ -35,6 +36,7 @@ struct key_def {
 #define STR(k, field, def, flag, help) {k, K_STR, FIELD(field, char *), 0, 0, def, flag, help}
 #define STR_ANY(k, field, def, flag, help) {k, K_STR_ANY, FIELD(field, char *), 0, 0, def, flag, help}
 #define STR_OPT(k, field, def, flag, help) {k, K_STR_OPT, FIELD(field, char *), 0, 0, def, flag, help}
+#define HOST(k, field, def, flag, help) {k, K_HOST, FIELD(field, char *), 0, 0, def, flag, help}
 #define INT(k, field, lo, hi, def, flag, help) {k, K_INT, FIELD(field, int), lo, hi, def, flag, help}
 #define I32(k, field, lo, hi, def, flag, help) {k, K_I32, FIELD(field, int32_t), lo, hi, def, flag, help}
 #define I64(k, field, lo, hi, def, flag, help) {k, K_I64, FIELD(field, int64_t), lo, hi, def, flag, help}
@@ -88,7 +90,7 @@ static const struct key_def KEYS[] = {
     /* 1 MiB + 64 KiB: a default-sized record batch (max.message.bytes, 1048588) plus its JSON envelope. */
     I64("ws.max.message.bytes", ws_max_message_bytes, 1024, 1073741824, "1114112", NULL,
         "WebSocket: largest client message; a larger one (or a frame announcing more) is refused (close 4413)"),
-    STR_ANY("advertised.host", advertised_host, "", NULL,
+    HOST("advertised.host", advertised_host, "", NULL,
         "host name put in URLs sluice returns (v3 self/related, v2 base_uri); empty = rest.bind, or localhost"),
     STR_OPT("cluster.id", cluster_id, NULL, NULL, "unset = derived once and persisted in data.dir"),
 };
@@ -135,6 +137,13 @@ static int set_string(struct sl_config *c, const struct key_def *k, const char *
     char **field = (char **)((char *)c + k->off);
     if (k->kind == K_STR && *value == '\0') {
         snprintf(err, errlen, "key '%s': must not be empty", k->key);
+        return SL_ECONFIG;
+    }
+    size_t n = strlen(value);
+    if (k->kind == K_HOST && (n > 253 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                       "0123456789.-:") != n)) {
+        snprintf(err, errlen, "key '%s': '%s' is not a host name or IP address (IPv6 without brackets)", k->key,
+                 value);
         return SL_ECONFIG;
     }
     char *dup = NULL;
@@ -197,6 +206,7 @@ int sl_config_set(struct sl_config *c, const char *key, const char *value, char 
     case K_STR:
     case K_STR_ANY:
     case K_STR_OPT:
+    case K_HOST:
         return set_string(c, k, value, err, errlen);
     case K_INT:
     case K_I32:
@@ -222,7 +232,8 @@ void sl_config_defaults(struct sl_config *c)
 void sl_config_fini(struct sl_config *c)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        if (KEYS[i].kind == K_STR || KEYS[i].kind == K_STR_ANY || KEYS[i].kind == K_STR_OPT) {
+        if (KEYS[i].kind == K_STR || KEYS[i].kind == K_STR_ANY || KEYS[i].kind == K_STR_OPT ||
+            KEYS[i].kind == K_HOST) {
             char **field = (char **)((char *)c + KEYS[i].off);
             free(*field);
             *field = NULL;

@@ -1361,7 +1361,8 @@ int sl_groups_describe(struct sl_groups *g, const char *group, struct sl_group_d
             rc = -ENOMEM;
             break;
         }
-        memcpy(md->assigned, m->assigned, m->nassigned * sizeof *md->assigned);
+        if (m->nassigned) /* m->assigned is NULL before the first assignment: memcpy(_, NULL, 0) is UB */
+            memcpy(md->assigned, m->assigned, m->nassigned * sizeof *md->assigned);
         md->nassigned = m->nassigned;
     }
     pthread_mutex_unlock(&g->mu);

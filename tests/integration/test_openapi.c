@@ -4,6 +4,7 @@
  * operations the four-space-indented get/post/put/patch/delete keys under them. */
 #include <check.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,17 +129,48 @@ START_TEST(every_route_is_documented_and_every_documented_operation_routed)
 }
 END_TEST
 
-START_TEST(error_codes_of_the_map_are_documented)
+/* Reads $SLUICE_SOURCE_DIR/rel into a new NUL-terminated buffer; NULL when it cannot be opened. */
+static char *slurp_source(const char *rel)
 {
     const char *dir = getenv("SLUICE_SOURCE_DIR");
     char path[1024];
-    snprintf(path, sizeof path, "%s/openapi/sluice.yaml", dir ? dir : ".");
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", rel);
     FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    static char doc[1 << 20];
-    size_t n = fread(doc, 1, sizeof doc - 1, f);
-    doc[n] = '\0';
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)len + 1);
+    ck_assert_ptr_nonnull(s);
+    size_t n = fread(s, 1, (size_t)len, f);
+    s[n] = '\0';
     fclose(f);
+    return s;
+}
+
+/* "| code | status |" is in the document's error table, and code in the Error schema's enum. */
+static void assert_documented(const char *doc, unsigned status, int code, const char *what)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, "| %d | %u |", code, status);
+    ck_assert_msg(strstr(doc, needle), "%s: %u/%d is not in the document's error table", what, status, code);
+    const char *e = strstr(doc, "enum: [400,"), *end = e ? strchr(e, ']') : NULL;
+    ck_assert_ptr_nonnull(end);
+    char list[1024] = " "; /* " 400 404 ... 50302 " */
+    size_t n = 1;
+    for (const char *c = e + strlen("enum: ["); c < end && n + 2 < sizeof list; c++)
+        list[n++] = *c == ',' ? ' ' : *c;
+    list[n++] = ' ';
+    list[n] = '\0';
+    snprintf(needle, sizeof needle, " %d ", code);
+    ck_assert_msg(strstr(list, needle), "%s: error_code %d is not in the Error schema's enum", what, code);
+}
+
+START_TEST(error_codes_of_the_map_are_documented)
+{
+    char *doc = slurp_source("openapi/sluice.yaml");
+    ck_assert_ptr_nonnull(doc);
     /* every code the error map can produce */
     static const int rcs[] = {
 #define RC(name, value, msg) name,
@@ -147,11 +179,49 @@ START_TEST(error_codes_of_the_map_are_documented)
         -ENOMEM, -EAGAIN, -ENOSPC, -EINVAL, -ETIMEDOUT, -EIO};
     for (size_t i = 0; i < sizeof rcs / sizeof rcs[0]; i++) {
         const struct sl_errmap *m = sl_errmap_get(rcs[i]);
-        char needle[64];
-        snprintf(needle, sizeof needle, "| %d | %u |", m->error_code, m->status);
-        ck_assert_msg(strstr(doc, needle), "%s maps to %u/%d, which is not in the document's error table",
-                      sl_errname(rcs[i]), m->status, m->error_code);
+        assert_documented(doc, m->status, m->error_code, sl_errname(rcs[i]));
     }
+    free(doc);
+}
+END_TEST
+
+/* Every literal sl_http_reply_error(req, STATUS, CODE, ...) in the handlers is in the error table. */
+START_TEST(error_codes_the_handlers_write_are_documented)
+{
+    const char *dir = getenv("SLUICE_SOURCE_DIR");
+    char api[1024];
+    snprintf(api, sizeof api, "%s/api", dir ? dir : ".");
+    DIR *d = opendir(api);
+    ck_assert_ptr_nonnull(d);
+    char *doc = slurp_source("openapi/sluice.yaml");
+    ck_assert_ptr_nonnull(doc);
+    int seen = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t len = strlen(de->d_name);
+        if (len < 3 || strcmp(de->d_name + len - 2, ".c"))
+            continue;
+        char rel[512];
+        snprintf(rel, sizeof rel, "api/%s", de->d_name);
+        char *src = slurp_source(rel);
+        for (const char *p = src; p && (p = strstr(p, "sl_http_reply_error(")); p++) {
+            const char *a = strchr(p, ',');
+            char *end;
+            long status = a ? strtol(a + 1, &end, 10) : 0;
+            if (!a || end == a + 1 || *end != ',')
+                continue; /* a status held in a variable */
+            long code = strtol(end + 1, &end, 10);
+            if (*end != ',')
+                continue;
+            char what[600];
+            snprintf(what, sizeof what, "%s: sl_http_reply_error(_, %ld, %ld", rel, status, code);
+            assert_documented(doc, (unsigned)status, (int)code, what);
+            seen++;
+        }
+        free(src);
+    }
+    closedir(d);
+    ck_assert_int_gt(seen, 20);
+    free(doc);
 }
 END_TEST
 
@@ -161,6 +231,7 @@ int main(void)
     TCase *tc = tcase_create("consistency");
     tcase_add_test(tc, every_route_is_documented_and_every_documented_operation_routed);
     tcase_add_test(tc, error_codes_of_the_map_are_documented);
+    tcase_add_test(tc, error_codes_the_handlers_write_are_documented);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

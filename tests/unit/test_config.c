@@ -73,6 +73,11 @@ START_TEST(defaults_match_the_documented_values)
     ck_assert_int_eq(c.rest_max_connections, 10000);
     ck_assert_int_eq(c.rest_max_records, 100000);
     ck_assert_int_eq(c.rest_threads, 2);
+    ck_assert_int_eq(c.rest_header_timeout_ms, 10000);
+    ck_assert_int_eq(c.rest_body_timeout_ms, 60000);
+    ck_assert_int_eq(c.rest_idle_timeout_ms, 30000);
+    ck_assert_int_eq(c.rest_max_streams, 64);
+    ck_assert_str_eq(c.advertised_host, "");
     ck_assert_str_eq(c.cors_allowed_origins, "");
     ck_assert_int_eq(c.consumer_instance_timeout_ms, 300000);
     ck_assert_ptr_null(c.cluster_id);
@@ -206,6 +211,8 @@ START_TEST(out_of_range_values_are_rejected)
         {"--set", "retention.ms=-2"}, {"--set", "segment.bytes=0"}, {"--set", "rest.threads=1"},
         {"--rest-port", "99999999999999999999"}, {"--rest-port", ""}, {"--rest-port", " 5"},
         {"--log-level", "loud"}, {"--durability", "maybe"}, {"--data-dir", ""},
+        {"--set", "advertised.host=evil.example/x"}, {"--set", "advertised.host=[::1]"},
+        {"--set", "advertised.host=a b"}, {"--set", "rest.header.timeout.ms=99"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *args[] = {bad[i][0], bad[i][1], NULL};
