@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "api/http.h"
+#include "api/jsonbody.h"
 #include "api/router.h"
 #include "server/broker.h"
 #include "server/config.h"
@@ -217,6 +218,16 @@ static void free_kvs(struct sl_kv *kv, size_t n)
     free(kv);
 }
 
+/* Replies 400/400 "Unrecognized field: ..." and returns -1 when object o has a member not in names. */
+static int reject_unknown(struct sl_req *req, json_t *o, const char *const *names, const char *where)
+{
+    char msg[160];
+    if (!sl_json_check_members(o, names, where, msg, sizeof msg))
+        return 0;
+    sl_http_reply_error(req, 400, 400, "%s", msg);
+    return -1;
+}
+
 /* Reads "configs": [{name, value}] into c. Replies and returns non-zero on bad input. */
 static int parse_configs(struct sl_req *req, json_t *arr, struct create_req *c)
 {
@@ -235,6 +246,11 @@ static int parse_configs(struct sl_req *req, json_t *arr, struct create_req *c)
     json_t *item;
     json_array_foreach(arr, i, item)
     {
+        static const char *const names[] = {"name", "value", NULL};
+        char where[32];
+        snprintf(where, sizeof where, "configs[%zu]", i);
+        if (reject_unknown(req, item, names, where))
+            return -1;
         json_t *n = json_object_get(item, "name"), *v = json_object_get(item, "value");
         if (!json_is_string(n) || !(json_is_string(v) || json_is_integer(v))) {
             sl_http_reply_error(req, 400, 400, "configs[%zu] must have a string 'name' and a string 'value'.", i);
@@ -252,6 +268,10 @@ static int parse_configs(struct sl_req *req, json_t *arr, struct create_req *c)
 /* Parses and validates the create body. Replies and returns non-zero on bad input. */
 static int parse_create(struct sl_req *req, json_t *j, struct create_req *c)
 {
+    static const char *const names[] = {"topic_name", "partitions_count", "replication_factor",
+                                        "replicas_assignments", "configs", "validate_only", NULL};
+    if (reject_unknown(req, j, names, ""))
+        return -1;
     json_t *name = json_object_get(j, "topic_name"), *pc = json_object_get(j, "partitions_count");
     json_t *rf = json_object_get(j, "replication_factor"), *vo = json_object_get(j, "validate_only");
     c->partitions = sl_http_api(req)->cfg->num_partitions;
@@ -341,8 +361,11 @@ static void on_patch(struct sl_req *req)
     json_t *j = sl_http_body_json(req, JSON_OBJECT);
     if (!j)
         return;
+    static const char *const names[] = {"partitions_count", NULL};
     json_t *pc = json_object_get(j, "partitions_count");
-    if (!json_is_integer(pc)) {
+    if (reject_unknown(req, j, names, "")) {
+        /* replied */
+    } else if (!json_is_integer(pc)) {
         sl_http_reply_error(req, 400, 400, "'partitions_count' is required and must be an integer.");
     } else if (json_integer_value(pc) < ti.partitions || json_integer_value(pc) > MAX_PARTITIONS) {
         sl_http_reply_error(req, 400, 40002,
@@ -454,11 +477,15 @@ static void on_config_put(struct sl_req *req)
     json_t *j = sl_http_body_json(req, JSON_OBJECT);
     if (!j)
         return;
+    static const char *const names[] = {"value", NULL};
     json_t *v = json_object_get(j, "value");
-    if (!json_is_string(v))
+    if (reject_unknown(req, j, names, "")) {
+        /* replied */
+    } else if (!json_is_string(v)) {
         sl_http_reply_error(req, 400, 400, "'value' is required and must be a string.");
-    else
+    } else {
         set_one(req, ti.name, sl_topic_config_names[i], json_string_value(v));
+    }
     json_decref(j);
 }
 
@@ -479,6 +506,11 @@ static int validate_alter(struct sl_req *req, const struct sl_topic_info *ti, js
     json_t *item;
     json_array_foreach(data, i, item)
     {
+        static const char *const names[] = {"name", "value", "operation", NULL};
+        char where[32];
+        snprintf(where, sizeof where, "data[%zu]", i);
+        if (reject_unknown(req, item, names, where))
+            return -1;
         json_t *n = json_object_get(item, "name"), *v = json_object_get(item, "value");
         json_t *op = json_object_get(item, "operation");
         bool del = json_is_string(op) && !strcasecmp(json_string_value(op), "DELETE");
@@ -508,10 +540,17 @@ static void on_alter(struct sl_req *req)
     json_t *j = sl_http_body_json(req, JSON_OBJECT);
     if (!j)
         return;
-    json_t *data = json_object_get(j, "data");
-    if (!json_is_array(data)) {
-        sl_http_reply_error(req, 400, 400, "'data' is required and must be an array.");
-    } else if (!validate_alter(req, &ti, data)) {
+    static const char *const names[] = {"data", "validate_only", NULL};
+    json_t *data = json_object_get(j, "data"), *vo = json_object_get(j, "validate_only");
+    if (reject_unknown(req, j, names, "")) {
+        /* replied */
+    } else if (!json_is_array(data) || (vo && !json_is_null(vo) && !json_is_boolean(vo))) {
+        sl_http_reply_error(req, 400, 400, "'data' is required and must be an array, 'validate_only' a boolean.");
+    } else if (validate_alter(req, &ti, data)) {
+        /* replied */
+    } else if (json_is_true(vo)) {
+        sl_http_reply_empty(req, 204); /* valid; nothing applied */
+    } else {
         size_t i;
         json_t *item;
         int rc = 0;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "api/http.h"
+#include "api/jsonbody.h"
 #include "api/metrics.h"
 #include "api/records.h"
 #include "api/router.h"
@@ -100,15 +101,32 @@ static int instance(struct sl_req *req, struct sl_member_info *mi)
     return rc;
 }
 
-/* A JSON object body; replies itself on failure. An empty body is {} when allow_empty. */
-static json_t *body_object(struct sl_req *req, bool allow_empty)
+/* A JSON object body whose members are all in names; replies itself on failure (an unknown member: 422 with
+ * error_code code, "Unrecognized field: x"). An empty body is {} when allow_empty. */
+static json_t *body_object(struct sl_req *req, bool allow_empty, const char *const *names, int code)
 {
     size_t len;
     sl_http_body(req, &len);
     if (len == 0 && allow_empty)
         return json_object();
-    return sl_http_body_json(req, JSON_OBJECT);
+    json_t *b = sl_http_body_json(req, JSON_OBJECT);
+    char msg[160];
+    if (b && sl_json_check_members(b, names, "", msg, sizeof msg)) {
+        sl_http_reply_error(req, 422, code, "%s", msg);
+        json_decref(b);
+        return NULL;
+    }
+    return b;
 }
+
+/* The members of the partition-list bodies: assignments, seek to beginning/end, committed offsets. */
+static const char *const PARTITIONS_BODY[] = {"partitions", NULL};
+static const char *const SUBSCRIBE_BODY[] = {"topics", "topic_pattern", NULL};
+static const char *const SEEK_BODY[] = {"offsets", "timestamps", NULL};
+static const char *const COMMIT_BODY[] = {"offsets", NULL};
+/* Confluent's CreateConsumerInstanceRequest, less fetch.min.bytes, which sluice does not honour */
+static const char *const CREATE_BODY[] = {"name", "id", "format", "auto.offset.reset", "auto.commit.enable",
+                                          "consumer.request.timeout.ms", NULL};
 
 /* Parses [{"topic","partition"[,"offset"|"timestamp"]}] from body[key]. what: 0 = tp, 1 = offset,
  * 2 = timestamp. Replies 422 and returns non-zero on bad input. */
@@ -126,8 +144,21 @@ static int parse_tpos(struct sl_req *req, json_t *body, const char *key, int wha
         sl_http_reply_rc(req, -ENOMEM, NULL);
         return -ENOMEM;
     }
+    /* Confluent's elements; "metadata" (commit, seek) only as null or "": sluice does not store it */
+    static const char *const names[3][5] = {{"topic", "partition", NULL},
+                                            {"topic", "partition", "offset", "metadata", NULL},
+                                            {"topic", "partition", "timestamp", "metadata", NULL}};
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *e = json_array_get(arr, i), *t = json_object_get(e, "topic"), *p = json_object_get(e, "partition");
+        const char *unknown = sl_json_unknown(e, names[what]);
+        json_t *md = json_object_get(e, "metadata");
+        if (!unknown && md && !json_is_null(md) && !(json_is_string(md) && json_string_length(md) == 0))
+            unknown = "metadata (not stored by sluice: send null or \"\")";
+        if (unknown) {
+            free(v);
+            sl_http_reply_error(req, 422, 422, "Unrecognized field: %s[%zu].%.64s", key, i, unknown);
+            return -EINVAL;
+        }
         json_t *o = json_object_get(e, what == 1 ? "offset" : "timestamp");
         int64_t ts = 0;
         bool ok = json_is_string(t) && json_string_length(t) <= SL_TOPIC_NAME_MAX && json_is_integer(p) &&
@@ -205,7 +236,7 @@ static int parse_member_cfg(json_t *b, struct sl_member_cfg *mc, char *err, size
 static void on_create(struct sl_req *req)
 {
     const char *group = sl_http_param(req, "g");
-    json_t *b = body_object(req, true);
+    json_t *b = body_object(req, true, CREATE_BODY, 42204);
     if (!b)
         return;
     char err[128] = "", id[SL_MEMBER_ID_MAX + 1];
@@ -270,7 +301,7 @@ static int subscribe_topics(struct sl_req *req, json_t *topics)
 
 static void on_subscribe(struct sl_req *req)
 {
-    json_t *b = body_object(req, false);
+    json_t *b = body_object(req, false, SUBSCRIBE_BODY, 422);
     if (!b)
         return;
     json_t *topics = json_object_get(b, "topics"), *pattern = json_object_get(b, "topic_pattern");
@@ -326,7 +357,7 @@ static void on_assign(struct sl_req *req)
     struct sl_member_info mi;
     if (instance(req, &mi))
         return;
-    json_t *b = body_object(req, false);
+    json_t *b = body_object(req, false, PARTITIONS_BODY, 422);
     struct sl_tpo *v;
     size_t n;
     if (!b || parse_tpos(req, b, "partitions", 0, &v, &n)) {
@@ -390,7 +421,7 @@ static void on_seek(struct sl_req *req)
     struct sl_member_info mi;
     if (instance(req, &mi))
         return;
-    json_t *b = body_object(req, false);
+    json_t *b = body_object(req, false, SEEK_BODY, 422);
     if (!b)
         return;
     bool by_time = json_object_get(b, "timestamps") && !json_object_get(b, "offsets");
@@ -414,7 +445,7 @@ static void seek_edge(struct sl_req *req, bool end)
     struct sl_member_info mi;
     if (instance(req, &mi))
         return;
-    json_t *b = body_object(req, false);
+    json_t *b = body_object(req, false, PARTITIONS_BODY, 422);
     struct sl_tpo *v;
     size_t n;
     if (!b || parse_tpos(req, b, "partitions", 0, &v, &n)) {
@@ -690,7 +721,7 @@ static void on_commit(struct sl_req *req)
         rc = sl_groups_member_positions(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), &cs->v,
                                         &cs->n);
     } else {
-        json_t *b = body_object(req, false);
+        json_t *b = body_object(req, false, COMMIT_BODY, 422);
         if (!b)
             return;
         rc = parse_tpos(req, b, "offsets", 1, &cs->v, &cs->n);
@@ -722,7 +753,7 @@ static void on_committed_get(struct sl_req *req)
     struct sl_member_info mi;
     if (instance(req, &mi))
         return;
-    json_t *b = body_object(req, false);
+    json_t *b = body_object(req, false, PARTITIONS_BODY, 422);
     struct sl_tpo *v;
     size_t n;
     if (!b || parse_tpos(req, b, "partitions", 0, &v, &n)) {

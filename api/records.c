@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/jsonbody.h"
 #include "server/broker.h"
 #include "server/partitioner.h"
 #include "storage/err.h"
@@ -746,6 +747,9 @@ static int take_headers(struct sl_rec_req *r, json_t *j, const char *kname, stru
         json_t *e = json_array_get(j, i), *k = json_object_get(e, kname), *v = json_object_get(e, "value");
         if (!json_is_object(e) || !json_is_string(k))
             return fail(err, status, code, "%s.headers[%zu].%s must be a string", where, i, kname);
+        const char *const names[] = {kname, "value", NULL}, *m = sl_json_unknown(e, names);
+        if (m)
+            return fail(err, status, code, "Unrecognized field: %s.headers[%zu].%.64s", where, i, m);
         h[i].key.base = (const uint8_t *)json_string_value(k);
         h[i].key.len = json_string_length(k);
         h[i].value.base = NULL;
@@ -1184,6 +1188,8 @@ struct v2scan {
     bool oom;
     char recs;          /* the records member: 0 absent, 'n' null, '[' array, 'x' anything else */
     struct jspan id;    /* top-level "id" (WebSocket produce) */
+    struct jspan unknown; /* the first top-level member with an unknown name */
+    struct jspan schema;  /* the first non-null schema member (key_schema, value_schema_id...) */
     struct sl_rec_err *err;
 };
 
@@ -1241,6 +1247,9 @@ static int take_b64(struct v2scan *vs, const struct jspan *v, struct sl_slice *o
 }
 
 /* Records the first record failure (422). */
+/* A member name for a message: its raw text, at most 64 bytes ("%.*s"). */
+#define SPAN_NAME(k) (int)((k)->end - (k)->p > 64 ? 64 : (k)->end - (k)->p), (const char *)(k)->p
+
 static void v2_reject(struct v2scan *vs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void v2_reject(struct v2scan *vs, const char *fmt, ...)
 {
@@ -1291,7 +1300,11 @@ static int v2_take_header(struct v2scan *vs, const struct jspan *v, size_t i, si
         sc_ws(&t);
         if (!sc_value(&t, x >= 0 ? &f[x] : &tmp) || !sc_next(&t, '}', &more))
             return -EINVAL;
+        if (x < 0 && !vs->failed)
+            v2_reject(vs, "Unrecognized field: records[%zu].headers[%zu].%.*s", i, j, SPAN_NAME(&k));
     }
+    if (vs->failed)
+        return 0;
     if (*v->p != '{' || !f[0].p || *f[0].p != '"') {
         v2_reject(vs, "records[%zu].headers[%zu].key must be a string", i, j);
         return 0;
@@ -1391,8 +1404,12 @@ static bool v2_scan_record(struct v2scan *vs, size_t i)
         sc_ws(s);
         if (!sc_value(s, x >= 0 ? &f[x] : &tmp) || !sc_next(s, '}', &more))
             return false;
+        if (x < 0 && !vs->failed)
+            v2_reject(vs, "Unrecognized field: records[%zu].%.*s", i, SPAN_NAME(&k));
     }
     s->depth = 2;
+    if (vs->failed)
+        return true;
     int rc = v2_take_record(vs, f, i);
     vs->oom |= rc == -ENOMEM;
     return rc == 0 || sc_fail(s, "internal error");
@@ -1431,7 +1448,9 @@ static bool v2_scan_records(struct v2scan *vs)
 /* The top-level object at s->p. */
 static bool v2_scan_top(struct v2scan *vs)
 {
-    static const char *const names[] = {"records", "id"};
+    /* Confluent's v2 schema members: sluice has no schema registry, so only null is meaningful */
+    static const char *const names[] = {"records", "id", "key_schema", "value_schema", "key_schema_id",
+                                        "value_schema_id"};
     struct scan *s = &vs->s;
     struct jspan k, v;
     bool more = true;
@@ -1443,8 +1462,12 @@ static bool v2_scan_top(struct v2scan *vs)
     while (more) {
         if (!sc_key(s, &k))
             return false;
-        int x = key_index(&k, names, 2);
+        int x = key_index(&k, names, 6);
         sc_ws(s);
+        if (x < 0 && !vs->unknown.p)
+            vs->unknown = k;
+        if (x >= 2 && s->p < s->end && *s->p != 'n' && !vs->schema.p)
+            vs->schema = k;
         if (x == 0) { /* a repeated records member replaces the earlier one */
             vs->r->n = 0;
             vs->count = 0;
@@ -1493,6 +1516,11 @@ int sl_rec_parse_v2(struct sl_rec_req *r, const char *body, size_t len, enum sl_
         return fail(err, 500, 50002, "out of memory");
     if (!top_obj)
         return fail(err, 422, 422, "The request body must be a JSON object");
+    if (vs.unknown.p)
+        return fail(err, 422, 422, "Unrecognized field: %.*s", SPAN_NAME(&vs.unknown));
+    if (vs.schema.p)
+        return fail(err, 422, 422, "%.*s is not supported: sluice has no schema registry (use the binary, json "
+                    "or string formats)", SPAN_NAME(&vs.schema));
     if (vs.recs == 0 || vs.recs == 'n')
         return fail(err, 422, 422, "records may not be null");
     if (vs.recs != '[')
@@ -1510,6 +1538,19 @@ const char *sl_rec_v3type_name(int t)
     return t == SL_V3_BINARY ? "BINARY" : t == SL_V3_JSON ? "JSON" : t == SL_V3_STRING ? "STRING" : NULL;
 }
 
+/* Fails with 400 "Unrecognized field: <where>.<name>" when object o has a member not in names. */
+static int only_members(json_t *o, const char *const *names, const char *where, struct sl_rec_err *err)
+{
+    if (!sl_json_check_members(o, names, where, err->msg, sizeof err->msg))
+        return 0;
+    if (!*where && json_object_get(o, "records")) /* the likely mistake, said */
+        snprintf(err->msg, sizeof err->msg, "Unrecognized field: records (a v2 body? A v3 request is one record "
+                 "object per JSON value)");
+    err->status = 400;
+    err->code = 400;
+    return -EINVAL;
+}
+
 /* One v3 key or value: {"type": BINARY|JSON|STRING, "data": ...}. */
 static int v3_field(struct sl_rec_req *r, json_t *j, const char *what, int *type, struct sl_slice *out,
                     struct sl_rec_err *err)
@@ -1519,8 +1560,17 @@ static int v3_field(struct sl_rec_req *r, json_t *j, const char *what, int *type
     *type = SL_V3_NONE;
     if (!j || json_is_null(j))
         return 0;
+    /* Confluent's ProduceRequestData: type and data, and schema-registry members sluice cannot honour */
+    static const char *const names[] = {"type", "data", "subject", "subject_name_strategy", "schema_id",
+                                        "schema_version", "schema", NULL};
     if (!json_is_object(j))
         return fail(err, 400, 400, "%s must be an object with type and data", what);
+    if (only_members(j, names, what, err))
+        return -EINVAL;
+    for (size_t i = 2; i < 7; i++)
+        if (json_object_get(j, names[i]) && !json_is_null(json_object_get(j, names[i])))
+            return fail(err, 400, 400, "%s.%s is not supported: sluice has no schema registry (type BINARY, "
+                        "JSON or STRING)", what, names[i]);
     const char *t = json_string_value(json_object_get(j, "type"));
     json_t *data = json_object_get(j, "data");
     if (!t)
@@ -1547,11 +1597,16 @@ static int v3_field(struct sl_rec_req *r, json_t *j, const char *what, int *type
     return rc ? fail(err, 400, 400, "Bad Request: data=%.40s is not a base64 string.", json_string_value(data)) : 0;
 }
 
-static int v3_record(struct sl_rec_req *r, struct sl_rec_item *it, json_t *obj, int64_t now_ms,
+static int v3_record(struct sl_rec_req *r, struct sl_rec_item *it, json_t *obj, bool entry, int64_t now_ms,
                      struct sl_rec_err *err)
 {
+    /* Confluent's ProduceRequest members; a records:batch entry adds its id */
+    static const char *const names[] = {"partition_id", "headers", "key", "value", "timestamp", NULL, NULL};
+    static const char *const entry_names[] = {"partition_id", "headers", "key", "value", "timestamp", "id", NULL};
     if (!json_is_object(obj))
         return fail(err, 400, 400, "The record must be a JSON object");
+    if (only_members(obj, entry ? entry_names : names, "", err))
+        return -EINVAL;
     json_t *p = json_object_get(obj, "partition_id"), *ts = json_object_get(obj, "timestamp");
     if (p && !json_is_null(p)) {
         if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
@@ -1571,12 +1626,12 @@ static int v3_record(struct sl_rec_req *r, struct sl_rec_item *it, json_t *obj, 
     return rc;
 }
 
-int sl_rec_parse_v3(struct sl_rec_req *r, json_t *obj, int64_t now_ms, struct sl_rec_err *err)
+int sl_rec_parse_v3(struct sl_rec_req *r, json_t *obj, bool entry, int64_t now_ms, struct sl_rec_err *err)
 {
     struct sl_rec_item *it = item_new(r);
     if (!it)
         return fail(err, 500, 500, "out of memory");
-    int rc = v3_record(r, it, obj, now_ms, err);
+    int rc = v3_record(r, it, obj, entry, now_ms, err);
     if (rc) {
         it->err_code = (int)err->status;
         it->err_msg = "invalid record";

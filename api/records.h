@@ -78,10 +78,12 @@ void sl_rec_req_init(struct sl_rec_req *r);
 void sl_rec_req_fini(struct sl_rec_req *r);
 
 /* Parses a v2 produce body {"records":[{"key","value","partition","headers":[{"key","value"}],"timestamp"}]}
- * of format fmt (other members are ignored; a top-level "id" is kept in r->id). now_ms stamps records without
- * a timestamp. max_records limits the count. Returns 0, or -EINVAL with *err filled: 400/400 malformed JSON
- * (exactly what jansson's json_loadb rejects), 422/42206 empty body, 422/422 not an object, records null /
- * not an array / empty, a record of the wrong shape or type, bad base64; 413/413 too many records; 500/50002
+ * of format fmt (a top-level "id" is kept in r->id; Confluent's key_schema, value_schema, key_schema_id and
+ * value_schema_id may be present only as null). now_ms stamps records without a timestamp. max_records limits
+ * the count. Returns 0, or -EINVAL with *err filled: 400/400 malformed JSON (exactly what jansson's json_loadb
+ * rejects), 422/42206 empty body, 422/422 not an object, any other member at any level ("Unrecognized field:
+ * records[3].valeu"), a non-null schema member, records null / not an array / empty, a record of the wrong
+ * shape or type, bad base64; 413/413 too many records; 500/50002
  * out of memory. The items' slices may point into body: body must stay valid and unchanged as long as they
  * are used (up to sl_rec_build, which copies). A json-format value is stored as sent minus the whitespace
  * between its tokens (escapes and number spelling kept). */
@@ -92,11 +94,13 @@ enum sl_rec_v3type { SL_V3_NONE, SL_V3_BINARY, SL_V3_JSON, SL_V3_STRING };
 const char *sl_rec_v3type_name(int t);
 
 /* Parses one v3 ProduceRequest object {partition_id, headers[{name,value}], key{type,data},
- * value{type,data}, timestamp (RFC 3339)} and appends it as an item. obj is borrowed (its strings are
+ * value{type,data}, timestamp (RFC 3339)} and appends it as an item; entry: obj is a records:batch entry, which
+ * also carries "id". Any other member, at any level, fails ("Unrecognized field: value.datta"), as does a
+ * non-null schema-registry member of key or value (subject, schema_id, ...). obj is borrowed (its strings are
  * referenced: keep obj alive by passing ownership with sl_rec_req_keep). Returns 0 or -EINVAL with *err
  * (status 400, code 400: Confluent's v3 reports use the HTTP status as error_code). An item is appended in
  * either case (with err_code set on failure), so items stay 1:1 with the objects given. */
-int sl_rec_parse_v3(struct sl_rec_req *r, json_t *obj, int64_t now_ms, struct sl_rec_err *err);
+int sl_rec_parse_v3(struct sl_rec_req *r, json_t *obj, bool entry, int64_t now_ms, struct sl_rec_err *err);
 /* Makes r hold a reference to j until sl_rec_req_fini (steals the reference). Returns 0 or -ENOMEM. */
 int sl_rec_req_keep(struct sl_rec_req *r, json_t *j);
 

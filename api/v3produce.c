@@ -204,13 +204,13 @@ static void take(struct sl_v3p *p, struct sl_rec_req *r, json_t *o, const char *
         json_decref(o);
         return;
     }
-    int rc = o ? sl_rec_parse_v3(r, o, sl_http_wall_ms(), &err) : -EINVAL;
+    int rc = o ? sl_rec_parse_v3(r, o, id != NULL, sl_http_wall_ms(), &err) : -EINVAL;
     if (!o)
         snprintf(err.msg, sizeof err.msg, "%s", msg);
     if (o)
         sl_rec_req_keep(r, o);
     else
-        sl_rec_parse_v3(r, NULL, 0, &(struct sl_rec_err){0}); /* keeps items 1:1 with reports */
+        sl_rec_parse_v3(r, NULL, false, 0, &(struct sl_rec_err){0}); /* keeps items 1:1 with reports */
     pthread_mutex_lock(&p->mu);
     if (rc)
         rep_fail(rep_at(p, (size_t)k), 400, 400, err.msg);
@@ -278,7 +278,7 @@ static void stop_with(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, c
         rep_fail(rep_at(p, (size_t)k), status, (int)status, msg);
     pthread_mutex_unlock(&p->mu);
     if (r)
-        sl_rec_parse_v3(r, NULL, 0, &(struct sl_rec_err){0});
+        sl_rec_parse_v3(r, NULL, false, 0, &(struct sl_rec_err){0});
     p->stop_parsing = true;
 }
 

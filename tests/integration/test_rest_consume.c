@@ -394,6 +394,23 @@ START_TEST(bad_consumer_input)
     expect("POST", ipath(p, sizeof p, "bg", "c", "/offsets"), "{\"offsets\":[{\"topic\":\"t\",\"partition\":0}]}", NULL,
            422, 422);
     expect("POST", ipath(p, sizeof p, "bg", "c", "/offsets"), "[1]", NULL, 400, 400);
+    /* issue 12: a member the body parser does not know is refused and named, never ignored */
+    expect("POST", "/consumers/bg", "{\"name\":\"typo\",\"formt\":\"json\"}", NULL, 422, 42204);
+    expect("GET", ipath(p, sizeof p, "bg", "typo", "/subscription"), NULL, NULL, 404, 40403); /* not created */
+    expect("POST", "/consumers/bg", "{\"name\":\"typo\",\"fetch.min.bytes\":1}", NULL, 422, 42204);
+    expect("POST", ipath(p, sizeof p, "bg", "c", "/subscription"), "{\"topic\":[\"t\"]}", NULL, 422, 422);
+    expect("POST", ipath(p, sizeof p, "bg", "c", "/subscription"), "{\"topics\":[\"t\"],\"pattern\":1}", NULL, 422, 422);
+    expect("GET", ipath(p, sizeof p, "bg", "c", "/subscription"), NULL, NULL, 200, 0);
+    expect("POST", ipath(p, sizeof p, "bg", "c", "/assignments"),
+           "{\"partitions\":[{\"topic\":\"t\",\"partition\":0,\"offset\":3}]}", NULL, 422, 422);
+    expect("POST", ipath(p, sizeof p, "bg", "c", "/offsets"),
+           "{\"offsets\":[{\"topic\":\"t\",\"partition\":0,\"ofset\":1}]}", NULL, 422, 422);
+    expect("POST", ipath(p, sizeof p, "bg", "c", "/offsets"),
+           "{\"offsets\":[{\"topic\":\"t\",\"partition\":0,\"offset\":1,\"metadata\":\"m\"}]}", NULL, 422, 422);
+    expect("POST", ipath(p, sizeof p, "bg", "c", "/positions"),
+           "{\"ofsets\":[{\"topic\":\"t\",\"partition\":0,\"offset\":1}]}", NULL, 422, 422);
+    expect("POST", ipath(p, sizeof p, "bg", "c", "/positions/beginning"),
+           "{\"partitions\":[],\"x\":1}", NULL, 422, 422);
     expect("GET", ipath(p, sizeof p, "bg", "c", "/records?timeout=abc"), NULL, BIN, 400, 0);
     expect("GET", ipath(p, sizeof p, "bg", "c", "/records?max_bytes=-5"), NULL, BIN, 400, 0);
     /* still serving */

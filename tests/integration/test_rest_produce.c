@@ -297,6 +297,47 @@ START_TEST(bad_produce_input_is_rejected_and_nothing_lost)
 }
 END_TEST
 
+/* Issue 12: a typo ({"valeu": ...}) or a v2 body on the v3 URL stored a record with a null value. Every
+ * produce path now refuses a member it does not know, names it, and stores nothing. */
+START_TEST(a_body_with_an_unknown_member_stores_nothing)
+{
+    json_t *j;
+    long before = end_offset("t", 0);
+    char path[256], url[512];
+    snprintf(path, sizeof path, "/v3/clusters/%s/topics/t/records", cid);
+    ck_assert_int_eq(post(path, "application/json", "{\"partition_id\":0,\"valeu\":{\"type\":\"STRING\",\"data\":\"x\"}}",
+                          &j), 400);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "message")), "valeu"));
+    expect_error(400, j, 400, 400);
+    ck_assert_int_eq(post(path, "application/json", "{\"records\":[{\"partition\":0,\"value\":\"YQ==\"}]}", &j), 400);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "message")), "records"));
+    expect_error(400, j, 400, 400);
+    expect_post(path, "application/json", "{\"partition_id\":0,\"value\":{\"type\":\"STRING\",\"dat\":\"x\"}}", 400, 400);
+    ck_assert_int_eq(post("/topics/t/partitions/0", BIN, "{\"records\":[{\"valeu\":\"YQ==\"}]}", &j), 422);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "message")), "records[0].valeu"));
+    expect_error(422, j, 422, 422);
+    expect_post("/topics/t/partitions/0", BIN, "{\"records\":[{\"value\":\"YQ==\"}],\"value_schema\":\"x\"}", 422, 422);
+    /* a chunked v3 stream: the record is refused in its report */
+    struct sl_resp r;
+    snprintf(url, sizeof url, "%s%s", proc.base, path);
+    const char *hdrs[] = {"Transfer-Encoding: chunked", NULL};
+    ck_assert_int_eq(sl_http_req("POST", url, "application/json",
+                                 "{\"partition_id\":0,\"vlaue\":{\"type\":\"STRING\",\"data\":\"a\"}}", (size_t)-1,
+                                 hdrs, &r), 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"error_code\":400"));
+    ck_assert_ptr_nonnull(strstr(r.body, "vlaue"));
+    sl_resp_fini(&r);
+    snprintf(path, sizeof path, "/v3/clusters/%s/topics/t/records:batch", cid);
+    ck_assert_int_eq(post(path, "application/json",
+                          "{\"entries\":[{\"id\":\"1\",\"partition_id\":0,\"valeu\":{\"type\":\"STRING\",\"data\":\"x\"}}]}",
+                          &j), 207);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "successes")), 0);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "failures")), 1);
+    json_decref(j);
+    ck_assert_int_eq(end_offset("t", 0), before);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rest_produce");
@@ -307,6 +348,7 @@ int main(void)
     tcase_add_test(tc, keyed_records_land_where_kafka_puts_them);
     tcase_add_test(tc, v3_single_stream_and_batch);
     tcase_add_test(tc, bad_produce_input_is_rejected_and_nothing_lost);
+    tcase_add_test(tc, a_body_with_an_unknown_member_stores_nothing);
     tcase_add_test(tc, a_batch_of_100k_entries_is_answered_and_a_duplicate_id_found);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

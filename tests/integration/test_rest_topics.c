@@ -333,6 +333,15 @@ static const struct bad bads[] = {
      400, 40002},
     {"POST", "~/topics/keep/configs:alter", "[", 400, 400},
     {"POST", "~/topics/nope/configs:alter", "{\"data\":[]}", 404, 40401},
+    /* issue 12: unknown members are refused, never ignored (nothing created or changed: checked below) */
+    {"POST", "~/topics", "{\"topic_name\":\"typo\",\"partition_count\":3}", 400, 400},
+    {"POST", "~/topics", "{\"topic_name\":\"typo\",\"configs\":[{\"name\":\"retention.ms\",\"valeu\":\"1\"}]}", 400,
+     400},
+    {"PATCH", "~/topics/keep", "{\"partitions_count\":3,\"validate_only\":true}", 400, 400},
+    {"PUT", "~/topics/keep/configs/retention.ms", "{\"value\":\"5\",\"operation\":\"SET\"}", 400, 400},
+    {"POST", "~/topics/keep/configs:alter", "{\"data\":[{\"name\":\"retention.ms\",\"vaule\":\"5\"}]}", 400, 400},
+    {"POST", "~/topics/keep/configs:alter", "{\"data\":[],\"dry_run\":true}", 400, 400},
+    {"GET", "~/topics/typo", NULL, 404, 40401},
     /* v3 partitions */
     {"GET", "~/topics/nope/partitions", NULL, 404, 40401},
     {"GET", "~/topics/keep/partitions/2", NULL, 404, 40402},
@@ -358,6 +367,17 @@ START_TEST(bad_input_on_every_endpoint)
     }
     /* the rejected alter applied nothing */
     json_t *j;
+    ck_assert_int_eq(v3("GET", "/topics/keep/configs/retention.ms", NULL, &j), 200);
+    ck_assert(json_is_true(json_object_get(j, "is_default")));
+    json_decref(j);
+    ck_assert_int_eq(v3("GET", "/topics/keep", NULL, &j), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "partitions_count")), 2);
+    json_decref(j);
+    /* validate_only on a batch alter checks and applies nothing */
+    ck_assert_int_eq(v3("POST", "/topics/keep/configs:alter",
+                        "{\"data\":[{\"name\":\"retention.ms\",\"value\":\"5000\"}],\"validate_only\":true}", &j),
+                     204);
+    json_decref(j);
     ck_assert_int_eq(v3("GET", "/topics/keep/configs/retention.ms", NULL, &j), 200);
     ck_assert(json_is_true(json_object_get(j, "is_default")));
     json_decref(j);

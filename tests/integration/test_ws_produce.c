@@ -64,6 +64,18 @@ START_TEST(produce_is_acked_with_offsets_and_pushed)
     ck_assert(json_is_null(json_object_get(json_array_get(o, 0), "offset")));
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(o, 1), "offset")), 5);
     json_decref(a);
+    /* a typo is refused, named, and stores nothing (it used to store a record with a null value) */
+    sl_wscl_send(c, "{\"id\":\"typo\",\"records\":[{\"valeu\":1,\"partition\":0}]}");
+    e = sl_wt_expect(c, "error", 5000);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "error_code")), 422);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e, "message")), "records[0].valeu"));
+    json_decref(e);
+    sl_wscl_send(c, "{\"id\":\"after\",\"records\":[{\"value\":3,\"partition\":0}]}");
+    a = sl_wt_expect(c, "ack", 5000);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(a, "offsets"), 0), "offset")), 6);
+    json_decref(a);
     ck_assert(!sl_wscl_closed(c));
     sl_wscl_free(c);
     sl_wscl_free(sub);

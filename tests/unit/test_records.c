@@ -202,7 +202,7 @@ START_TEST(parse_v3)
                            "\"key\":{\"type\":\"BINARY\",\"data\":\"Zm9vYmFy\"},"
                            "\"value\":{\"type\":\"JSON\",\"data\":{\"foo\":\"bar\"}},"
                            "\"timestamp\":\"2021-02-05T19:14:42Z\"}", 0, NULL);
-    ck_assert_int_eq(sl_rec_parse_v3(&r, o, NOW, &err), 0);
+    ck_assert_int_eq(sl_rec_parse_v3(&r, o, false, NOW, &err), 0);
     ck_assert_int_eq(sl_rec_req_keep(&r, o), 0);
     ck_assert_int_eq(r.items[0].partition, 1);
     slice_is(r.items[0].rec.key, "foobar");
@@ -218,10 +218,61 @@ START_TEST(parse_v3)
     for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
         json_t *b = json_loads(bads[i], 0, NULL);
         ck_assert_ptr_nonnull(b);
-        ck_assert_int_eq(sl_rec_parse_v3(&r, b, NOW, &err), -EINVAL);
+        ck_assert_int_eq(sl_rec_parse_v3(&r, b, false, NOW, &err), -EINVAL);
         ck_assert_uint_eq(err.status, 400);
         json_decref(b);
     }
+    sl_rec_req_fini(&r);
+}
+END_TEST
+
+/* A body that does not say what the user meant is an error naming the member, never a guess: a typo would
+ * otherwise store a record with a null value. */
+START_TEST(unknown_members_are_rejected_and_named)
+{
+    static const char *const v2[][2] = {
+        {"{\"records\":[{\"valeu\":\"x\"}]}", "records[0].valeu"},
+        {"{\"records\":[{\"value\":1},{\"value\":2,\"partiton\":1}]}", "records[1].partiton"},
+        {"{\"records\":[{\"value\":1,\"headers\":[{\"key\":\"h\",\"valu\":null}]}]}", "records[0].headers[0].valu"},
+        {"{\"recods\":[{\"value\":1}],\"records\":[{\"value\":1}]}", "recods"},
+        {"{\"records\":[{\"value\":1}],\"value_schema\":\"{}\"}", "value_schema"},
+        {"{\"records\":[{\"value\":1}],\"key_schema_id\":3}", "key_schema_id"},
+    };
+    for (size_t i = 0; i < sizeof v2 / sizeof v2[0]; i++) {
+        struct sl_rec_req r;
+        struct sl_rec_err err;
+        ck_assert_msg(parse2(&r, v2[i][0], SL_FMT_JSON, &err) == -EINVAL, "accepted: %s", v2[i][0]);
+        ck_assert_msg(err.status == 422 && err.code == 422, "%s: %u %d", v2[i][0], err.status, err.code);
+        ck_assert_msg(strstr(err.msg, v2[i][1]), "%s: message '%s' does not name %s", v2[i][0], err.msg, v2[i][1]);
+        sl_rec_req_fini(&r);
+    }
+    static const char *const v3[][2] = {
+        {"{\"valeu\":{\"type\":\"STRING\",\"data\":\"x\"}}", "Unrecognized field: valeu"},
+        {"{\"records\":[{\"value\":\"x\"}]}", "Unrecognized field: records (a v2 body?"},
+        {"{\"value\":{\"type\":\"STRING\",\"datta\":\"x\"}}", "value.datta"},
+        {"{\"key\":{\"type\":\"STRING\",\"data\":\"k\",\"schema_id\":1}}", "key.schema_id is not supported"},
+        {"{\"headers\":[{\"name\":\"h\",\"vale\":null}]}", "record.headers[0].vale"},
+        {"{\"id\":\"1\",\"value\":null}", "Unrecognized field: id"},
+    };
+    for (size_t i = 0; i < sizeof v3 / sizeof v3[0]; i++) {
+        struct sl_rec_req r;
+        struct sl_rec_err err;
+        sl_rec_req_init(&r);
+        json_t *o = json_loads(v3[i][0], 0, NULL);
+        ck_assert_ptr_nonnull(o);
+        ck_assert_msg(sl_rec_parse_v3(&r, o, false, NOW, &err) == -EINVAL, "accepted: %s", v3[i][0]);
+        ck_assert_msg(err.status == 400 && err.code == 400, "%s: %u %d", v3[i][0], err.status, err.code);
+        ck_assert_msg(strstr(err.msg, v3[i][1]), "%s: message '%s' does not say %s", v3[i][0], err.msg, v3[i][1]);
+        json_decref(o);
+        sl_rec_req_fini(&r);
+    }
+    struct sl_rec_req r;
+    struct sl_rec_err err;
+    sl_rec_req_init(&r);
+    json_t *o = json_loads("{\"id\":\"1\",\"value\":null,\"key\":{\"type\":\"STRING\",\"data\":\"k\",\"schema\":null}}",
+                           0, NULL);
+    ck_assert_int_eq(sl_rec_parse_v3(&r, o, true, NOW, &err), 0); /* a batch entry carries its id */
+    json_decref(o);
     sl_rec_req_fini(&r);
 }
 END_TEST
@@ -553,7 +604,7 @@ START_TEST(scanner_whitespace_everywhere)
     struct sl_rec_err err;
     const char *body = " \n\t\r{ \"records\" :\n[ { \"key\" : { \"a b\" : [ 1 , \"x y\" , { } , [ ] ] } ,\r\n"
                        "\t\"value\" : \"v\" , \"partition\" : 2 , \"timestamp\" : 9 , \"headers\" : [ { \"key\" : "
-                       "\"h\" , \"value\" : null } ] } , { } ] , \"key_schema\" : \"x\" } \n ";
+                       "\"h\" , \"value\" : null } ] } , { } ] , \"key_schema\" : null } \n ";
     ck_assert_int_eq(parse_exact(&r, body, strlen(body), SL_FMT_JSON, &err), 0);
     done(&r);
     ck_assert_int_eq(parse2(&r, body, SL_FMT_JSON, &err), 0);
@@ -620,8 +671,9 @@ START_TEST(scanner_truncated_or_extended_bodies)
     static const char *const bodies[] = {
         "{\"records\":[{\"key\":\"a2V5\",\"value\":\"Y29uZmx1ZW50\",\"partition\":1,\"timestamp\":-0,"
         "\"headers\":[{\"key\":\"h\\u00e9\",\"value\":\"dg==\"},{\"key\":\"n\",\"value\":null}]},{\"value\":null}],"
-        "\"value_schema_id\":null,\"x\":[true,false,{\"y\":-1.5e+7}]}",
-        "{ \"records\" : [ { \"value\" : { \"a\" : [ 1 , 2.5 , \"\\ud83d\\ude00\" , null ] } } ] }",
+        "\"value_schema_id\":null}",
+        "{ \"records\" : [ { \"value\" : { \"a\" : [ 1 , 2.5 , \"\\ud83d\\ude00\" , null , true , false , "
+        "{ \"y\" : -1.5e+7 } ] } } ] }",
         "{\"records\":[{\"value\":\"\xe2\x82\xac\"},{\"value\":\"x\"}]}",
     };
     struct sl_rec_req r;
@@ -1507,6 +1559,7 @@ int main(void)
     tcase_add_test(tc, parse_json_and_text);
     tcase_add_test(tc, parse_rejects_bad_input);
     tcase_add_test(tc, parse_v3);
+    tcase_add_test(tc, unknown_members_are_rejected_and_named);
     tcase_add_test(tc, partitioning_and_batching);
     tcase_add_test(tc, batches_split_at_max_bytes);
     tcase_add_test(tc, render_round_trip);
