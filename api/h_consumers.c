@@ -785,7 +785,8 @@ void sl_h_consumers_register(struct sl_router *r)
     sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/positions", on_seek);
     sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/positions/beginning", on_seek_beginning);
     sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/positions/end", on_seek_end);
-    sl_router_add(r, "GET", "/consumers/{g}/instances/{i}/records", on_records);
+    static const struct sl_route_ops records = {.handle = on_records};
+    sl_router_add_ops(r, "GET", "/consumers/{g}/instances/{i}/records", &records, SL_ROUTE_NO_HEAD); /* consumes */
     sl_router_add(r, "POST", "/consumers/{g}/instances/{i}/offsets", on_commit);
     sl_router_add(r, "GET", "/consumers/{g}/instances/{i}/offsets", on_committed_get);
 }

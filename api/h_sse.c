@@ -309,5 +309,5 @@ void sl_h_sse_register(struct sl_router *r)
 {
     /* Hidden from the OpenAPI route check: the stream is documented in openapi/asyncapi.yaml. */
     static const struct sl_route_ops ops = {.handle = on_sse};
-    sl_router_add_ops(r, "GET", "/sse/v1/topics/{topic}", &ops, SL_ROUTE_HIDDEN);
+    sl_router_add_ops(r, "GET", "/sse/v1/topics/{topic}", &ops, SL_ROUTE_HIDDEN | SL_ROUTE_NO_HEAD); /* a stream */
 }

@@ -229,13 +229,14 @@ enum sl_router_result sl_router_match(const struct sl_router *r, const char *met
     if (n < 0)
         return SL_ROUTE_NOT_FOUND;
     int best = -1, any = -1;
+    bool head = strcmp(method, "HEAD") == 0;
     for (size_t i = 0; i < r->n; i++) {
         const struct route *rt = &r->routes[i];
         if (!route_matches(rt, segs, n))
             continue;
         if (any < 0 || rt->nlit > r->routes[any].nlit)
             any = (int)i;
-        if (strcmp(rt->method, method))
+        if (strcmp(rt->method, head ? "GET" : method) || (head && (rt->flags & SL_ROUTE_NO_HEAD)))
             continue;
         if (best < 0 || rt->nlit > r->routes[best].nlit)
             best = (int)i;
@@ -250,10 +251,13 @@ enum sl_router_result sl_router_match(const struct sl_router *r, const char *met
         /* the methods of every route with the winning pattern */
         size_t off = 0;
         allow[0] = '\0';
-        for (size_t i = 0; i < r->n; i++)
-            if (!strcmp(r->routes[i].pattern, r->routes[any].pattern) && off < allowlen)
-                off += (size_t)snprintf(allow + off, allowlen - off, "%s%s", off ? ", " : "",
-                                        r->routes[i].method);
+        for (size_t i = 0; i < r->n; i++) {
+            const struct route *rt = &r->routes[i];
+            bool with_head = !strcmp(rt->method, "GET") && !(rt->flags & SL_ROUTE_NO_HEAD);
+            if (!strcmp(rt->pattern, r->routes[any].pattern) && off < allowlen)
+                off += (size_t)snprintf(allow + off, allowlen - off, "%s%s%s", off ? ", " : "", rt->method,
+                                        with_head ? ", HEAD" : "");
+        }
     }
     return SL_ROUTE_BAD_METHOD;
 }

@@ -4,7 +4,9 @@
  * parameter ("{t}"), which matches one non-empty path segment and is read with sl_http_param(req, "t").
  * When several patterns match a path, the one with the most literal segments wins. A path that matches no
  * pattern is answered 404 {"error_code":404,"message":"HTTP 404 Not Found"}; a path that matches with another
- * method 405 {"error_code":405,"message":"HTTP 405 Method Not Allowed"} with an Allow header.
+ * method 405 {"error_code":405,"message":"HTTP 405 Method Not Allowed"} with an Allow header. HEAD matches
+ * the GET routes (libmicrohttpd sends the headers of the GET reply without its body), except those flagged
+ * SL_ROUTE_NO_HEAD: a GET with side effects, whose HEAD would consume records or open a stream unseen.
  *
  * Each handler file exposes `void sl_h_<name>_register(struct sl_router *r)` that adds its routes (h2o style);
  * api/routes.c calls them all (sl_routes_register_all).
@@ -39,7 +41,8 @@ struct sl_route_ops {
 struct sl_router;
 
 /* Route flags. */
-#define SL_ROUTE_HIDDEN 0x1u /* not in sl_router_routes (not part of the public API document) */
+#define SL_ROUTE_HIDDEN 0x1u  /* not in sl_router_routes (not part of the public API document) */
+#define SL_ROUTE_NO_HEAD 0x2u /* a GET with side effects: HEAD is 405 (see above) */
 
 /* Creates an empty router. Returns 0 and *out or -ENOMEM. */
 int sl_router_new(struct sl_router **out);

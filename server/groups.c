@@ -512,13 +512,14 @@ static int commit_records(struct sl_groups *g, const char *group, const struct s
     c->g_ = g;
     c->n_ = n;
     c->group_ = strdup(group);
-    c->offs_ = malloc(n * sizeof *offs);
+    c->offs_ = malloc((n ? n : 1) * sizeof *offs);
     if (!c->group_ || !c->offs_) {
         free(c->group_);
         free(c->offs_);
         return -ENOMEM;
     }
-    memcpy(c->offs_, offs, n * sizeof *offs);
+    if (n)
+        memcpy(c->offs_, offs, n * sizeof *offs);
     struct sl_batch_builder bb;
     struct sl_slice batch;
     sl_bb_init(&bb);
@@ -1128,10 +1129,10 @@ int sl_groups_assignment(struct sl_groups *g, const char *group, const char *id,
     if (rc == 0) {
         *n = m->nassigned;
         *out = malloc((m->nassigned + 1) * sizeof **out);
-        if (*out)
-            memcpy(*out, m->assigned, m->nassigned * sizeof **out);
-        else
+        if (!*out)
             rc = -ENOMEM;
+        else if (m->nassigned) /* NULL before the first assignment: memcpy from NULL is UB */
+            memcpy(*out, m->assigned, m->nassigned * sizeof **out);
         if (generation)
             *generation = gr->generation;
     }
@@ -1203,7 +1204,8 @@ int sl_groups_poll_begin(struct sl_groups *g, const char *group, const char *id,
     if (rc == 0 && !(*out = malloc((m->npos + 1) * sizeof **out)))
         rc = -ENOMEM;
     if (rc == 0) {
-        memcpy(*out, m->pos, m->npos * sizeof **out);
+        if (m->npos) /* m->pos may be NULL */
+            memcpy(*out, m->pos, m->npos * sizeof **out);
         *n = m->npos;
         if (generation)
             *generation = gr->generation;
@@ -1250,7 +1252,8 @@ int sl_groups_positions(struct sl_groups *g, const char *group, const char *id, 
     if (rc == 0 && !(*out = malloc((m->npos + 1) * sizeof **out)))
         rc = -ENOMEM;
     if (rc == 0) {
-        memcpy(*out, m->pos, m->npos * sizeof **out);
+        if (m->npos) /* m->pos may be NULL */
+            memcpy(*out, m->pos, m->npos * sizeof **out);
         *n = m->npos;
     }
     pthread_mutex_unlock(&g->mu);
