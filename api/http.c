@@ -148,6 +148,9 @@ static struct sl_req *req_new(struct sl_http_srv *srv, struct MHD_Connection *co
     req->t0_us = now_us();
     req->reply_type = "application/json";
     req->m.route = -1;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->xconn = ci ? ci->socket_context : NULL;
+    sl_conn_head_done(req->xconn);
     return req;
 }
 
@@ -600,7 +603,10 @@ enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         *con_cls = req;
-        return first_call(req);
+        enum MHD_Result res = first_call(req);
+        if (req->replied) /* answered before the body: libmicrohttpd does not read it */
+            sl_conn_body_done(req->xconn);
+        return res;
     }
     if (*upload_data_size) {
         take_chunk(req, upload_data, *upload_data_size);
@@ -609,6 +615,10 @@ enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->on_resume) /* only set while suspended: this call is the resume */
         return run_resume(req);
+    if (!req->body_seen) {
+        req->body_seen = true;
+        sl_conn_body_done(req->xconn);
+    }
     if (req->replied)
         return result(req);
     if (req->too_big) {
@@ -627,7 +637,10 @@ void sl_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls
         return;
     *con_cls = NULL;
     sl_http_mark_done(req);
-    sl_metrics_request(req->m.route, req->replied ? req->status : 499, now_us() - req->t0_us);
+    sl_conn_request_done(req->xconn);
+    unsigned status = req->replied ? req->status : sl_conn_timed_out(req->xconn) ? 408 : 499;
+    sl_metrics_request(req->m.route, status, now_us() - req->t0_us);
+    req->xconn = NULL; /* the connection may close and free it from now on */
     struct sl_http_srv *srv = cls;
     sl_http_unref(req);
     atomic_fetch_sub(&srv->inflight, 1);
@@ -647,5 +660,14 @@ long sl_http_drain(struct sl_http_srv *srv, int64_t timeout_ms)
 void sl_http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                            enum MHD_ConnectionNotificationCode toe)
 {
-    sl_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    struct sl_http_srv *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        sl_metrics_connection(1);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci && srv->conns ? sl_conns_open(srv->conns, ci->connect_fd) : NULL;
+        return;
+    }
+    sl_metrics_connection(-1);
+    sl_conns_close(srv->conns, *socket_context);
+    *socket_context = NULL;
 }
