@@ -102,10 +102,14 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->rest_max_connections,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
                             MHD_OPTION_CONNECTION_TIMEOUT, mhd_timeout,
-                            /* 64 KiB: libmicrohttpd clears the pool between requests, so a larger one
-                             * costs a memset per request (profiled: 256 KiB cost ~10 us/request);
-                             * uploads then arrive in ~32 KB chunks. */
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                            /* 16 KiB: the pool is allocated whole per connection and libmicrohttpd
+                             * clears all of it when a request ends, so an idle kept-alive connection
+                             * holds the whole pool resident: 64 KiB made ~76 KB per idle connection,
+                             * 16 KiB ~19 KB (release build; tests/integration/test_rest_memory.c). The
+                             * per-request memset shrinks too (256 KiB cost ~10 us/request). Heads up
+                             * to ~12 KB still fit (the front peeks at 8 KiB); uploads arrive in ~8 KB
+                             * chunks. */
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
                             MHD_OPTION_NOTIFY_COMPLETED, sl_http_on_completed, &r->srv,
                             MHD_OPTION_NOTIFY_CONNECTION, sl_http_on_connection, &r->srv,
                             MHD_OPTION_END);
