@@ -4,10 +4,16 @@
  * BODY HANDLING (libmicrohttpd calls the access handler: once with headers, N times with body chunks, once
  * more with none; replies may be queued only in the first or the final call):
  *   1. first call: match the route; 404/405 and CORS preflights are answered at once; a Content-Length above
- *      rest.max.body.bytes is answered 413 before the body is read; the route's begin hook may reply.
+ *      rest.max.body.bytes is answered 413 before the body is read, one the buffer budget (api/budget.h)
+ *      cannot hold 503/50301 (the whole length is taken from the budget here); the route's begin hook may
+ *      reply.
  *   2. chunk calls: buffered (or handed to the route's body callback in streaming mode); a chunked body that
- *      grows past the limit is drained and marked too_big.
- *   3. final call: 413 when too_big, else the route's handler; later calls after a resume run on_resume.
+ *      grows past the limit is drained and marked too_big, one whose growth the budget refuses is drained
+ *      and marked over_budget (each growth of the buffer is taken from the budget before the realloc).
+ *   3. final call: 413 when too_big, 503/50301 when over_budget, else the route's handler; later calls after
+ *      a resume run on_resume.
+ * The budget gets the body's bytes back when the request's memory is freed (its last reference, normally at
+ * completion).
  *
  * FAILURE MODES: a reply that cannot be queued (connection gone) makes the access handler return MHD_NO, and
  * libmicrohttpd closes the connection; a handler that neither replies nor suspends is answered 500. */
@@ -22,6 +28,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/budget.h"
 #include "api/errmap.h"
 #include "api/http_int.h"
 #include "api/metrics.h"
@@ -170,6 +177,7 @@ void sl_http_unref(struct sl_req *req)
         free(req->hdr_value[i]);
     }
     free(req->body);
+    sl_budget_give(req->charged);
     free(req->path);
     free(req->segs);
     pthread_mutex_destroy(&req->mu);
@@ -525,6 +533,27 @@ static enum MHD_Result preflight(struct sl_req *req)
     return result(req);
 }
 
+/* Takes the body buffer's capacity cap from the budget (what is not taken yet). false: refused. */
+static bool charge(struct sl_req *req, size_t cap)
+{
+    if (cap <= req->charged)
+        return true;
+    if (!sl_budget_take(cap - req->charged))
+        return false;
+    req->charged = cap;
+    return true;
+}
+
+/* Drops the buffered body (and its budget bytes): the request is answered with an error instead. */
+static void drop_body(struct sl_req *req)
+{
+    free(req->body);
+    req->body = NULL;
+    req->body_len = req->body_cap = 0;
+    sl_budget_give(req->charged);
+    req->charged = 0;
+}
+
 static enum MHD_Result first_call(struct sl_req *req)
 {
     struct sl_router *r = req->srv->api->router;
@@ -544,9 +573,14 @@ static enum MHD_Result first_call(struct sl_req *req)
     }
     req->streaming_body = req->m.ops->body != NULL;
     const char *cl = sl_http_header(req, "Content-Length");
-    if (cl && !req->streaming_body && strtoll(cl, NULL, 10) > req->srv->max_body) {
+    long long cl_n = cl && !req->streaming_body ? strtoll(cl, NULL, 10) : 0;
+    if (cl_n > req->srv->max_body) {
         sl_http_reply_error(req, 413, 413, "Request body too large: the limit is %" PRId64 " bytes.",
                             req->srv->max_body);
+        return result(req);
+    }
+    if (cl_n > 0 && !charge(req, (size_t)cl_n + 1)) {
+        sl_http_reply_rc(req, -ENOBUFS, NULL);
         return result(req);
     }
     if (req->m.ops->begin) {
@@ -566,19 +600,23 @@ static void take_chunk(struct sl_req *req, const char *data, size_t n)
             req->body_stopped = true;
         return;
     }
-    if (req->too_big)
+    if (req->too_big || req->over_budget)
         return;
     if ((int64_t)(req->body_len + n) > req->srv->max_body) {
         req->too_big = true;
-        free(req->body);
-        req->body = NULL;
-        req->body_len = req->body_cap = 0;
+        drop_body(req);
         return;
     }
     if (req->body_len + n + 1 > req->body_cap) {
-        size_t cap = req->body_cap ? req->body_cap : 4096;
+        /* a Content-Length body was charged whole: one allocation of that size */
+        size_t cap = req->body_cap ? req->body_cap : req->charged > 4096 ? req->charged : 4096;
         while (cap < req->body_len + n + 1)
             cap *= 2;
+        if (!charge(req, cap)) {
+            req->over_budget = true;
+            drop_body(req);
+            return;
+        }
         char *nb = realloc(req->body, cap);
         if (!nb) {
             req->too_big = true; /* answered as 413: we could not hold it */
@@ -624,6 +662,10 @@ enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const 
     if (req->too_big) {
         sl_http_reply_error(req, 413, 413, "Request body too large: the limit is %" PRId64 " bytes.",
                             srv->max_body);
+        return result(req);
+    }
+    if (req->over_budget) {
+        sl_http_reply_rc(req, -ENOBUFS, NULL);
         return result(req);
     }
     return run(req, req->m.ops->handle);

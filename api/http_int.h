@@ -92,6 +92,8 @@ struct sl_req {
     struct sl_route_match m;
     char *body;                    /* owned */
     size_t body_len, body_cap;
+    size_t charged;                /* bytes taken from the budget for body (api/budget.h); given back when freed */
+    bool over_budget;              /* the budget refused the body: answered 503/50301 */
     bool too_big, body_stopped, streaming_body;
     bool replied, acted, queue_failed, streaming_reply;
     unsigned status;

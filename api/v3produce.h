@@ -66,6 +66,7 @@ struct sl_v3p {
     size_t pending;        /* guarded by: mu; batches in flight */
     size_t sent;           /* transport thread; reports formatted: the next one to format */
     struct sl_buf in;      /* transport thread; unparsed body bytes */
+    size_t charged;        /* transport thread; bytes of in.cap taken from the budget (api/budget.h) */
     bool stop_parsing;     /* transport thread; a framing error ended the body */
     bool ended;            /* transport thread; sl_v3p_end was called */
 };

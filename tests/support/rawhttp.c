@@ -45,9 +45,9 @@ bool sl_raw_send(struct sl_raw *c, const char *s)
 
 bool sl_raw_chunk(struct sl_raw *c, const char *data)
 {
-    char b[8192];
-    snprintf(b, sizeof b, "%zx\r\n%s\r\n", strlen(data), data);
-    return sl_raw_send(c, b);
+    char size[24];
+    snprintf(size, sizeof size, "%zx\r\n", strlen(data));
+    return sl_raw_send(c, size) && sl_raw_send(c, data) && sl_raw_send(c, "\r\n");
 }
 
 static bool errno_is_fatal(void)
