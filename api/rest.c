@@ -115,7 +115,9 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
                             MHD_OPTION_END);
     if (!r->d)
         return errno ? -errno : -EIO;
-    int rc = sl_streams_new(&r->srv, (size_t)cfg->rest_max_connections, &r->streams);
+    const struct sl_streams_cfg scfg = {(size_t)cfg->rest_max_streams, cfg->rest_header_timeout_ms,
+                                        cfg->rest_body_timeout_ms, cfg->rest_idle_timeout_ms};
+    int rc = sl_streams_new(&r->srv, &scfg, &r->streams);
     if (!rc)
         rc = sl_front_start((struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
                             1024, (size_t)cfg->rest_max_connections, r->d, r->streams, r->api.router,

@@ -356,6 +356,21 @@ bool sl_v3p_feed(struct sl_v3p *p, const char *data, size_t len)
     return p->stop_parsing;
 }
 
+bool sl_v3p_partial(const struct sl_v3p *p)
+{
+    for (size_t i = 0; i < p->in.len; i++) {
+        uint8_t ch = p->in.base[i];
+        if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
+            return true;
+    }
+    return false;
+}
+
+size_t sl_v3p_records(const struct sl_v3p *p)
+{
+    return p->total;
+}
+
 void sl_v3p_end(struct sl_v3p *p)
 {
     if (p->ended)

@@ -92,6 +92,11 @@ int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool cty
 bool sl_v3p_feed(struct sl_v3p *p, const char *data, size_t len);
 /* The body ended: what is left unparsed becomes a failed report. */
 void sl_v3p_end(struct sl_v3p *p);
+/* True while a record has begun but is not complete (unparsed bytes other than whitespace are buffered).
+ * Transport thread. */
+bool sl_v3p_partial(const struct sl_v3p *p);
+/* Records seen so far (complete JSON objects, each with its report). Transport thread. */
+size_t sl_v3p_records(const struct sl_v3p *p);
 /* The body cannot be read on (e.g. broken chunked framing): one failed report with status and msg, then
  * the body ends. */
 void sl_v3p_abort(struct sl_v3p *p, unsigned status, const char *msg);
