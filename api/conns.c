@@ -16,7 +16,13 @@
  * last data segment arrived): data that arrived after the previous request ended means a head is on its
  * way. One getsockopt per idle connection per sweep (~1 us; 10,000 idle connections at the default period
  * of 500 ms cost ~2 % of a core). Bytes that arrive within HEAD_SLACK_MS of the request's end are taken for
- * the end of the previous exchange and only count once more bytes come. */
+ * the end of the previous exchange and only count once more bytes come.
+ *
+ * FAILURE MODES: a pipelined head that libmicrohttpd had already read in part when the previous request
+ * ended, and whose rest never comes, looks idle: it is closed silently at the idle deadline, not with a 408.
+ * The 408 is written best effort (MSG_DONTWAIT): with a full send buffer the client sees only the close.
+ * Out of memory at connection start leaves that connection without deadlines (libmicrohttpd's own timeout
+ * still applies). */
 #include "api/conns.h"
 
 #include <errno.h>
