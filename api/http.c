@@ -4,10 +4,16 @@
  * BODY HANDLING (libmicrohttpd calls the access handler: once with headers, N times with body chunks, once
  * more with none; replies may be queued only in the first or the final call):
  *   1. first call: match the route; 404/405 and CORS preflights are answered at once; a Content-Length above
- *      rest.max.body.bytes is answered 413 before the body is read; the route's begin hook may reply.
+ *      rest.max.body.bytes is answered 413 before the body is read, one the buffer budget (api/budget.h)
+ *      cannot hold 503/50301 (the whole length is taken from the budget here); the route's begin hook may
+ *      reply.
  *   2. chunk calls: buffered (or handed to the route's body callback in streaming mode); a chunked body that
- *      grows past the limit is drained and marked too_big.
- *   3. final call: 413 when too_big, else the route's handler; later calls after a resume run on_resume.
+ *      grows past the limit is drained and marked too_big, one whose growth the budget refuses is drained
+ *      and marked over_budget (each growth of the buffer is taken from the budget before the realloc).
+ *   3. final call: 413 when too_big, 503/50301 when over_budget, else the route's handler; later calls after
+ *      a resume run on_resume.
+ * The budget gets the body's bytes back when the request's memory is freed (its last reference, normally at
+ * completion).
  *
  * FAILURE MODES: a reply that cannot be queued (connection gone) makes the access handler return MHD_NO, and
  * libmicrohttpd closes the connection; a handler that neither replies nor suspends is answered 500. */
@@ -22,6 +28,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/budget.h"
 #include "api/errmap.h"
 #include "api/http_int.h"
 #include "api/metrics.h"
@@ -148,6 +155,9 @@ static struct sl_req *req_new(struct sl_http_srv *srv, struct MHD_Connection *co
     req->t0_us = now_us();
     req->reply_type = "application/json";
     req->m.route = -1;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->xconn = ci ? ci->socket_context : NULL;
+    sl_conn_head_done(req->xconn);
     return req;
 }
 
@@ -167,6 +177,7 @@ void sl_http_unref(struct sl_req *req)
         free(req->hdr_value[i]);
     }
     free(req->body);
+    sl_budget_give(req->charged);
     free(req->path);
     free(req->segs);
     pthread_mutex_destroy(&req->mu);
@@ -522,6 +533,27 @@ static enum MHD_Result preflight(struct sl_req *req)
     return result(req);
 }
 
+/* Takes the body buffer's capacity cap from the budget (what is not taken yet). false: refused. */
+static bool charge(struct sl_req *req, size_t cap)
+{
+    if (cap <= req->charged)
+        return true;
+    if (!sl_budget_take(cap - req->charged))
+        return false;
+    req->charged = cap;
+    return true;
+}
+
+/* Drops the buffered body (and its budget bytes): the request is answered with an error instead. */
+static void drop_body(struct sl_req *req)
+{
+    free(req->body);
+    req->body = NULL;
+    req->body_len = req->body_cap = 0;
+    sl_budget_give(req->charged);
+    req->charged = 0;
+}
+
 static enum MHD_Result first_call(struct sl_req *req)
 {
     struct sl_router *r = req->srv->api->router;
@@ -541,9 +573,14 @@ static enum MHD_Result first_call(struct sl_req *req)
     }
     req->streaming_body = req->m.ops->body != NULL;
     const char *cl = sl_http_header(req, "Content-Length");
-    if (cl && !req->streaming_body && strtoll(cl, NULL, 10) > req->srv->max_body) {
+    long long cl_n = cl && !req->streaming_body ? strtoll(cl, NULL, 10) : 0;
+    if (cl_n > req->srv->max_body) {
         sl_http_reply_error(req, 413, 413, "Request body too large: the limit is %" PRId64 " bytes.",
                             req->srv->max_body);
+        return result(req);
+    }
+    if (cl_n > 0 && !charge(req, (size_t)cl_n + 1)) {
+        sl_http_reply_rc(req, -ENOBUFS, NULL);
         return result(req);
     }
     if (req->m.ops->begin) {
@@ -563,19 +600,23 @@ static void take_chunk(struct sl_req *req, const char *data, size_t n)
             req->body_stopped = true;
         return;
     }
-    if (req->too_big)
+    if (req->too_big || req->over_budget)
         return;
     if ((int64_t)(req->body_len + n) > req->srv->max_body) {
         req->too_big = true;
-        free(req->body);
-        req->body = NULL;
-        req->body_len = req->body_cap = 0;
+        drop_body(req);
         return;
     }
     if (req->body_len + n + 1 > req->body_cap) {
-        size_t cap = req->body_cap ? req->body_cap : 4096;
+        /* a Content-Length body was charged whole: one allocation of that size */
+        size_t cap = req->body_cap ? req->body_cap : req->charged > 4096 ? req->charged : 4096;
         while (cap < req->body_len + n + 1)
             cap *= 2;
+        if (!charge(req, cap)) {
+            req->over_budget = true;
+            drop_body(req);
+            return;
+        }
         char *nb = realloc(req->body, cap);
         if (!nb) {
             req->too_big = true; /* answered as 413: we could not hold it */
@@ -600,7 +641,10 @@ enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         *con_cls = req;
-        return first_call(req);
+        enum MHD_Result res = first_call(req);
+        if (req->replied) /* answered before the body: libmicrohttpd does not read it */
+            sl_conn_body_done(req->xconn);
+        return res;
     }
     if (*upload_data_size) {
         take_chunk(req, upload_data, *upload_data_size);
@@ -609,11 +653,19 @@ enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->on_resume) /* only set while suspended: this call is the resume */
         return run_resume(req);
+    if (!req->body_seen) {
+        req->body_seen = true;
+        sl_conn_body_done(req->xconn);
+    }
     if (req->replied)
         return result(req);
     if (req->too_big) {
         sl_http_reply_error(req, 413, 413, "Request body too large: the limit is %" PRId64 " bytes.",
                             srv->max_body);
+        return result(req);
+    }
+    if (req->over_budget) {
+        sl_http_reply_rc(req, -ENOBUFS, NULL);
         return result(req);
     }
     return run(req, req->m.ops->handle);
@@ -627,7 +679,10 @@ void sl_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls
         return;
     *con_cls = NULL;
     sl_http_mark_done(req);
-    sl_metrics_request(req->m.route, req->replied ? req->status : 499, now_us() - req->t0_us);
+    sl_conn_request_done(req->xconn);
+    unsigned status = req->replied ? req->status : sl_conn_timed_out(req->xconn) ? 408 : 499;
+    sl_metrics_request(req->m.route, status, now_us() - req->t0_us);
+    req->xconn = NULL; /* the connection may close and free it from now on */
     struct sl_http_srv *srv = cls;
     sl_http_unref(req);
     atomic_fetch_sub(&srv->inflight, 1);
@@ -647,5 +702,14 @@ long sl_http_drain(struct sl_http_srv *srv, int64_t timeout_ms)
 void sl_http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                            enum MHD_ConnectionNotificationCode toe)
 {
-    sl_metrics_connection(toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+    struct sl_http_srv *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        sl_metrics_connection(1);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci && srv->conns ? sl_conns_open(srv->conns, ci->connect_fd) : NULL;
+        return;
+    }
+    sl_metrics_connection(-1);
+    sl_conns_close(srv->conns, *socket_context);
+    *socket_context = NULL;
 }

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "api/conns.h"
 #include "api/http.h"
 #include "api/router.h"
 
@@ -21,6 +22,7 @@ struct sl_http_srv {
     bool cors_any;                 /* "*" configured */
     atomic_bool stopping;          /* also written under tmu */
     atomic_long inflight;          /* requests created and not yet completed (NOTIFY_COMPLETED) */
+    struct sl_conns *conns;        /* connection deadlines; set by sl_rest_start before the daemon */
 
     /* the timer and the parked set */
     pthread_mutex_t tmu;
@@ -81,6 +83,8 @@ struct sl_req {
     struct sl_req *pnext, *pprev;
 
     /* pool-thread only (one handler call at a time) */
+    struct sl_conn *xconn;         /* the connection's deadline record (may be NULL); until completion only */
+    bool body_seen;                /* the final access call came */
     sl_http_resume_fn on_resume;
     const char *method;
     char *path;                    /* owned copy */
@@ -88,6 +92,8 @@ struct sl_req {
     struct sl_route_match m;
     char *body;                    /* owned */
     size_t body_len, body_cap;
+    size_t charged;                /* bytes taken from the budget for body (api/budget.h); given back when freed */
+    bool over_budget;              /* the budget refused the body: answered 503/50301 */
     bool too_big, body_stopped, streaming_body;
     bool replied, acted, queue_failed, streaming_reply;
     unsigned status;

@@ -8,6 +8,7 @@
 #include "api/metrics.h"
 
 #include "api/budget.h"
+#include "api/conns.h"
 #include "storage/segment.h"
 
 #include <errno.h>
@@ -320,6 +321,14 @@ int sl_metrics_render(struct sl_api *api, struct sl_buf *b)
             "# HELP sluice_buffer_memory_refusals_total Requests refused because the budget was exhausted.\n"
             "# TYPE sluice_buffer_memory_refusals_total counter\nsluice_buffer_memory_refusals_total %" PRIu64 "\n",
         sl_budget_used(), sl_budget_limit(), sl_budget_refusals());
+    struct sl_conns_stats cst;
+    sl_conns_stats(&cst);
+    put(&o, "# HELP sluice_rest_deadline_closes_total REST connections ended by a deadline (api/conns.c).\n"
+            "# TYPE sluice_rest_deadline_closes_total counter\n"
+            "sluice_rest_deadline_closes_total{deadline=\"header\"} %" PRIu64 "\n"
+            "sluice_rest_deadline_closes_total{deadline=\"body\"} %" PRIu64 "\n"
+            "sluice_rest_deadline_closes_total{deadline=\"idle\"} %" PRIu64 "\n",
+        cst.header, cst.body, cst.idle);
     put(&o, "# HELP sluice_open_segment_files Segment files open now (log.max.open.segments bounds them).\n"
             "# TYPE sluice_open_segment_files gauge\nsluice_open_segment_files %u\n",
         sl_seg_fd_open_count());

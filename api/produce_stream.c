@@ -8,7 +8,13 @@
  * (sl_v3hooks.hold/release), so a done callback that runs after the thread gave up still finds its state.
  * The eventfd lives as long as the struct.
  *
- * BACKPRESSURE: no body is read while more than OUT_HIGH bytes of reports wait to be sent. */
+ * BACKPRESSURE: no body is read while more than OUT_HIGH bytes of reports wait to be sent.
+ *
+ * DEADLINES (checked after every poll round, which waits at most tick_ms): mark_ms is when the stream last
+ * made progress -- a record completed (sl_v3p_records grew) or one began (sl_v3p_partial turned true). With
+ * a record in progress, body_ms after mark_ms aborts with a 408 report; without one, idle_ms after mark_ms
+ * ends the body cleanly. Bytes that start no record (whitespace, chunk framing) make no progress, so a
+ * trickle of them cannot hold a thread. */
 #include "api/produce_stream.h"
 
 #include <errno.h>
@@ -35,7 +41,8 @@
 
 struct sl_streams {
     struct sl_http_srv *srv;
-    size_t max;
+    struct sl_streams_cfg cfg;
+    int64_t tick_ms;        /* longest poll wait of a stream: how late a deadline may be seen */
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* n dropped */
     size_t n;               /* guarded by: mu; live connection threads */
@@ -59,18 +66,23 @@ struct pconn {
     bool head_sent, body_done, gone;
     int route;
     unsigned status;
-    int64_t t0_ms, last_in_ms;
+    int64_t t0_ms;
+    int64_t mark_ms;           /* last progress (see DEADLINES) */
+    size_t seen_records;       /* sl_v3p_records at mark_ms */
+    bool in_record;            /* sl_v3p_partial at mark_ms */
 };
 
 /* ---- registry ---- */
 
-int sl_streams_new(struct sl_http_srv *srv, size_t max_conns, struct sl_streams **out)
+int sl_streams_new(struct sl_http_srv *srv, const struct sl_streams_cfg *cfg, struct sl_streams **out)
 {
     struct sl_streams *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
     s->srv = srv;
-    s->max = max_conns;
+    s->cfg = *cfg;
+    int64_t m = cfg->idle_ms < cfg->body_ms ? cfg->idle_ms : cfg->body_ms;
+    s->tick_ms = m / 10 < 10 ? 10 : m / 10 > 1000 ? 1000 : m / 10;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -283,7 +295,6 @@ static void read_body(struct pconn *c)
             c->gone = true;
         return;
     }
-    c->last_in_ms = sl_http_now_ms();
     c->in_len = (size_t)r;
     take_body(c);
 }
@@ -296,7 +307,7 @@ static int read_head(struct pconn *c, struct sl_http1_head *h)
         int rc = sl_http1_parse_head(c->in, c->in_len, h);
         if (rc)
             return rc > 0 ? 0 : -1;
-        if (c->in_len == sizeof c->in || sl_http_now_ms() - c->t0_ms > SL_PSTREAM_IDLE_MS)
+        if (c->in_len == sizeof c->in || sl_http_now_ms() - c->t0_ms > c->s->cfg.header_ms)
             return -1;
         struct pollfd pf = {c->fd, POLLIN, 0};
         if (poll(&pf, 1, 1000) < 0 && errno != EINTR)
@@ -321,6 +332,26 @@ static const char *field_copy(const struct sl_http1_head *h, const char *name, c
     return buf;
 }
 
+/* Applies the stream deadlines at now (see DEADLINES). */
+static void check_deadlines(struct pconn *c, int64_t now)
+{
+    bool partial = sl_v3p_partial(c->p);
+    size_t records = sl_v3p_records(c->p);
+    if (records != c->seen_records || (partial && !c->in_record))
+        c->mark_ms = now;
+    c->seen_records = records;
+    c->in_record = partial;
+    const struct sl_streams_cfg *cfg = &c->s->cfg;
+    if (partial && now - c->mark_ms >= cfg->body_ms) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Record not completed within %" PRId64 " ms (rest.body.timeout.ms).", cfg->body_ms);
+        sl_v3p_abort(c->p, 408, msg);
+        c->body_done = true;
+    } else if (!partial && now - c->mark_ms >= cfg->idle_ms) {
+        end_body(c);
+    }
+}
+
 /* Runs the request until the body ended and every report is queued (or the client is gone). */
 static void pump(struct pconn *c)
 {
@@ -336,12 +367,14 @@ static void pump(struct pconn *c)
         flush_out(c);
         if (c->gone)
             return;
-        if (!c->body_done && (stopping(c->s) || sl_http_now_ms() - c->last_in_ms > SL_PSTREAM_IDLE_MS))
+        if (!c->body_done && stopping(c->s))
             end_body(c);
+        else if (!c->body_done)
+            check_deadlines(c, sl_http_now_ms());
         bool want_in = !c->body_done && c->out.len - c->out_at < OUT_HIGH;
         struct pollfd pf[2] = {{c->fd, (short)((want_in ? POLLIN : 0) | (c->out_at < c->out.len ? POLLOUT : 0)), 0},
                                {c->efd, POLLIN, 0}};
-        if (poll(pf, 2, 1000) < 0 && errno != EINTR)
+        if (poll(pf, 2, (int)c->s->tick_ms) < 0 && errno != EINTR)
             c->gone = true;
         uint64_t v;
         if (pf[1].revents & POLLIN)
@@ -377,7 +410,7 @@ static void serve(struct pconn *c)
         sl_buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     c->in_len -= h.len;
     memmove(c->in, c->in + h.len, c->in_len);
-    c->last_in_ms = sl_http_now_ms();
+    c->mark_ms = sl_http_now_ms();
     if (c->in_len)
         take_body(c);
     pump(c);
@@ -456,14 +489,41 @@ static struct pconn *pconn_new(struct sl_streams *s, int fd)
     return c;
 }
 
+/* Answers a stream over the cap 503/50303 and closes fd, without blocking: what the client sent so far (its
+ * head) is read first, so the close does not reset the connection under the answer. */
+static void refuse(int fd)
+{
+    char buf[4096];
+    while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+        ;
+    static const char body[] = "{\"error_code\":50303,\"message\":\"Too many streaming produces at once "
+                               "(rest.max.streams); retry later.\"}";
+    char msg[512];
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Retry-After: 1\r\nConnection: close\r\n\r\n%s",
+                     sizeof body - 1, body);
+    ssize_t w = send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+    shutdown(fd, SHUT_WR);
+    close(fd);
+    sl_metrics_request(-1, 503, 0);
+}
+
 int sl_streams_take(struct sl_streams *s, int fd)
 {
     pthread_mutex_lock(&s->mu);
-    bool full = s->stopping || s->n >= s->max;
+    bool stop = s->stopping, full = s->n >= s->cfg.max_streams;
     pthread_mutex_unlock(&s->mu);
-    struct pconn *c = full ? NULL : pconn_new(s, fd);
+    if (stop)
+        return -EBUSY;
+    if (full) {
+        refuse(fd);
+        return 0;
+    }
+    struct pconn *c = pconn_new(s, fd);
     if (!c)
-        return full ? -EBUSY : -ENOMEM;
+        return -ENOMEM;
     pthread_mutex_lock(&s->mu);
     c->next = s->conns;
     if (s->conns)

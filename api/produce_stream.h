@@ -12,12 +12,22 @@
  *     then one report per line, in record order (the form of api/h_produce.c for several records).
  *   - a body without any record is answered 400 like the libmicrohttpd route.
  *   - broken chunked framing adds a 400 report and ends the body; a client that closes its side ends it too;
- *     rest.max.body.bytes does not apply (nothing is buffered beyond one record: max.message.bytes).
- *   - a body that sends nothing for SL_PSTREAM_IDLE_MS ends as if the client had closed it.
+ *     rest.max.body.bytes does not apply (nothing is buffered beyond one record: max.message.bytes; that
+ *     buffer is charged to the buffer budget, api/budget.h).
+ *   - DEADLINES: between records, a stream that completes no record and starts none for idle_ms
+ *     (rest.idle.timeout.ms) ends as if the client had closed it (the reports so far, then the final chunk;
+ *     whitespace or empty chunks do not count as activity); a record once started must be complete within
+ *     body_ms (rest.body.timeout.ms), else a 408 report ends the stream ("Record not completed within ...").
  *   - the reports of every record received are sent before the final chunk, also when the server stops.
+ *   - at most max_streams streams at once (rest.max.streams); one more is answered 503
+ *     {"error_code":50303,...} with Retry-After: 1 and Connection: close, on the accepting thread, without
+ *     blocking (the head, already in the socket, is read first so that closing does not reset the answer).
  *
- * THREADS: one thread per streaming connection (they are few and long-lived), started by sl_streams_take.
- * The produce done callbacks (flusher thread) only wake it (eventfd). */
+ * THREADS: one thread per stream, at most max_streams of them, started by sl_streams_take: streams are long
+ * lived and each waits in poll() on its socket and an eventfd, so a thread is the simplest correct shape,
+ * and the cap bounds the threads and their stacks (an epoll pool would need every stage below made
+ * resumable, for no gain at 64 streams). The produce done callbacks (flusher thread) only wake a stream
+ * (eventfd). */
 #ifndef SL_API_PRODUCE_STREAM_H
 #define SL_API_PRODUCE_STREAM_H
 
@@ -28,22 +38,25 @@
 #include "api/http1.h"
 #include "api/router.h"
 
-#define SL_PSTREAM_IDLE_MS 30000
-
 struct sl_http_srv;
 struct sl_streams;
 
-/* The registry of streaming connections of one REST server. srv (CORS, api) must outlive it. Returns 0 and
- * *out, or -ENOMEM. */
-int sl_streams_new(struct sl_http_srv *srv, size_t max_conns, struct sl_streams **out);
+struct sl_streams_cfg {
+    size_t max_streams;                  /* rest.max.streams, >= 1 */
+    int64_t header_ms, body_ms, idle_ms; /* rest.header/body/idle.timeout.ms, > 0 */
+};
+
+/* The registry of streaming connections of one REST server. srv (CORS, api) must outlive it; cfg is copied.
+ * Returns 0 and *out, or -ENOMEM. */
+int sl_streams_new(struct sl_http_srv *srv, const struct sl_streams_cfg *cfg, struct sl_streams **out);
 /* True when head (a complete request head) is a streaming produce this module serves: POST, HTTP/1.1, a
  * chunked body, and the path of the v3 records route. path gets the decoded path (cap bytes) and m the
  * route match into it. Any thread. */
 bool sl_streams_wants(const struct sl_router *r, const struct sl_http1_head *head, char *path, size_t cap,
                       struct sl_route_match *m);
 /* Takes the connected socket fd, whose first request head is unread in the socket, and serves it on a new
- * thread. Returns 0, or -EBUSY (at the connection limit, or stopping) / -errno, and then fd is still the
- * caller's. */
+ * thread; at max_streams it answers 503/50303 itself and closes fd (returns 0 too). Returns 0, or -EBUSY
+ * (stopping) / -errno, and then fd is still the caller's. */
 int sl_streams_take(struct sl_streams *s, int fd);
 /* Ends every stream (no more body is read; reports of what was received are sent) and waits at most
  * timeout_ms for their threads. Returns the number still running. New connections are refused. */

@@ -92,6 +92,12 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
         return -EINVAL;
     }
     unsigned threads = cfg->rest_threads >= 2 ? (unsigned)cfg->rest_threads : 2u; /* a lone 0.9.75 thread stalled */
+    /* libmicrohttpd's own timeout (reset by every byte either way) only backs api/conns.c up, for a reply
+     * that nobody reads: past every deadline of ours, so that ours act first. */
+    int64_t slowest = cfg->rest_header_timeout_ms;
+    slowest = cfg->rest_body_timeout_ms > slowest ? cfg->rest_body_timeout_ms : slowest;
+    slowest = cfg->rest_idle_timeout_ms > slowest ? cfg->rest_idle_timeout_ms : slowest;
+    unsigned mhd_timeout = (unsigned)((slowest + 999) / 1000 + 1);
     /* poll, not epoll: with connections handed over by MHD_add_connection (api/front.c accepts), 0.9.75's
      * epoll workers left whole bursts of them unread until the connection timeout (256 connections opened at
      * once: every request stalled in 2 runs of 3; each socket registered, its request in the receive queue,
@@ -108,17 +114,23 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->rest_max_connections,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0u,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                            /* 64 KiB: libmicrohttpd clears the pool between requests, so a larger one
-                             * costs a memset per request (profiled: 256 KiB cost ~10 us/request);
-                             * uploads then arrive in ~32 KB chunks. */
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                            MHD_OPTION_CONNECTION_TIMEOUT, mhd_timeout,
+                            /* 16 KiB: the pool is allocated whole per connection and libmicrohttpd
+                             * clears all of it when a request ends, so an idle kept-alive connection
+                             * holds the whole pool resident: 64 KiB made ~76 KB per idle connection,
+                             * 16 KiB ~19 KB (release build; tests/integration/test_rest_memory.c). The
+                             * per-request memset shrinks too (256 KiB cost ~10 us/request). Heads up
+                             * to ~12 KB still fit (the front peeks at 8 KiB); uploads arrive in ~8 KB
+                             * chunks. */
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
                             MHD_OPTION_NOTIFY_COMPLETED, sl_http_on_completed, &r->srv,
                             MHD_OPTION_NOTIFY_CONNECTION, sl_http_on_connection, &r->srv,
                             MHD_OPTION_END);
     if (!r->d)
         return errno ? -errno : -EIO;
-    int rc = sl_streams_new(&r->srv, (size_t)cfg->rest_max_connections, &r->streams);
+    const struct sl_streams_cfg scfg = {(size_t)cfg->rest_max_streams, cfg->rest_header_timeout_ms,
+                                        cfg->rest_body_timeout_ms, cfg->rest_idle_timeout_ms};
+    int rc = sl_streams_new(&r->srv, &scfg, &r->streams);
     if (!rc)
         rc = sl_front_start((struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
                             1024, (size_t)cfg->rest_max_connections, r->d, r->streams, r->api.router,
@@ -136,6 +148,7 @@ static void free_rest(struct sl_rest *r)
     if (r->d)
         MHD_stop_daemon(r->d);
     sl_streams_free(r->streams);
+    sl_conns_stop(r->srv.conns);
     sl_http_timer_stop(&r->srv);
     if (r->modules_started)
         sl_router_modules_stop(r->api.router, &r->api);
@@ -166,6 +179,10 @@ int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_re
         goto err;
     r->modules_started = true;
     if ((rc = sl_http_timer_start(&r->srv)))
+        goto err;
+    const struct sl_conns_cfg ccfg = {cfg->rest_header_timeout_ms, cfg->rest_body_timeout_ms,
+                                      cfg->rest_idle_timeout_ms};
+    if ((rc = sl_conns_start(&ccfg, &r->srv.conns)))
         goto err;
     if ((rc = start_daemon(r, cfg)))
         goto err;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/budget.h"
 #include "api/errmap.h"
 #include "api/metrics.h"
 #include "server/broker.h"
@@ -39,6 +40,26 @@ struct sl_v3p *sl_v3p_new(struct sl_api *api, const struct sl_v3hooks *hooks)
     return p;
 }
 
+/* Frees the input buffer and gives its bytes back to the budget. */
+static void in_free(struct sl_v3p *p)
+{
+    sl_buf_fini(&p->in);
+    sl_budget_give(p->charged);
+    p->charged = 0;
+}
+
+/* Takes the input buffer's growth from the budget after it grew; false when refused (the buffer is then
+ * freed at once: the stream ends with a 503/50301 report). */
+static bool in_charge(struct sl_v3p *p)
+{
+    if (p->in.cap > p->charged && !sl_budget_take(p->in.cap - p->charged)) {
+        in_free(p);
+        return false;
+    }
+    p->charged = p->in.cap > p->charged ? p->in.cap : p->charged;
+    return true;
+}
+
 void sl_v3p_free(struct sl_v3p *p)
 {
     if (!p)
@@ -48,7 +69,7 @@ void sl_v3p_free(struct sl_v3p *p)
         free(p->reps[i].id);
     }
     free(p->reps);
-    sl_buf_fini(&p->in);
+    in_free(p);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }
@@ -270,16 +291,21 @@ static ssize_t object_end(const char *s, size_t n, size_t *skip)
 
 /* Ends parsing with one failed report: a framing error, an object over the record limit, a broken body. r:
  * the request being parsed by drain (it gets an empty item, keeping items 1:1 with reports), or NULL. */
-static void stop_with(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, const char *msg)
+static void stop_code(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, int code, const char *msg)
 {
     pthread_mutex_lock(&p->mu);
     ssize_t k = rep_new(p);
     if (k >= 0)
-        rep_fail(rep_at(p, (size_t)k), status, (int)status, msg);
+        rep_fail(rep_at(p, (size_t)k), status, code, msg);
     pthread_mutex_unlock(&p->mu);
     if (r)
         sl_rec_parse_v3(r, NULL, false, 0, &(struct sl_rec_err){0});
     p->stop_parsing = true;
+}
+
+static void stop_with(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, const char *msg)
+{
+    stop_code(p, r, status, (int)status, msg);
 }
 
 /* Consumes every complete object buffered in p->in; at_end: the rest is an error. */
@@ -321,8 +347,28 @@ bool sl_v3p_feed(struct sl_v3p *p, const char *data, size_t len)
         stop_with(p, NULL, 500, "out of memory");
         return true;
     }
+    if (!in_charge(p)) {
+        const struct sl_errmap *m = sl_errmap_get(-ENOBUFS);
+        stop_code(p, NULL, m->status, m->error_code, m->message);
+        return true;
+    }
     drain(p, false);
     return p->stop_parsing;
+}
+
+bool sl_v3p_partial(const struct sl_v3p *p)
+{
+    for (size_t i = 0; i < p->in.len; i++) {
+        uint8_t ch = p->in.base[i];
+        if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
+            return true;
+    }
+    return false;
+}
+
+size_t sl_v3p_records(const struct sl_v3p *p)
+{
+    return p->total;
 }
 
 void sl_v3p_end(struct sl_v3p *p)
@@ -331,7 +377,7 @@ void sl_v3p_end(struct sl_v3p *p)
         return;
     drain(p, true);
     p->ended = true;
-    sl_buf_fini(&p->in);
+    in_free(p);
 }
 
 void sl_v3p_abort(struct sl_v3p *p, unsigned status, const char *msg)
@@ -341,7 +387,7 @@ void sl_v3p_abort(struct sl_v3p *p, unsigned status, const char *msg)
     if (!p->stop_parsing)
         stop_with(p, NULL, status, msg);
     p->ended = true;
-    sl_buf_fini(&p->in);
+    in_free(p);
 }
 
 int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool ctype_json, struct sl_v3err *e)

@@ -66,6 +66,7 @@ struct sl_v3p {
     size_t pending;        /* guarded by: mu; batches in flight */
     size_t sent;           /* transport thread; reports formatted: the next one to format */
     struct sl_buf in;      /* transport thread; unparsed body bytes */
+    size_t charged;        /* transport thread; bytes of in.cap taken from the budget (api/budget.h) */
     bool stop_parsing;     /* transport thread; a framing error ended the body */
     bool ended;            /* transport thread; sl_v3p_end was called */
 };
@@ -91,6 +92,11 @@ int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool cty
 bool sl_v3p_feed(struct sl_v3p *p, const char *data, size_t len);
 /* The body ended: what is left unparsed becomes a failed report. */
 void sl_v3p_end(struct sl_v3p *p);
+/* True while a record has begun but is not complete (unparsed bytes other than whitespace are buffered).
+ * Transport thread. */
+bool sl_v3p_partial(const struct sl_v3p *p);
+/* Records seen so far (complete JSON objects, each with its report). Transport thread. */
+size_t sl_v3p_records(const struct sl_v3p *p);
 /* The body cannot be read on (e.g. broken chunked framing): one failed report with status and msg, then
  * the body ends. */
 void sl_v3p_abort(struct sl_v3p *p, unsigned status, const char *msg);
