@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "api/errmap.h"
+#include "api/http_guard.h"
 #include "api/http_int.h"
 #include "api/metrics.h"
 #include "server/config.h"
@@ -600,6 +601,8 @@ enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         *con_cls = req;
+        if (sl_http_guard_head(req, version))
+            return result(req);
         return first_call(req);
     }
     if (*upload_data_size) {

@@ -1,0 +1,51 @@
+/* Head checks for requests libmicrohttpd parsed (api/http_guard.h).
+ *
+ * libmicrohttpd keeps every header field, repeated ones included, and MHD_get_connection_values_n walks them
+ * in order: each is fed to the framing check. The head's size is measured from what libmicrohttpd kept
+ * (method, path, query arguments and fields, plus their separators); the path and arguments are already
+ * percent-decoded there, so the measure is at most the size on the wire and the limit applies no later than
+ * 8 KiB of decoded content. */
+#include "api/http_guard.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "api/http_int.h"
+#include "api/refuse.h"
+
+struct scan {
+    struct sl_http1_framing fr;
+    size_t bytes;
+};
+
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                const char *value, size_t value_size)
+{
+    struct scan *s = cls;
+    s->bytes += key_size + value_size + 4; /* "name: value\r\n", or "&name=value" */
+    if (kind == MHD_HEADER_KIND)
+        sl_http1_framing_field(&s->fr, key, key_size, value, value_size);
+    return MHD_YES;
+}
+
+static int refuse(struct sl_req *req, enum sl_refusal why)
+{
+    const struct sl_refuse_answer *a = sl_refuse_get(why);
+    sl_http_add_header(req, "Connection", "close");
+    sl_http_reply_error(req, a->status, a->error_code, "%s", a->message);
+    return -EPROTO;
+}
+
+int sl_http_guard_head(struct sl_req *req, const char *version)
+{
+    if (!req->conn)
+        return 0;
+    struct scan s = {.bytes = strlen(req->method) + strlen(req->path) + sizeof " HTTP/1.1\r\n\r\n"};
+    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, on_field, &s);
+    int minor = version && !strcmp(version, MHD_HTTP_VERSION_1_0) ? 0 : 1; /* libmicrohttpd took only 1.x */
+    if (!sl_http1_framing_ok(&s.fr, minor))
+        return refuse(req, SL_REFUSE_FRAMING);
+    if (s.bytes > SL_REFUSE_HEAD_MAX)
+        return refuse(req, SL_REFUSE_TOO_LARGE);
+    return 0;
+}
