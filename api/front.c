@@ -63,6 +63,7 @@ struct sl_front {
     int64_t paused_until;   /* front thread only; see INVARIANT 2 */
     int64_t log_next_ms;    /* front thread only: the next accept failure may be logged from then on */
     unsigned long log_skipped; /* front thread only: failures not logged since the last line */
+    unsigned long log_shed;    /* front thread only: connections answered 503 since the last line */
     pthread_t th;
 };
 
@@ -217,12 +218,13 @@ static bool shed_one(struct sl_front *f)
 static void accept_failed(struct sl_front *f, int err, int shed)
 {
     int64_t now = sl_http_now_ms();
+    f->log_shed += (unsigned long)shed;
     if (now >= f->log_next_ms) {
-        sl_warn("REST accept: %s; %d connection(s) answered 503 now, %lu more failure(s) since the last line; "
-                "not accepting for %d ms",
-                strerror(err), shed, f->log_skipped, SL_FRONT_PAUSE_MS);
+        sl_warn("REST accept: %s (%lu more time(s) since the last such line; %lu connection(s) answered 503); "
+                "pausing accept for %d ms",
+                strerror(err), f->log_skipped, f->log_shed, SL_FRONT_PAUSE_MS);
         f->log_next_ms = now + SL_FRONT_LOG_EVERY_MS;
-        f->log_skipped = 0;
+        f->log_skipped = f->log_shed = 0;
     } else {
         f->log_skipped++;
     }
