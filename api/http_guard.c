@@ -4,10 +4,12 @@
  * in order: each is fed to the framing check. The head's size is measured from what libmicrohttpd kept
  * (method, path, query arguments and fields, plus their separators); the path and arguments are already
  * percent-decoded there, so the measure is at most the size on the wire and the limit applies no later than
- * 8 KiB of decoded content. */
+ * 8 KiB of decoded content. A field name with whitespace, which the front refuses on a first request, is
+ * refused here too (libmicrohttpd 0.9.75 accepts it). */
 #include "api/http_guard.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "api/http_int.h"
@@ -16,6 +18,7 @@
 struct scan {
     struct sl_http1_framing fr;
     size_t bytes;
+    bool bad_name; /* whitespace in a field name (RFC 9112 §5.1: 400); libmicrohttpd keeps such fields */
 };
 
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
@@ -23,8 +26,11 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
 {
     struct scan *s = cls;
     s->bytes += key_size + value_size + 4; /* "name: value\r\n", or "&name=value" */
-    if (kind == MHD_HEADER_KIND)
-        sl_http1_framing_field(&s->fr, key, key_size, value, value_size);
+    if (kind != MHD_HEADER_KIND)
+        return MHD_YES;
+    sl_http1_framing_field(&s->fr, key, key_size, value, value_size);
+    if (memchr(key, ' ', key_size) || memchr(key, '\t', key_size))
+        s->bad_name = true;
     return MHD_YES;
 }
 
@@ -43,6 +49,8 @@ int sl_http_guard_head(struct sl_req *req, const char *version)
     struct scan s = {.bytes = strlen(req->method) + strlen(req->path) + sizeof " HTTP/1.1\r\n\r\n"};
     MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, on_field, &s);
     int minor = version && !strcmp(version, MHD_HTTP_VERSION_1_0) ? 0 : 1; /* libmicrohttpd took only 1.x */
+    if (s.bad_name)
+        return refuse(req, SL_REFUSE_MALFORMED);
     if (!sl_http1_framing_ok(&s.fr, minor))
         return refuse(req, SL_REFUSE_FRAMING);
     if (s.bytes > SL_REFUSE_HEAD_MAX)

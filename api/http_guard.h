@@ -1,7 +1,8 @@
 /* The checks a request's head gets before it is routed, for the requests libmicrohttpd parses itself (the
  * second and later requests of a kept-alive connection; the first one was checked by the front,
- * api/front.c): RFC 9112 §6.3 framing (api/http1.h FRAMING) and the 8 KiB head limit (api/refuse.h), so that
- * a request is refused the same way whichever request of its connection it is.
+ * api/front.c): RFC 9112 §6.3 framing (api/http1.h FRAMING), field names without whitespace and the 8 KiB
+ * head limit (api/refuse.h), so that a request is refused the same way whichever request of its connection
+ * it is.
  *
  * THREADS: a libmicrohttpd pool thread, in the access handler's first call for the request. */
 #ifndef SL_API_HTTP_GUARD_H

@@ -180,6 +180,12 @@ START_TEST(a_kept_alive_head_over_8_kib_is_answered_431_in_json)
 }
 END_TEST
 
+START_TEST(a_kept_alive_field_name_with_a_space_is_answered_400_in_json)
+{
+    refused_second("GET /healthy HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n", 400, 400);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rest_front");
@@ -192,6 +198,7 @@ int main(void)
     tcase_add_test(tc, ambiguous_framing_is_refused_400_on_the_first_request);
     tcase_add_test(tc, ambiguous_framing_is_refused_400_on_a_kept_alive_request);
     tcase_add_test(tc, a_kept_alive_head_over_8_kib_is_answered_431_in_json);
+    tcase_add_test(tc, a_kept_alive_field_name_with_a_space_is_answered_400_in_json);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
