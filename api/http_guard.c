@@ -1,10 +1,11 @@
 /* Head checks for requests libmicrohttpd parsed (api/http_guard.h).
  *
  * libmicrohttpd keeps every header field, repeated ones included, and MHD_get_connection_values_n walks them
- * in order: each is fed to the framing check. The head's size is measured from what libmicrohttpd kept
- * (method, path, query arguments and fields, plus their separators); the path and arguments are already
- * percent-decoded there, so the measure is at most the size on the wire and the limit applies no later than
- * 8 KiB of decoded content. A field name with whitespace, which the front refuses on a first request, is
+ * in order: each is fed to the framing check. The head's size is estimated from what libmicrohttpd kept
+ * (method, path, query arguments, fields) with the fewest separators the syntax allows ("k:v" LF, "&k=v");
+ * the path and arguments are percent-decoded there. So the estimate never exceeds the size on the wire: a
+ * kept-alive head is refused no earlier than the front would refuse it as a first head, and at the latest
+ * once its decoded content passes 8 KiB. A field name with whitespace, which the front refuses on a first request, is
  * refused here too (libmicrohttpd 0.9.75 accepts it). */
 #include "api/http_guard.h"
 
@@ -25,7 +26,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
                                 const char *value, size_t value_size)
 {
     struct scan *s = cls;
-    s->bytes += key_size + value_size + 4; /* "name: value\r\n", or "&name=value" */
+    s->bytes += key_size + value_size + 2; /* at least "name:value\n", or "&name=value" */
     if (kind != MHD_HEADER_KIND)
         return MHD_YES;
     sl_http1_framing_field(&s->fr, key, key_size, value, value_size);
@@ -46,7 +47,8 @@ int sl_http_guard_head(struct sl_req *req, const char *version)
 {
     if (!req->conn)
         return 0;
-    struct scan s = {.bytes = strlen(req->method) + strlen(req->path) + sizeof " HTTP/1.1\r\n\r\n"};
+    /* "METHOD SP path SP HTTP/1.1 LF" and the final LF */
+    struct scan s = {.bytes = strlen(req->method) + 1 + strlen(req->path) + 1 + strlen("HTTP/1.1\n\n")};
     MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, on_field, &s);
     int minor = version && !strcmp(version, MHD_HTTP_VERSION_1_0) ? 0 : 1; /* libmicrohttpd took only 1.x */
     if (s.bad_name)
