@@ -3,14 +3,26 @@
  * LOOP (one thread, epoll): the listen socket -> accept4 every pending connection and classify it at once
  * (the request usually arrived with the handshake); one still waiting for its head is watched edge-triggered
  * (EPOLLET: peeked bytes stay unread, so a level-triggered watch would fire again and again) and classified
- * again when more bytes arrive. An eventfd stops the loop. Connections waiting longer than SL_FRONT_IDLE_MS
- * are closed by a sweep after each wait.
+ * again when more bytes arrive. An eventfd stops the loop. After each wait a sweep answers 408 to the
+ * connections whose head is late and closes the refused ones whose linger ran out; it also sets the next
+ * wait's timeout to the earliest of those deadlines.
  *
- * INVARIANT: a connection is owned by exactly one of: the waiting list here, libmicrohttpd, or a stream
- * thread; nothing here touches it after the hand-over. */
+ * STATES of a connection here (struct waiting):
+ *   accepted --head OK--> handed over (libmicrohttpd or a stream thread; gone from here)
+ *      |  \--incomplete--> WAITING --head OK--> handed over
+ *      |                      |--bad head, or header deadline (sweep)--> CLOSING
+ *      +--bad head--> CLOSING (answered; reads discarded) --client EOF, or SL_FRONT_LINGER_MS--> closed
+ *
+ * INVARIANTS
+ *   1. A connection is owned by exactly one of: the list here, libmicrohttpd, or a stream thread; nothing
+ *      here touches it after the hand-over.
+ *   2. The listen socket is in the epoll set exactly when paused_until == 0.
+ *   3. reserve is an open descriptor except between closing it and reopening it in shed_one (or when the
+ *      reopening failed: then shedding waits for the next pause to end). */
 #include "api/front.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -25,40 +37,78 @@
 #include "api/produce_stream.h"
 #include "server/logging.h"
 
+_Static_assert(SL_FRONT_PEEK == SL_REFUSE_HEAD_MAX, "the peek buffer is the head limit");
+
+#define SHED_MAX 64 /* connections answered 503 per accept round, before the pause */
+
 struct waiting {
     int fd;
+    bool closing; /* refused and answered: draining until EOF or the linger deadline */
     struct sockaddr_storage addr;
     socklen_t alen;
-    int64_t since_ms;
+    int64_t since_ms; /* accepted, or (closing) refused */
     struct waiting *next, *prev;
 };
 
 struct sl_front {
     int lfd, epfd, efd;
+    int reserve; /* front thread only; see INVARIANT 3 */
     uint16_t port;
     struct MHD_Daemon *d;
     struct sl_streams *streams;
     const struct sl_router *router;
+    int64_t header_timeout_ms;
     struct waiting *wait; /* front thread only */
     size_t nwait, max_wait; /* front thread only */
+    int64_t paused_until;   /* front thread only; see INVARIANT 2 */
+    int64_t log_next_ms;    /* front thread only: the next accept failure may be logged from then on */
+    unsigned long log_skipped; /* front thread only: failures not logged since the last line */
+    unsigned long log_shed;    /* front thread only: connections answered 503 since the last line */
     pthread_t th;
 };
 
-enum sl_front_kind sl_front_classify(const struct sl_router *r, const char *buf, size_t n, bool full)
+enum sl_front_kind sl_front_classify(const struct sl_router *r, const char *buf, size_t n, bool full,
+                                     enum sl_refusal *why)
 {
     struct sl_http1_head h;
-    int rc = sl_http1_parse_head(buf, n, &h);
-    if (rc == 0)
-        return full ? SL_FRONT_MHD : SL_FRONT_MORE;
-    if (rc < 0)
-        return SL_FRONT_MHD;
+    switch (sl_refuse_check_head(buf, n, full, &h, why)) {
+    case SL_HEAD_MORE:
+        return SL_FRONT_MORE;
+    case SL_HEAD_REFUSED:
+        return SL_FRONT_REFUSE;
+    case SL_HEAD_OK:
+        break;
+    }
     char path[1024];
     struct sl_route_match m;
     return sl_streams_wants(r, &h, path, sizeof path, &m) ? SL_FRONT_STREAM : SL_FRONT_MHD;
 }
 
-static void wait_unlink(struct sl_front *f, struct waiting *w)
+/* Watches fd (edge-triggered) and lists it. Returns 0 or -errno (then fd is still the caller's). */
+static int wait_add(struct sl_front *f, int fd, const struct sockaddr_storage *addr, socklen_t alen,
+                    bool closing)
 {
+    struct waiting *n = calloc(1, sizeof *n);
+    if (!n)
+        return -ENOMEM;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = n};
+    if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+        int rc = -errno;
+        free(n);
+        return rc;
+    }
+    *n = (struct waiting){fd, closing, *addr, alen, sl_http_now_ms(), f->wait, NULL};
+    if (f->wait)
+        f->wait->prev = n;
+    f->wait = n;
+    f->nwait++;
+    return 0;
+}
+
+/* Unwatches and unlists w, and frees it; w->fd stays open. */
+static void wait_remove(struct sl_front *f, struct waiting *w)
+{
+    epoll_ctl(f->epfd, EPOLL_CTL_DEL, w->fd, NULL);
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -67,6 +117,23 @@ static void wait_unlink(struct sl_front *f, struct waiting *w)
         w->next->prev = w->prev;
     f->nwait--;
     free(w);
+}
+
+/* Answers why on fd and lets it linger (CLOSING), or closes it when the client is gone already or it cannot
+ * be watched. w is fd's entry, or NULL for a connection not listed yet. */
+static void refuse(struct sl_front *f, struct waiting *w, int fd, const struct sockaddr_storage *addr,
+                   socklen_t alen, enum sl_refusal why)
+{
+    bool gone = sl_refuse_send(fd, why) != 0;
+    if (w && !gone) {
+        w->closing = true;
+        w->since_ms = sl_http_now_ms();
+        return;
+    }
+    if (w)
+        wait_remove(f, w);
+    if (gone || wait_add(f, fd, addr, alen, true))
+        close(fd);
 }
 
 /* Gives the connection to libmicrohttpd or a stream thread, or closes it. */
@@ -81,7 +148,7 @@ static void hand_over(struct sl_front *f, int fd, const struct sockaddr_storage 
 }
 
 /* Peeks at fd's first bytes. Returns the decision, or -1 when the client is gone (close it). */
-static int peek_kind(struct sl_front *f, int fd)
+static int peek_kind(struct sl_front *f, int fd, enum sl_refusal *why)
 {
     char buf[SL_FRONT_PEEK];
     ssize_t r = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
@@ -89,89 +156,159 @@ static int peek_kind(struct sl_front *f, int fd)
         return SL_FRONT_MORE;
     if (r <= 0)
         return -1;
-    return (int)sl_front_classify(f->router, buf, (size_t)r, (size_t)r == sizeof buf);
+    return (int)sl_front_classify(f->router, buf, (size_t)r, (size_t)r == sizeof buf, why);
 }
 
 /* Decides for waiting connection w (or a new one: w == NULL and the fd/addr given). */
 static void classify_conn(struct sl_front *f, struct waiting *w, int fd, const struct sockaddr_storage *addr,
                           socklen_t alen)
 {
-    int kind = peek_kind(f, fd);
+    enum sl_refusal why = SL_REFUSE_BUSY;
+    int kind = peek_kind(f, fd, &why);
     if (kind == SL_FRONT_MORE && w)
         return;
-    if (kind == SL_FRONT_MORE && f->nwait < f->max_wait) {
-        struct waiting *n = calloc(1, sizeof *n);
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = n};
-        if (n && epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
-            *n = (struct waiting){fd, *addr, alen, sl_http_now_ms(), f->wait, NULL};
-            if (f->wait)
-                f->wait->prev = n;
-            f->wait = n;
-            f->nwait++;
-            return;
-        }
-        free(n);
-    }
+    if (kind == SL_FRONT_MORE && (f->nwait >= f->max_wait || wait_add(f, fd, addr, alen, false)))
+        kind = SL_FRONT_REFUSE; /* too many waiting, or cannot watch it: 503 */
     if (kind == SL_FRONT_MORE)
-        kind = SL_FRONT_MHD; /* too many waiting, or cannot watch it: libmicrohttpd waits (and limits) */
+        return;
     struct sockaddr_storage a = *addr; /* addr may live in w */
-    if (w) {
-        epoll_ctl(f->epfd, EPOLL_CTL_DEL, fd, NULL);
-        wait_unlink(f, w);
+    if (kind == SL_FRONT_REFUSE) {
+        refuse(f, w, fd, &a, alen, why);
+        return;
     }
+    if (w)
+        wait_remove(f, w);
     if (kind < 0)
         close(fd);
     else
         hand_over(f, fd, &a, alen, (enum sl_front_kind)kind);
 }
 
-static void accept_all(struct sl_front *f)
+/* An event on listed connection w. */
+static void on_conn_event(struct sl_front *f, struct waiting *w)
 {
-    for (;;) {
-        struct sockaddr_storage addr;
-        socklen_t alen = sizeof addr;
-        int fd = accept4(f->lfd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                sl_warn("REST accept: %s", strerror(errno)); /* EMFILE...: the next wait retries */
-            return;
-        }
-        classify_conn(f, NULL, fd, &addr, alen);
+    if (!w->closing) {
+        classify_conn(f, w, w->fd, &w->addr, w->alen);
+        return;
+    }
+    if (sl_refuse_drain(w->fd)) {
+        close(w->fd);
+        wait_remove(f, w);
     }
 }
 
-static void sweep(struct sl_front *f)
+/* Out of descriptors: gives up the reserve to accept one pending connection and answer it 503. Returns
+ * true when one was answered (try again), false when none was pending or there is no reserve. */
+static bool shed_one(struct sl_front *f)
+{
+    if (f->reserve < 0)
+        return false;
+    close(f->reserve);
+    int fd = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        (void)sl_refuse_send(fd, SL_REFUSE_BUSY);
+        close(fd); /* no linger: the descriptor is needed back */
+    }
+    f->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fd >= 0;
+}
+
+/* accept failed with err (not EAGAIN): rest the listen socket (a level-triggered one would wake the loop
+ * at once, again and again) and log, at most one line per SL_FRONT_LOG_EVERY_MS. */
+static void accept_failed(struct sl_front *f, int err, int shed)
 {
     int64_t now = sl_http_now_ms();
-    for (struct waiting *w = f->wait, *next; w; w = next) {
-        next = w->next;
-        if (now - w->since_ms > SL_FRONT_IDLE_MS) {
-            epoll_ctl(f->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+    f->log_shed += (unsigned long)shed;
+    if (now >= f->log_next_ms) {
+        sl_warn("REST accept: %s (%lu more time(s) since the last such line; %lu connection(s) answered 503); "
+                "pausing accept for %d ms",
+                strerror(err), f->log_skipped, f->log_shed, SL_FRONT_PAUSE_MS);
+        f->log_next_ms = now + SL_FRONT_LOG_EVERY_MS;
+        f->log_skipped = f->log_shed = 0;
+    } else {
+        f->log_skipped++;
+    }
+    if (epoll_ctl(f->epfd, EPOLL_CTL_DEL, f->lfd, NULL) == 0)
+        f->paused_until = now + SL_FRONT_PAUSE_MS;
+}
+
+static void accept_all(struct sl_front *f)
+{
+    for (int shed = 0;;) {
+        struct sockaddr_storage addr;
+        socklen_t alen = sizeof addr;
+        int fd = accept4(f->lfd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            classify_conn(f, NULL, fd, &addr, alen);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return;
+        int err = errno;
+        if ((err == EMFILE || err == ENFILE) && shed < SHED_MAX && shed_one(f)) {
+            shed++;
+            continue;
+        }
+        accept_failed(f, err, shed);
+        return;
+    }
+}
+
+/* Puts the listen socket back once its pause is over. Returns the ms until then (bounded by timeout). */
+static int resume_listen(struct sl_front *f, int timeout)
+{
+    if (!f->paused_until)
+        return timeout;
+    int64_t left = f->paused_until - sl_http_now_ms();
+    if (left > 0)
+        return left < timeout ? (int)left : timeout;
+    struct epoll_event le = {.events = EPOLLIN, .data.ptr = &f->lfd};
+    if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->lfd, &le) == 0 || errno == EEXIST)
+        f->paused_until = 0;
+    if (f->reserve < 0)
+        f->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return f->paused_until ? SL_FRONT_PAUSE_MS : timeout; /* could not re-add: try again later */
+}
+
+/* Answers 408 to late heads, closes refused connections whose linger is over. Returns the ms until the next
+ * such deadline (at most 1000). */
+static int sweep(struct sl_front *f)
+{
+    int64_t now = sl_http_now_ms(), next = now + 1000;
+    for (struct waiting *w = f->wait, *nx; w; w = nx) {
+        nx = w->next;
+        int64_t due = w->since_ms + (w->closing ? SL_FRONT_LINGER_MS : f->header_timeout_ms);
+        if (now < due) {
+            next = due < next ? due : next;
+        } else if (w->closing) {
             close(w->fd);
-            wait_unlink(f, w);
+            wait_remove(f, w);
+        } else {
+            refuse(f, w, w->fd, &w->addr, w->alen, SL_REFUSE_TIMEOUT);
+            next = now + 1; /* now CLOSING (or gone): its linger deadline */
         }
     }
+    return (int)(next - now);
 }
 
 static void *front_main(void *arg)
 {
     struct sl_front *f = arg;
+    int timeout = 1000;
     for (;;) {
         struct epoll_event evs[64];
-        int n = epoll_wait(f->epfd, evs, 64, 1000);
+        int n = epoll_wait(f->epfd, evs, 64, timeout);
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == &f->efd)
                 return NULL;
-            if (evs[i].data.ptr == &f->lfd) {
+            if (evs[i].data.ptr == &f->lfd)
                 accept_all(f);
-                continue;
-            }
-            struct waiting *w = evs[i].data.ptr;
-            classify_conn(f, w, w->fd, &w->addr, w->alen);
+            else
+                on_conn_event(f, evs[i].data.ptr);
         }
-        sweep(f);
+        timeout = resume_listen(f, sweep(f));
     }
 }
 
@@ -208,19 +345,24 @@ static void front_free(struct sl_front *f)
         close(f->epfd);
     if (f->efd >= 0)
         close(f->efd);
+    if (f->reserve >= 0)
+        close(f->reserve);
     free(f);
 }
 
-int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, size_t max_wait, struct MHD_Daemon *d,
-                   struct sl_streams *streams, const struct sl_router *r, struct sl_front **out)
+int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, size_t max_wait,
+                   int64_t header_timeout_ms, struct MHD_Daemon *d, struct sl_streams *streams,
+                   const struct sl_router *r, struct sl_front **out)
 {
     struct sl_front *f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;
-    *f = (struct sl_front){.lfd = -1, .d = d, .streams = streams, .router = r, .max_wait = max_wait};
+    *f = (struct sl_front){.lfd = -1, .d = d, .streams = streams, .router = r, .max_wait = max_wait,
+                           .header_timeout_ms = header_timeout_ms};
     f->epfd = epoll_create1(EPOLL_CLOEXEC);
     f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    int rc = f->epfd < 0 || f->efd < 0 ? -errno : listen_on(f, addr, len, backlog);
+    f->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int rc = f->epfd < 0 || f->efd < 0 || f->reserve < 0 ? -errno : listen_on(f, addr, len, backlog);
     struct epoll_event le = {.events = EPOLLIN, .data.ptr = &f->lfd}, ee = {.events = EPOLLIN, .data.ptr = &f->efd};
     if (!rc && (epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->lfd, &le) || epoll_ctl(f->epfd, EPOLL_CTL_ADD, f->efd, &ee)))
         rc = -errno;

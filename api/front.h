@@ -5,9 +5,17 @@
  * the first request of a connection can be a raw stream; a chunked produce later on a kept-alive
  * libmicrohttpd connection is still served, with its reports after the upload.
  *
- * A connection whose first head does not arrive within SL_FRONT_IDLE_MS is closed (libmicrohttpd's own
- * connection timeout is the same). A head that is malformed or larger than SL_FRONT_PEEK bytes goes to
- * libmicrohttpd, which answers it.
+ * The first head is checked here (api/refuse.h) so that libmicrohttpd, whose own error answers are HTML,
+ * never has to refuse it: a head that is malformed, frames its body ambiguously, uses another HTTP version
+ * or does not end within SL_FRONT_PEEK bytes is answered here with a JSON error (400, 505, 431) and the
+ * connection closed; so is a head that does not arrive whole within the header timeout (408). Answers are
+ * written without blocking, best effort; a refused connection lingers (reading and discarding) for at most
+ * SL_FRONT_LINGER_MS so that closing it does not reset the answer away.
+ *
+ * FILE DESCRIPTORS: when accept fails for want of descriptors (EMFILE, ENFILE), the front gives up a reserve
+ * descriptor (an open /dev/null) to accept and answer one waiting client 503/50003 at a time (shedding the
+ * backlog), stops polling the listen socket for SL_FRONT_PAUSE_MS, and logs one line per
+ * SL_FRONT_LOG_EVERY_MS with the number of failures in between.
  *
  * THREADS: one thread runs accept and classification; start/stop from the REST server's thread. */
 #ifndef SL_API_FRONT_H
@@ -18,24 +26,31 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "api/refuse.h"
 #include "api/router.h"
 
-#define SL_FRONT_PEEK 8192
-#define SL_FRONT_IDLE_MS 30000
+#define SL_FRONT_PEEK 8192        /* = SL_REFUSE_HEAD_MAX: the largest first head */
+#define SL_FRONT_LINGER_MS 1000   /* a refused connection is closed after this at the latest */
+#define SL_FRONT_PAUSE_MS 100     /* the listen socket rests this long after running out of descriptors */
+#define SL_FRONT_LOG_EVERY_MS 5000
 
 struct MHD_Daemon;
 struct sl_front;
 struct sl_streams;
 
-/* What to do with a connection, given the first n bytes it sent (full: the peek buffer is full). */
-enum sl_front_kind { SL_FRONT_MORE, SL_FRONT_MHD, SL_FRONT_STREAM };
-enum sl_front_kind sl_front_classify(const struct sl_router *r, const char *buf, size_t n, bool full);
+/* What to do with a connection, given the first n bytes it sent (full: the peek buffer is full). REFUSE:
+ * answer *why (api/refuse.h) and close. */
+enum sl_front_kind { SL_FRONT_MORE, SL_FRONT_MHD, SL_FRONT_STREAM, SL_FRONT_REFUSE };
+enum sl_front_kind sl_front_classify(const struct sl_router *r, const char *buf, size_t n, bool full,
+                                     enum sl_refusal *why);
 
 /* Binds addr (SO_REUSEADDR; port 0 = ephemeral), listens and starts the thread. At most max_wait connections
- * wait here for their head; beyond that they go to libmicrohttpd at once (which applies its connection
- * limit). d, streams and r are borrowed and must outlive the front. Returns 0 and *out, or -errno. */
-int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, size_t max_wait, struct MHD_Daemon *d,
-                   struct sl_streams *streams, const struct sl_router *r, struct sl_front **out);
+ * wait here for their head; beyond that they are answered 503 (libmicrohttpd applies the same limit).
+ * A first head must arrive whole within header_timeout_ms. d, streams and r are borrowed and must outlive
+ * the front. Returns 0 and *out, or -errno. */
+int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, size_t max_wait,
+                   int64_t header_timeout_ms, struct MHD_Daemon *d, struct sl_streams *streams,
+                   const struct sl_router *r, struct sl_front **out);
 /* The bound port. */
 uint16_t sl_front_port(const struct sl_front *f);
 /* Stops accepting, closes connections not yet handed over, joins the thread and frees f. NULL is a no-op. */

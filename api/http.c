@@ -30,6 +30,7 @@
 
 #include "api/budget.h"
 #include "api/errmap.h"
+#include "api/http_guard.h"
 #include "api/http_int.h"
 #include "api/metrics.h"
 #include "server/config.h"
@@ -641,7 +642,7 @@ enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         *con_cls = req;
-        enum MHD_Result res = first_call(req);
+        enum MHD_Result res = sl_http_guard_head(req, version) ? result(req) : first_call(req);
         if (req->replied) /* answered before the body: libmicrohttpd does not read it */
             sl_conn_body_done(req->xconn);
         return res;

@@ -6,6 +6,7 @@
  *   TRAILER --LF (empty line)--> done; --other--> TRAILER_LINE (skipped to end of line) --LF--> TRAILER */
 #include "api/http1.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -36,8 +37,15 @@ static int parse_request_line(const char *p, size_t n, struct sl_http1_head *h)
         return -1;
     const char *ver = sp2 + 1;
     size_t vlen = n - (size_t)(ver - p);
-    if (vlen != 8 || memcmp(ver, "HTTP/1.", 7) != 0 || ver[7] < '0' || ver[7] > '9')
+    if (vlen != 8 || memcmp(ver, "HTTP/", 5) || !isdigit((unsigned char)ver[5]) || ver[6] != '.' ||
+        !isdigit((unsigned char)ver[7])) {
+        h->error = SL_HTTP1_MALFORMED;
         return -1;
+    }
+    if (ver[5] != '1') {
+        h->error = SL_HTTP1_VERSION; /* HTTP/0.9, HTTP/2.0: 505 */
+        return -1;
+    }
     h->method = p;
     h->method_len = (size_t)(sp1 - p);
     h->target = sp1 + 1;
@@ -48,8 +56,13 @@ static int parse_request_line(const char *p, size_t n, struct sl_http1_head *h)
 
 static int parse_field(const char *p, size_t n, struct sl_http1_head *h)
 {
-    if (*p == ' ' || *p == '\t' || h->nfields == SL_HTTP1_MAX_HDRS)
-        return -1; /* obsolete folding, or too many */
+    if (h->nfields == SL_HTTP1_MAX_HDRS) {
+        h->error = SL_HTTP1_TOO_MANY;
+        return -1;
+    }
+    h->error = SL_HTTP1_MALFORMED; /* the default reason of the -1 returns below */
+    if (*p == ' ' || *p == '\t')
+        return -1; /* obsolete folding */
     const char *colon = memchr(p, ':', n);
     if (!colon || colon == p)
         return -1;
@@ -63,6 +76,7 @@ static int parse_field(const char *p, size_t n, struct sl_http1_head *h)
     for (size_t i = 0; i < f->name_len; i++)
         if (p[i] == ' ' || p[i] == '\t')
             return -1;
+    h->error = 0;
     return 0;
 }
 
@@ -81,8 +95,11 @@ int sl_http1_parse_head(const char *buf, size_t n, struct sl_http1_head *h)
             h->len = (size_t)(lf + 1 - buf);
             return 1;
         }
-        if (first ? parse_request_line(p, len, h) : parse_field(p, len, h))
+        if (first ? parse_request_line(p, len, h) : parse_field(p, len, h)) {
+            if (!h->error)
+                h->error = SL_HTTP1_MALFORMED;
             return -1;
+        }
         p = lf + 1;
     }
 }
@@ -116,6 +133,75 @@ bool sl_http1_has_token(const struct sl_http1_head *h, const char *name, const c
     }
     return false;
 }
+
+/* ---- framing ---- */
+
+static bool name_is(const char *name, size_t len, const char *want)
+{
+    return len == strlen(want) && !strncasecmp(name, want, len);
+}
+
+static void framing_length(struct sl_http1_framing *f, const char *v, size_t n)
+{
+    uint64_t x = 0;
+    if (n == 0 || n > 18)
+        f->bad = true; /* 18 digits cannot overflow; nobody sends an exabyte */
+    for (size_t i = 0; i < n && !f->bad; i++) {
+        if (!isdigit((unsigned char)v[i]))
+            f->bad = true; /* also "5, 5": a list is not accepted */
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    if (f->ncl++ == 0)
+        f->cl = x;
+    else if (f->cl != x)
+        f->bad = true;
+}
+
+static void framing_codings(struct sl_http1_framing *f, const char *v, size_t n)
+{
+    const char *p = v, *e = v + n;
+    do {
+        const char *t = p;
+        while (p < e && *p != ',')
+            p++;
+        const char *te = p;
+        while (t < te && (*t == ' ' || *t == '\t'))
+            t++;
+        while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+            te--;
+        if (!name_is(t, (size_t)(te - t), "chunked"))
+            f->bad = true; /* gzip, a parameter, an empty element */
+        f->nte++;
+    } while (p++ < e);
+}
+
+void sl_http1_framing_field(struct sl_http1_framing *f, const char *name, size_t name_len, const char *value,
+                            size_t value_len)
+{
+    if (name_is(name, name_len, "Content-Length"))
+        framing_length(f, value, value_len);
+    else if (name_is(name, name_len, "Transfer-Encoding"))
+        framing_codings(f, value ? value : "", value ? value_len : 0);
+}
+
+bool sl_http1_framing_ok(const struct sl_http1_framing *f, int minor)
+{
+    if (f->bad)
+        return false;
+    if (f->nte == 0)
+        return true;
+    return f->nte == 1 && f->ncl == 0 && minor >= 1; /* §6.1: Transfer-Encoding in HTTP/1.0 is faulty */
+}
+
+bool sl_http1_head_framing_ok(const struct sl_http1_head *h)
+{
+    struct sl_http1_framing f = {0};
+    for (size_t i = 0; i < h->nfields; i++)
+        sl_http1_framing_field(&f, h->f[i].name, h->f[i].name_len, h->f[i].value, h->f[i].value_len);
+    return sl_http1_framing_ok(&f, h->minor);
+}
+
+/* ---- chunked ---- */
 
 static int hexval(char c)
 {

@@ -133,8 +133,8 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
     int rc = sl_streams_new(&r->srv, &scfg, &r->streams);
     if (!rc)
         rc = sl_front_start((struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
-                            1024, (size_t)cfg->rest_max_connections, r->d, r->streams, r->api.router,
-                            &r->front);
+                            1024, (size_t)cfg->rest_max_connections, cfg->rest_header_timeout_ms, r->d,
+                            r->streams, r->api.router, &r->front);
     if (rc)
         return rc;
     r->api.rest_port = sl_front_port(r->front);

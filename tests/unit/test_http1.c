@@ -1,5 +1,6 @@
 /* api/http1.c: request heads (complete, incomplete, malformed) and the chunked decoder, fed in every split. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,53 @@ static char *decode_split(const char *s, size_t step, ssize_t *used, bool *done)
     return out;
 }
 
+static bool framing(const char *fields)
+{
+    char head[1024];
+    snprintf(head, sizeof head, "POST /x HTTP/1.1\r\n%s\r\n", fields);
+    struct sl_http1_head h;
+    ck_assert_int_eq(sl_http1_parse_head(head, strlen(head), &h), 1);
+    return sl_http1_head_framing_ok(&h);
+}
+
+START_TEST(framing_follows_rfc9112_section_6_3)
+{
+    ck_assert(framing(""));
+    ck_assert(framing("Content-Length: 12\r\n"));
+    ck_assert(framing("Content-Length: 12\r\ncontent-length: 12\r\n")); /* identical: accepted */
+    ck_assert(framing("Transfer-Encoding: chunked\r\n"));
+    ck_assert(framing("Transfer-Encoding:  Chunked \r\n"));
+    ck_assert(!framing("Content-Length: 12\r\nContent-Length: 13\r\n"));
+    ck_assert(!framing("Content-Length: 12, 12\r\n"));
+    ck_assert(!framing("Content-Length: -1\r\n"));
+    ck_assert(!framing("Content-Length:\r\n"));
+    ck_assert(!framing("Content-Length: 1234567890123456789\r\n"));
+    ck_assert(!framing("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"));
+    ck_assert(!framing("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"));
+    ck_assert(!framing("Transfer-Encoding: gzip\r\nContent-Length: 3\r\n"));
+    ck_assert(!framing("Transfer-Encoding: gzip\r\n"));
+    ck_assert(!framing("Transfer-Encoding: gzip, chunked\r\n"));
+    ck_assert(!framing("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"));
+    ck_assert(!framing("Transfer-Encoding:\r\n"));
+    const char *v10 = "POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n";
+    struct sl_http1_head h;
+    ck_assert_int_eq(sl_http1_parse_head(v10, strlen(v10), &h), 1);
+    ck_assert(!sl_http1_head_framing_ok(&h));
+}
+END_TEST
+
+START_TEST(malformed_heads_say_why)
+{
+    struct sl_http1_head h;
+    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTP/2.0\r\n\r\n", 19, &h), -1);
+    ck_assert_int_eq(h.error, SL_HTTP1_VERSION);
+    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTX/1.1\r\n\r\n", 19, &h), -1);
+    ck_assert_int_eq(h.error, SL_HTTP1_MALFORMED);
+    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTP/1.1\r\nA b\r\n\r\n", 24, &h), -1);
+    ck_assert_int_eq(h.error, SL_HTTP1_MALFORMED);
+}
+END_TEST
+
 START_TEST(chunked_decodes_in_every_split)
 {
     const char *s = "5\r\nhello\r\n1;ext=1\r\n \r\nA\n0123456789\n0\r\nTrailer: x\r\n\r\nNEXT";
@@ -126,6 +174,8 @@ int main(void)
     tcase_add_test(tc, parses_a_complete_head);
     tcase_add_test(tc, incomplete_heads_ask_for_more);
     tcase_add_test(tc, malformed_heads_are_rejected);
+    tcase_add_test(tc, framing_follows_rfc9112_section_6_3);
+    tcase_add_test(tc, malformed_heads_say_why);
     tcase_add_test(tc, chunked_decodes_in_every_split);
     tcase_add_test(tc, chunked_rejects_bad_framing);
     suite_add_tcase(s, tc);
