@@ -86,11 +86,11 @@ START_TEST(a_head_that_does_not_arrive_in_time_is_answered_408_in_json)
 {
     int fd = sl_tcp_connect(proc.rest_port);
     const char *part = "GET /healthy HTTP/1.1\r\nHost: x\r\n";
-    ck_assert_int_eq(sl_raw_send(fd, part, strlen(part)), 0);
+    ck_assert_int_eq(sl_raw_send_fd(fd, part, strlen(part)), 0);
     int64_t t0 = sl_test_mono_ms();
     for (int i = 0; i < 3; i++) { /* trickling does not extend the deadline */
         usleep(200 * 1000);
-        ck_assert_int_eq(sl_raw_send(fd, "X", 1), 0);
+        ck_assert_int_eq(sl_raw_send_fd(fd, "X", 1), 0);
     }
     struct sl_raw_resp r;
     ck_assert_msg(sl_raw_read(fd, 3000, &r) == 0, "no answer to a late head");
@@ -154,7 +154,7 @@ static void refused_second(const char *req, int status, int code)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(r.status, 200);
     sl_raw_resp_fini(&r);
-    ck_assert_int_eq(sl_raw_send(fd, req, strlen(req)), 0);
+    ck_assert_int_eq(sl_raw_send_fd(fd, req, strlen(req)), 0);
     ck_assert_msg(sl_raw_read(fd, 5000, &r) == 0, "no answer to a second %.60s", req);
     assert_json_error(&r, status, code, req);
     ck_assert_msg(sl_tcp_wait_eof(fd, 3000), "not closed after refusing a second %.60s", req);

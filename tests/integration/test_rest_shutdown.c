@@ -44,15 +44,15 @@ static void abandon_big_head(int fd)
 {
     char line[160];
     const char *start = "GET /healthy HTTP/1.1\r\nHost: x\r\n";
-    ck_assert_int_eq(sl_raw_send(fd, start, strlen(start)), 0);
+    ck_assert_int_eq(sl_raw_send_fd(fd, start, strlen(start)), 0);
     for (int i = 0, n = 0; n < 9000; i++) {
         int k = snprintf(line, sizeof line, "X-Pad-%d: %0100d\r\n", i, i);
-        if (sl_raw_send(fd, line, (size_t)k))
+        if (sl_raw_send_fd(fd, line, (size_t)k))
             break; /* refused and closed already: fine */
         n += k;
     }
     usleep(100 * 1000);
-    (void)sl_raw_send(fd, "y", 1);
+    (void)sl_raw_send_fd(fd, "y", 1);
     usleep(100 * 1000);
     close(fd);
 }

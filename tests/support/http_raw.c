@@ -20,7 +20,7 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int sl_raw_send(int fd, const void *p, size_t n)
+int sl_raw_send_fd(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n) {
@@ -113,7 +113,7 @@ int sl_raw_exchange(unsigned port, const char *req, struct sl_raw_resp *out)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) || sl_raw_send(fd, req, strlen(req)) ||
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) || sl_raw_send_fd(fd, req, strlen(req)) ||
         sl_raw_read(fd, 5000, out)) {
         sl_raw_resp_fini(out);
         memset(out, 0, sizeof *out);

@@ -16,7 +16,7 @@ struct sl_raw_resp {
 };
 
 /* Sends n bytes of p (blocking). Returns 0, or -1 when the peer is gone. */
-int sl_raw_send(int fd, const void *p, size_t n);
+int sl_raw_send_fd(int fd, const void *p, size_t n);
 /* Reads one response within ms. Returns 0 (*out filled; free with sl_raw_resp_fini), or -1 on timeout or
  * EOF before a whole response. */
 int sl_raw_read(int fd, int ms, struct sl_raw_resp *out);
