@@ -30,6 +30,7 @@ deps-run:
 deps-test:
 	@.ci/apt-install $(TEST_PKGS)
 	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+	@[ -d tests/docs/node_modules/@redocly/cli ] || (cd tests/docs && npm ci --no-audit --no-fund)
 
 clean:
 	rm -rf build
