@@ -3,7 +3,7 @@
 #   make test  install what is missing, build with ASan+UBSan, run every test through ctest
 SHELL := /bin/bash
 RUN_PKGS  := build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libisal-dev libwebsockets-dev
-TEST_PKGS := $(RUN_PKGS) check libsubunit-dev libcurl4-openssl-dev curl chromium $(if $(shell command -v node),,nodejs npm)
+TEST_PKGS := $(RUN_PKGS) check libsubunit-dev libcurl4-openssl-dev curl chromium prometheus $(if $(shell command -v node),,nodejs npm)
 JOBS      ?= $(shell nproc)
 
 .PHONY: run test build-release build-test deps-run deps-test clean
@@ -30,6 +30,7 @@ deps-run:
 deps-test:
 	@.ci/apt-install $(TEST_PKGS)
 	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+	@[ -d tests/docs/node_modules/@redocly/cli ] || (cd tests/docs && npm ci --no-audit --no-fund)
 
 clean:
 	rm -rf build

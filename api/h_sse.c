@@ -7,6 +7,15 @@
  *     event: records
  *     data: {"type":"records","records":[...]}
  * A reconnect with Last-Event-ID: <that id> resumes each named partition exactly there (it wins over from).
+ * Without a group, the stream starts with a "position" event carrying the id of where it starts, so a client
+ * that reconnects before any record arrived (from=latest through a proxy that cut it) resumes from there and
+ * misses nothing produced in between:
+ *     id: 0:40,1:17
+ *     event: position
+ *     data: {"type":"position","positions":[{"partition":0,"offset":40},{"partition":1,"offset":17}]}
+ * (an event with data, not a bare id: line, which the spec allows but the npm eventsource client ignores).
+ * A stream that sent nothing for sse.heartbeat.ms gets a comment, ": heartbeat", which keeps proxies from
+ * cutting it as idle and lets the server notice a client that went away.
  * With group=g the stream is a member (kind SL_MEMBER_WS, auto-commit) of g and reads its assignment, as a
  * REST consumer instance does: positions come from sl_groups_poll_begin and move with poll_advance.
  *
@@ -28,6 +37,7 @@
 #include "api/metrics.h"
 #include "api/ws.h"
 #include "server/broker.h"
+#include "server/config.h"
 #include "server/groups.h"
 #include "storage/err.h"
 
@@ -52,6 +62,8 @@ struct sse {
     size_t ncur, rr;
     struct sl_buf out, scratch;
     size_t out_off;
+    int64_t heartbeat_ms;  /* sse.heartbeat.ms */
+    int64_t last_out_ms;   /* sl_http_now_ms() when the last event or heartbeat was rendered */
 };
 
 static void disarm(struct sse *s)
@@ -120,6 +132,23 @@ static void append_id(struct sse *s)
         sl_buf_append(&s->out, num, (size_t)n);
     }
     sl_buf_append(&s->out, "\n", 1);
+}
+
+/* Renders the position event (see the file header) into s->out. Returns 0 or -ENOMEM. */
+static int render_position(struct sse *s)
+{
+    char num[80];
+    s->out.len = 0;
+    s->out_off = 0;
+    append_id(s);
+    static const char head[] = "event: position\ndata: {\"type\":\"position\",\"positions\":[";
+    sl_buf_append(&s->out, head, sizeof head - 1);
+    for (size_t i = 0; i < s->ncur; i++) {
+        int n = snprintf(num, sizeof num, "%s{\"partition\":%d,\"offset\":%" PRId64 "}", i ? "," : "",
+                         (int)s->cur[i].partition, s->cur[i].next);
+        sl_buf_append(&s->out, num, (size_t)n);
+    }
+    return sl_buf_append(&s->out, "]}\n\n", 4) ? -ENOMEM : 0;
 }
 
 /* Renders the next event into s->out. Returns 1 (an event), 0 (nothing available) or an error. */
@@ -196,9 +225,21 @@ static ssize_t on_read(struct sl_req *req, char *buf, size_t max)
     int rc = next_event(s);
     if (rc < 0)
         return SL_HTTP_STREAM_END;
-    if (rc > 0)
+    int64_t now = sl_http_now_ms();
+    if (rc == 0 && now - s->last_out_ms >= s->heartbeat_ms) {
+        static const char hb[] = ": heartbeat\n\n";
+        s->out.len = 0;
+        s->out_off = 0;
+        if (sl_buf_append(&s->out, hb, sizeof hb - 1))
+            return SL_HTTP_STREAM_END;
+        rc = 1;
+    }
+    if (rc > 0) {
+        s->last_out_ms = now;
         return copy_out(s, buf, max);
+    }
     arm(s);
+    sl_http_stream_wake_at(s->req, s->last_out_ms + s->heartbeat_ms);
     return 0;
 }
 
@@ -279,6 +320,7 @@ static void on_sse(struct sl_req *req)
     s->req = req;
     s->api = api;
     s->fmt = SL_FMT_JSON;
+    s->heartbeat_ms = api->cfg && api->cfg->sse_heartbeat_ms > 0 ? api->cfg->sse_heartbeat_ms : 15000;
     snprintf(s->topic, sizeof s->topic, "%s", topic);
     snprintf(s->group, sizeof s->group, "%s", group ? group : "");
     sl_http_set_data(req, s, free_state);
@@ -299,6 +341,11 @@ static void on_sse(struct sl_req *req)
         sl_http_reply_rc(req, rc, NULL);
         return;
     }
+    if (!group && render_position(s)) {
+        sl_http_reply_rc(req, -ENOMEM, NULL);
+        return;
+    }
+    s->last_out_ms = sl_http_now_ms();
     sl_http_add_header(req, "Cache-Control", "no-cache");
     sl_http_add_header(req, "X-Accel-Buffering", "no");
     sl_http_reply_stream(req, 200, "text/event-stream", on_read);

@@ -181,5 +181,9 @@ int sl_http_reply_stream(struct sl_req *req, unsigned status, const char *conten
 /* Tells a parked stream that data is available: read is called again soon. Any thread; a wake while the
  * stream is not parked is remembered; no-op after DONE. The caller must keep req alive (hold a reference). */
 void sl_http_stream_wake(struct sl_req *req);
+/* Asks that a stream which parks (its read returned 0) be woken at deadline_ms (absolute, sl_http_now_ms()
+ * clock) if nothing woke it before: read is then called again (SSE heartbeats). Replaces the previous
+ * deadline; <= 0 clears it. Call from read, on its pool thread. */
+void sl_http_stream_wake_at(struct sl_req *req, int64_t deadline_ms);
 
 #endif

@@ -102,6 +102,7 @@ struct sl_req {
     size_t nhdrs;
     char *hdr_name[SL_REQ_MAX_HDRS], *hdr_value[SL_REQ_MAX_HDRS];
     sl_http_stream_fn stream_read;
+    int64_t stream_deadline;       /* sl_http_stream_wake_at; <= 0: a parked stream waits for a wake only */
     void *data;
     void (*data_free)(void *);
 };

@@ -10,7 +10,8 @@
  *   3. A request is on the parked list from suspend/park until its pool thread picks it up again (or it is
  *      done); sl_http_stop_all waits for the list to drain, so libmicrohttpd is never stopped with a
  *      suspended connection. Once stopping is set (under tmu), nothing joins the list.
- *   4. A request is in the deadline heap only while SUSPENDED with a deadline.
+ *   4. A request is in the deadline heap only while SUSPENDED with a deadline, or PARKED (a streaming reply)
+ *      with a stream deadline (sl_http_stream_wake_at).
  *   Lock order: req->mu, then srv->tmu. The timer thread never holds tmu while taking req->mu.
  */
 #include <errno.h>
@@ -365,7 +366,7 @@ ssize_t sl_http_stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         pthread_mutex_unlock(&req->mu);
         return 0;
     }
-    int rc = suspend_locked(req, 0, SL_REQ_PARKED, &now);
+    int rc = suspend_locked(req, req->stream_deadline, SL_REQ_PARKED, &now);
     struct MHD_Connection *conn = req->conn;
     pthread_mutex_unlock(&req->mu);
     if (rc) /* stopping: the reader had its chance to end */
@@ -373,6 +374,11 @@ ssize_t sl_http_stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
     if (now)
         MHD_resume_connection(conn);
     return 0;
+}
+
+void sl_http_stream_wake_at(struct sl_req *req, int64_t deadline_ms)
+{
+    req->stream_deadline = deadline_ms;
 }
 
 void sl_http_stream_free(void *cls)

@@ -9,6 +9,7 @@
 
 #include "api/budget.h"
 #include "api/conns.h"
+#include "api/procstat.h"
 #include "storage/segment.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +299,35 @@ static void render_health(struct out *o, struct sl_broker *b)
     free(h);
 }
 
+/* The process collector's standard families (what Prometheus client libraries export), from /proc/self.
+ * When /proc cannot be read only the start time is given (sluice's own start, start_ms). */
+static void render_process(struct out *o, int64_t start_ms)
+{
+    struct sl_procstat ps;
+    bool ok = sl_procstat_read(&ps) == 0;
+    if (ok) {
+        put(o, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+               "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.2f\n", ps.cpu_seconds);
+        put(o, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+               "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %" PRIu64 "\n",
+            ps.resident_bytes);
+        put(o, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+               "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes %" PRIu64 "\n",
+            ps.virtual_bytes);
+        put(o, "# HELP process_open_fds Number of open file descriptors.\n"
+               "# TYPE process_open_fds gauge\nprocess_open_fds %" PRIu64 "\n", ps.open_fds);
+        put(o, "# HELP process_max_fds Maximum number of open file descriptors (RLIMIT_NOFILE soft limit).\n"
+               "# TYPE process_max_fds gauge\n");
+        if (ps.max_fds == UINT64_MAX)
+            put(o, "process_max_fds +Inf\n");
+        else
+            put(o, "process_max_fds %" PRIu64 "\n", ps.max_fds);
+    }
+    put(o, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+           "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.2f\n",
+        ok ? ps.start_time : (double)start_ms / 1000.0);
+}
+
 static void on_lag(void *ctx, const char *group, const char *topic, int32_t partition, int64_t lag)
 {
     put(ctx, "sluice_consumer_lag{group=\"%s\",topic=\"%s\",partition=\"%d\"} %" PRId64 "\n", group, topic,
@@ -342,8 +373,6 @@ int sl_metrics_render(struct sl_api *api, struct sl_buf *b)
     put(&o, "# HELP sluice_uptime_seconds Seconds since the server started.\n"
             "# TYPE sluice_uptime_seconds gauge\nsluice_uptime_seconds %.3f\n",
         (double)(now_ms - start) / 1000.0);
-    put(&o, "# HELP process_start_time_seconds Start time of the process since the Unix epoch.\n"
-            "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %" PRId64 "\n",
-        start / 1000);
+    render_process(&o, start);
     return o.rc;
 }

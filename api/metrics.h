@@ -4,8 +4,10 @@
  * (histogram), sluice_http_open_connections, sluice_topic_records_in_total{topic},
  * sluice_topic_bytes_in_total{topic}, sluice_topic_records_out_total{topic}, sluice_topic_bytes_out_total{topic},
  * sluice_fsync_duration_seconds (histogram, from sl_broker_stats), sluice_produce_batches_total,
- * sluice_consumer_lag{group,topic,partition} (from the lag hook), sluice_uptime_seconds,
- * process_start_time_seconds.
+ * sluice_consumer_lag{group,topic,partition} (from the lag hook), sluice_uptime_seconds, the partition
+ * health and buffer-memory gauges, sluice_open_segment_files, and the process collector's standard families
+ * (process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes, process_open_fds,
+ * process_max_fds, process_start_time_seconds; api/procstat.h). README "Metrics" lists each with its meaning.
  *
  * THREADS: every function is thread-safe. Counters are relaxed atomics; the per-topic map is behind one
  * mutex held only for a lookup. There is one metrics registry per process (REST and WebSocket share it). */

@@ -90,6 +90,9 @@ static const struct key_def KEYS[] = {
     /* 1 MiB + 64 KiB: a default-sized record batch (max.message.bytes, 1048588) plus its JSON envelope. */
     I64("ws.max.message.bytes", ws_max_message_bytes, 1024, 1073741824, "1114112", NULL,
         "WebSocket: largest client message; a larger one (or a frame announcing more) is refused (close 4413)"),
+    /* Below the 30-60 s idle cut of common proxies (nginx proxy_read_timeout 60 s, AWS ALB 60 s). */
+    I64("sse.heartbeat.ms", sse_heartbeat_ms, 100, 3600000, "15000", NULL,
+        "SSE: a comment line (\": heartbeat\") is sent on a stream silent for this long"),
     HOST("advertised.host", advertised_host, "", NULL,
         "host name put in URLs sluice returns (v3 self/related, v2 base_uri); empty = rest.bind, or localhost"),
     STR_OPT("cluster.id", cluster_id, NULL, NULL, "unset = derived once and persisted in data.dir"),

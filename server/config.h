@@ -72,6 +72,7 @@ struct sl_config {
     int64_t ws_idle_timeout_ms;
     int32_t ws_max_in_flight;
     int64_t ws_max_message_bytes;
+    int64_t sse_heartbeat_ms;   /* SSE: a comment line after this much silence on a stream */
     char *advertised_host;      /* owned; "" = rest.bind, or localhost when that is a wildcard */
     char *cluster_id;           /* owned; NULL = derive */
     char *config_file;          /* owned; the --config file, NULL if none */

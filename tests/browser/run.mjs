@@ -227,10 +227,18 @@ try {
     await fetch(`${B()}/consumers/web-group/instances/c1/records?timeout=500`, { headers: { Accept: 'application/vnd.kafka.json.v2+json' } });
     const c = await http('POST', `${B()}/consumers/web-group/instances/c1/offsets`, { offsets: [{ topic: TOPIC, partition: 0, offset: 1 }] }, H);
     assert(c.status < 300, `commit: ${c.status} ${c.text}`);
+    const noNullText = async (view) => {
+      const text = await page.locator('#page').innerText();
+      const m = text.match(/\b(null|undefined|NaN)\b/);
+      assert(!m, `the ${view} view shows a literal "${m && m[1]}": ${JSON.stringify(text.slice(0, 200))}`);
+    };
     await page.goto(`${B()}/#groups`);
+    await page.locator('a[data-group="web-group"]').waitFor();
+    await noNullText('groups list');
     await page.locator('a[data-group="web-group"]').click();
     const lag = page.locator(`[data-lag="${TOPIC}/0"]`);
     await lag.waitFor({ timeout: 5000 });
+    await noNullText('group detail');
     assert((await lag.textContent()) === '3', `lag of partition 0: ${await lag.textContent()} (end 4, committed 1)`);
     assert(await page.locator('text=c1').count() > 0, 'member c1 listed');
     await shot(page, 'groups');

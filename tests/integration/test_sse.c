@@ -1,6 +1,8 @@
 /* Server-Sent Events on the REST port against the real binary: records arrive as events whose id encodes
  * every partition's position; a reconnect with Last-Event-ID resumes exactly (nothing lost, nothing
- * repeated); group streams split partitions; bad requests are answered before the stream starts. */
+ * repeated), also for a from=latest stream cut before any record (the initial position event); a silent
+ * stream gets a ": heartbeat" comment every sse.heartbeat.ms; group streams split partitions; bad requests
+ * are answered before the stream starts. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <poll.h>
@@ -15,9 +17,12 @@
 
 static struct sl_proc proc;
 
+#define HEARTBEAT_MS 500
+
 static void setup(void)
 {
-    sl_proc_start(&proc, NULL, NULL);
+    static const char *const extra[] = {"--set", "sse.heartbeat.ms=500", NULL};
+    sl_proc_start(&proc, NULL, extra);
     sl_wt_create_topic(&proc, "s", 2);
 }
 
@@ -82,8 +87,37 @@ static void dechunk(struct stream *st)
     }
 }
 
-/* The next event's data (parsed) and id (copied into id), or NULL after timeout_ms. */
-static json_t *sse_next(struct stream *st, char *id, size_t idlen, int timeout_ms)
+/* Reads more of the stream into body; false on timeout or EOF. */
+static bool sse_fill(struct stream *st, int64_t deadline)
+{
+    int left = (int)(deadline - mono_ms());
+    struct pollfd p = {.fd = st->fd, .events = POLLIN};
+    if (left <= 0 || poll(&p, 1, left) <= 0)
+        return false;
+    ssize_t n = read(st->fd, st->raw + st->rawlen, sizeof st->raw - st->rawlen);
+    if (n <= 0)
+        return false;
+    st->rawlen += (size_t)n;
+    dechunk(st);
+    return true;
+}
+
+/* The value of field name ("data", "id", "event") in one event block, copied into out; false if absent. */
+static bool field(const char *ev, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    for (const char *l = ev; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] ? 1 : 0))
+        if (strncmp(l, name, nl) == 0 && l[nl] == ':') {
+            const char *v = l + nl + 1 + (l[nl + 1] == ' ');
+            snprintf(out, outlen, "%.*s", (int)strcspn(v, "\n"), v);
+            return true;
+        }
+    return false;
+}
+
+/* The next event with data (comments skipped): its data parsed, its event name (default "message") into
+ * name, its id into id ("" when none). NULL after timeout_ms. */
+static json_t *sse_event(struct stream *st, char *name, char *id, size_t idlen, int timeout_ms)
 {
     int64_t dl = mono_ms() + timeout_ms;
     for (;;) {
@@ -91,23 +125,34 @@ static json_t *sse_next(struct stream *st, char *id, size_t idlen, int timeout_m
         char *ev = st->body + st->used, *end = strstr(ev, "\n\n");
         if (end) {
             st->used = (size_t)(end + 2 - st->body);
-            char *d = strstr(ev, "data: "), *i = strstr(ev, "id: ");
-            ck_assert(d && i && d < end && i < end);
-            snprintf(id, idlen, "%.*s", (int)strcspn(i + 4, "\n"), i + 4);
-            *strchr(d, '\n') = '\0';
-            json_t *j = json_loads(d + 6, 0, NULL);
-            ck_assert_msg(j != NULL, "bad event data: %.200s", d + 6);
+            *end = '\0';
+            static char data[1 << 16];
+            if (!field(ev, "data", data, sizeof data))
+                continue; /* a comment (heartbeat) */
+            if (!field(ev, "event", name, 32))
+                strcpy(name, "message");
+            if (!field(ev, "id", id, idlen))
+                id[0] = '\0';
+            json_t *j = json_loads(data, 0, NULL);
+            ck_assert_msg(j != NULL, "bad event data: %.200s", data);
             return j;
         }
-        int left = (int)(dl - mono_ms());
-        struct pollfd p = {.fd = st->fd, .events = POLLIN};
-        if (left <= 0 || poll(&p, 1, left) <= 0)
+        if (!sse_fill(st, dl))
             return NULL;
-        ssize_t n = read(st->fd, st->raw + st->rawlen, sizeof st->raw - st->rawlen);
-        if (n <= 0)
-            return NULL;
-        st->rawlen += (size_t)n;
-        dechunk(st);
+    }
+}
+
+/* The next records event (position events skipped) and its id, or NULL after timeout_ms. */
+static json_t *sse_next(struct stream *st, char *id, size_t idlen, int timeout_ms)
+{
+    char name[32];
+    for (;;) {
+        json_t *j = sse_event(st, name, id, idlen, timeout_ms);
+        if (!j || strcmp(name, "records") == 0) {
+            ck_assert(!j || id[0]);
+            return j;
+        }
+        json_decref(j);
     }
 }
 
@@ -160,6 +205,58 @@ START_TEST(events_carry_records_and_last_event_id_resumes_exactly)
 }
 END_TEST
 
+/* A from=latest stream tells its start position before any record: a client cut then (a proxy) that
+ * reconnects with that Last-Event-ID gets exactly what was produced in between. */
+START_TEST(latest_stream_cut_before_any_record_resumes_from_its_start)
+{
+    sl_wt_produce(&proc, "s", "[{\"value\":0,\"partition\":0}]"); /* before the stream: never delivered */
+    struct stream st;
+    char name[32], id[128], seen[512] = "";
+    sse_open(&st, "/sse/v1/topics/s?from=latest", NULL);
+    json_t *m = sse_event(&st, name, id, sizeof id, 2000);
+    ck_assert_msg(m != NULL, "no event with an id before any record");
+    ck_assert_str_eq(name, "position");
+    ck_assert_str_eq(id, "0:1,1:0");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "type")), "position");
+    json_decref(m);
+    close(st.fd);
+    sl_wt_produce(&proc, "s", "[{\"value\":1,\"partition\":0},{\"value\":2,\"partition\":1},{\"value\":3,\"partition\":1}]");
+    sse_open(&st, "/sse/v1/topics/s?from=latest", id);
+    read_records(&st, 3, seen, id);
+    ck_assert_msg(strstr(seen, "0:1 ") && strstr(seen, "1:0 ") && strstr(seen, "1:1 ") && strlen(seen) == 12,
+                  "records after the reconnect: %s", seen);
+    ck_assert_str_eq(id, "0:2,1:2");
+    char idbuf[128];
+    ck_assert_ptr_null(sse_next(&st, idbuf, sizeof idbuf, 300)); /* nothing twice */
+    close(st.fd);
+}
+END_TEST
+
+/* A stream with nothing to send gets ": heartbeat" within sse.heartbeat.ms, again and again. */
+START_TEST(silent_stream_gets_a_heartbeat_within_the_interval)
+{
+    struct stream st;
+    sse_open(&st, "/sse/v1/topics/s?from=latest", NULL);
+    int64_t t0 = mono_ms();
+    for (int beat = 1; beat <= 3; beat++) {
+        int64_t dl = t0 + beat * HEARTBEAT_MS + 400; /* scheduling slack */
+        for (;;) {
+            st.body[st.bodylen] = '\0';
+            char *hb = strstr(st.body + st.used, ": heartbeat\n\n");
+            if (hb) {
+                st.used = (size_t)(hb + 13 - st.body);
+                break;
+            }
+            ck_assert_msg(sse_fill(&st, dl), "heartbeat %d not within %d ms of the previous", beat, HEARTBEAT_MS);
+        }
+        int64_t at = mono_ms() - t0;
+        ck_assert_msg(at >= (beat - 1) * HEARTBEAT_MS + HEARTBEAT_MS / 2, "heartbeat %d early, at %lld ms", beat,
+                      (long long)at);
+    }
+    close(st.fd);
+}
+END_TEST
+
 START_TEST(bad_sse_requests_and_groups)
 {
     struct sl_resp r;
@@ -188,6 +285,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, events_carry_records_and_last_event_id_resumes_exactly);
+    tcase_add_test(tc, latest_stream_cut_before_any_record_resumes_from_its_start);
+    tcase_add_test(tc, silent_stream_gets_a_heartbeat_within_the_interval);
     tcase_add_test(tc, bad_sse_requests_and_groups);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -6,8 +6,9 @@ import { fmtNum, h, table } from './dom.js';
 
 export async function render(main, id) {
   const body = h('div');
-  main.append(id ? h('p', h('a', { href: '#groups' }, '← Consumer groups')) : null,
-    h('h1', id ? ['Consumer group ', h('code', id)] : 'Consumer groups'), body);
+  // Element.append renders null as the text "null": the back link is added only on the detail page.
+  if (id) main.append(h('p', h('a', { href: '#groups' }, '← Consumer groups')));
+  main.append(h('h1', id ? ['Consumer group ', h('code', id)] : 'Consumer groups'), body);
   const refresh = async () => {
     try {
       body.replaceChildren(...(id ? await detail(id) : await list()));
