@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -582,6 +583,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (ws)
             drain(ws);
         break;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return ws ? sl_ws_confirm_upgrade(ws, wsi) : -1;
     case LWS_CALLBACK_HTTP:
         if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket endpoints only: /ws/v1/topics/{topic}"))
             return -1;
@@ -698,22 +701,54 @@ static int listener_errno(void)
     return SL_EFAILED;
 }
 
-int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, struct sl_ws **out)
+/* The interface libwebsockets binds to for ws.bind: NULL (every interface, IPv4 and IPv6) for a wildcard, else
+ * the address itself. Returns false when ws.bind is not an IPv4 or IPv6 address. */
+static bool bind_iface(const struct sl_config *cfg, const char **iface)
 {
+    const char *b = cfg->ws_bind && *cfg->ws_bind ? cfg->ws_bind : "0.0.0.0";
+    unsigned char a[16];
+    if (inet_pton(AF_INET, b, a) != 1 && inet_pton(AF_INET6, b, a) != 1)
+        return false;
+    *iface = strcmp(b, "0.0.0.0") == 0 || strcmp(b, "::") == 0 ? NULL : b;
+    return true;
+}
+
+static void free_ws(struct sl_ws *ws)
+{
+    sl_ws_origins_fini(&ws->origins);
+    pthread_mutex_destroy(&ws->mu);
+    pthread_cond_destroy(&ws->cv);
+    free(ws);
+}
+
+int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, uint16_t rest_port,
+                struct sl_ws **out)
+{
+    const char *iface;
+    if (!bind_iface(cfg, &iface)) {
+        sl_error("ws.bind '%s' is not an IPv4 or IPv6 address", cfg->ws_bind);
+        return -EINVAL;
+    }
     struct sl_ws *ws = calloc(1, sizeof *ws);
     if (!ws)
         return -ENOMEM;
     ws->cfg = cfg;
     ws->b = b;
     ws->g = g;
+    ws->rest_port = rest_port;
     pthread_mutex_init(&ws->mu, NULL);
     pthread_cond_init(&ws->cv, NULL);
+    if (sl_ws_origins_init(&ws->origins, cfg->cors_allowed_origins ? cfg->cors_allowed_origins : "")) {
+        free_ws(ws);
+        return -ENOMEM;
+    }
     set_retry(ws);
     lws_set_log_level(LLL_ERR, on_lws_log);
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = cfg->ws_port;
+    info.iface = iface;
     info.protocols = protocols;
     info.extensions = extensions;
     info.retry_and_idle_policy = &ws->retry;
@@ -726,10 +761,13 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
      * libwebsockets starts on its own is a framing error (on_drop: 1002). */
     info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.fd_limit_per_thread = fd_limit(cfg);
+    unsigned char a4[4];
+    if (iface && inet_pton(AF_INET, iface, a4) == 1)
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* else 4.1.6 ignores an IPv4 iface (binds every one) */
     ws->ctx = lws_create_context(&info);
     if (!ws->ctx) {
-        sl_error("cannot start the WebSocket server on port %d", cfg->ws_port);
-        free(ws);
+        sl_error("cannot start the WebSocket server on port %d (ws.bind %s)", cfg->ws_port, cfg->ws_bind);
+        free_ws(ws);
         return -EADDRINUSE;
     }
     ws->vh = lws_get_vhost_by_name(ws->ctx, "default");
@@ -739,7 +777,7 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
         sl_error("cannot open the WebSocket listener on port %d: %s%s", cfg->ws_port, sl_strerror(rc),
                  rc == -EMFILE || rc == -ENFILE ? " (raise the open files limit, ulimit -n)" : "");
         lws_context_destroy(ws->ctx);
-        free(ws);
+        free_ws(ws);
         return rc;
     }
     ws->port = (uint16_t)port;
@@ -807,7 +845,5 @@ void sl_ws_stop(struct sl_ws *ws)
         sl_warn("WebSocket server: produces still pending at stop; leaking its state");
         return;
     }
-    pthread_mutex_destroy(&ws->mu);
-    pthread_cond_destroy(&ws->cv);
-    free(ws);
+    free_ws(ws);
 }

@@ -101,6 +101,8 @@ struct sl_ws {
     pthread_t th;
     atomic_bool stop;
     uint16_t port;
+    uint16_t rest_port;       /* the REST server's port: its pages' origin is allowed */
+    struct sl_ws_origins origins; /* cors.allowed.origins, checked on every upgrade */
     lws_retry_bo_t retry;
     lws_sorted_usec_list_t tick;
     /* inbox */
@@ -179,6 +181,11 @@ static inline bool sl_ws_frame_at_hw(const struct sl_ws *ws, const struct sl_ws_
 int sl_ws_cache_get(struct sl_ws *ws, const char *topic, int32_t partition, enum sl_fmt fmt, sl_offset_t from,
                     size_t max_records, const struct sl_ws_frame **out);
 void sl_ws_cache_free(struct sl_ws *ws);
+
+/* ---- ws_handshake.c ---- */
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: checks the upgrade request (Sec-WebSocket-Version, Origin). Returns 0 (go
+ * on with the upgrade), 1 (refused: an HTTP error response was written) or -1 (hang up). */
+int sl_ws_confirm_upgrade(struct sl_ws *ws, struct lws *wsi);
 
 /* ---- ws_produce.c ---- */
 void sl_wsp_open(struct sl_ws_conn *c);
