@@ -95,7 +95,7 @@ void sl_ws_rx_flow(struct sl_ws_conn *c)
 {
     if (!c->wsi)
         return;
-    bool pause = c->qlen + c->pending >= SL_WS_RX_PAUSE;
+    bool pause = c->qlen + c->pending >= SL_WS_RX_PAUSE && !c->close_sent;
     if (pause != c->rx_paused) {
         c->rx_paused = pause;
         lws_rx_flow_control(c->wsi, pause ? 0 : 1);
@@ -511,6 +511,35 @@ static void on_drop(struct sl_ws *ws, struct sl_ws_conn *c)
     lws_close_reason(c->wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)why, sizeof why - 1);
 }
 
+/* How long a socket that sent its close frame waits for the client's (RFC 6455 §7.1.1: the server should not
+ * close TCP first, so that the client reads what came before). */
+#define CLOSE_ACK_SECS 1
+
+/* The last step of a close sluice started, once the queue is flushed: sends the close frame (c->close_code),
+ * then keeps reading (and dropping) until the client's close frame arrives (WS_PEER_INITIATED_CLOSE then
+ * ends the connection) or CLOSE_ACK_SECS pass. libwebsockets' own path (lws_close_reason() and return -1)
+ * closed TCP right after the close frame: undici's WebSocket (Node's), still inflating the permessage-deflate
+ * error frame that came before, then saw neither it nor the close code, only 1006 (3 runs of 3). The frame is
+ * written as opcode 8 through lws_write (LWS_WRITE_CLOSE, 4, which lws-write.h leaves out of its public enum
+ * because lws_close_reason() normally does this). Returns 0, or -1 to close at once (the write failed). */
+static int send_close(struct sl_ws_conn *c)
+{
+    if (c->close_sent)
+        return 0;
+    unsigned char buf[LWS_PRE + 2];
+    buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+    buf[LWS_PRE + 1] = (unsigned char)c->close_code;
+    if (lws_write(c->wsi, buf + LWS_PRE, 2, (enum lws_write_protocol)4 /* LWS_WRITE_CLOSE */) < 0)
+        return -1;
+    c->close_sent = true;
+    if (c->rx_paused) {
+        c->rx_paused = false;
+        lws_rx_flow_control(c->wsi, 1); /* the client's close must be read */
+    }
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_ACK_SECS);
+    return 0;
+}
+
 /* Returns -1 to close the socket. */
 static int on_writeable(struct sl_ws_conn *c)
 {
@@ -529,10 +558,8 @@ static int on_writeable(struct sl_ws_conn *c)
         lws_callback_on_writable(wsi);
         return 0;
     }
-    if (c->closing) {
-        lws_close_reason(wsi, (enum lws_close_status)c->close_code, NULL, 0);
-        return -1;
-    }
+    if (c->closing)
+        return send_close(c);
     if (c->t.kind == SL_WS_CONSUME && c->established && sl_wsc_write(c))
         lws_callback_on_writable(wsi);
     return c->closing && !c->qhead ? (lws_callback_on_writable(wsi), 0) : 0;
@@ -563,7 +590,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (*pss)
             (*pss)->peer_closed = true;
-        break;
+        return *pss && (*pss)->close_sent ? -1 : 0; /* the answer to our close: end without echoing it */
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
         if (*pss)
             on_drop(ws, *pss);

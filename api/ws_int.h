@@ -47,6 +47,7 @@ struct sl_ws_conn {
     /* closing: the queue drains, then the socket closes with close_code */
     bool closing;
     int close_code;
+    bool close_sent;          /* our close frame is out: waiting for the client's (ws.c send_close) */
     /* outgoing control messages (sent before records) */
     struct sl_ws_msg *qhead, *qtail;
     size_t qlen;

@@ -278,6 +278,11 @@ bool sl_wsraw_ponged(const struct sl_wsraw *r)
     return r->ponged;
 }
 
+int sl_wsraw_fd(const struct sl_wsraw *r)
+{
+    return r->fd;
+}
+
 void sl_wsraw_free(struct sl_wsraw *r)
 {
     if (!r)

@@ -30,6 +30,8 @@ bool sl_wsraw_wait_closed(struct sl_wsraw *r, int ms);
 int sl_wsraw_close_code(const struct sl_wsraw *r);
 /* True once a pong for one of the client's pings arrived. */
 bool sl_wsraw_ponged(const struct sl_wsraw *r);
+/* The socket, for tests that watch the TCP connection itself (sl_tcp_wait_eof). */
+int sl_wsraw_fd(const struct sl_wsraw *r);
 void sl_wsraw_free(struct sl_wsraw *r);
 
 /* Sends a WebSocket upgrade request for path to 127.0.0.1:port with exactly the given header lines after the
