@@ -515,6 +515,14 @@ static void on_drop(struct sl_ws *ws, struct sl_ws_conn *c)
  * close TCP first, so that the client reads what came before). */
 #define CLOSE_ACK_SECS 1
 
+int sl_ws_write_close(struct lws *wsi, int code)
+{
+    unsigned char buf[LWS_PRE + 2];
+    buf[LWS_PRE] = (unsigned char)(code >> 8);
+    buf[LWS_PRE + 1] = (unsigned char)code;
+    return lws_write(wsi, buf + LWS_PRE, 2, (enum lws_write_protocol)4 /* LWS_WRITE_CLOSE */) < 0 ? -EIO : 0;
+}
+
 /* The last step of a close sluice started, once the queue is flushed: sends the close frame (c->close_code),
  * then keeps reading (and dropping) until the client's close frame arrives (WS_PEER_INITIATED_CLOSE then
  * ends the connection) or CLOSE_ACK_SECS pass. libwebsockets' own path (lws_close_reason() and return -1)
@@ -526,10 +534,7 @@ static int send_close(struct sl_ws_conn *c)
 {
     if (c->close_sent)
         return 0;
-    unsigned char buf[LWS_PRE + 2];
-    buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
-    buf[LWS_PRE + 1] = (unsigned char)c->close_code;
-    if (lws_write(c->wsi, buf + LWS_PRE, 2, (enum lws_write_protocol)4 /* LWS_WRITE_CLOSE */) < 0)
+    if (sl_ws_write_close(c->wsi, c->close_code))
         return -1;
     c->close_sent = true;
     if (c->rx_paused) {
@@ -588,9 +593,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             return on_writeable(*pss);
         break;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        if (*pss)
-            (*pss)->peer_closed = true;
-        return *pss && (*pss)->close_sent ? -1 : 0; /* the answer to our close: end without echoing it */
+        if (!*pss)
+            return 0;
+        (*pss)->peer_closed = true;
+        if ((*pss)->close_sent)
+            return -1; /* the answer to our close: end without echoing it */
+        return sl_ws_peer_close_ok(in, len) ? 0 : (sl_ws_write_close(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR), -1);
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
         if (*pss)
             on_drop(ws, *pss);

@@ -142,6 +142,16 @@ void sl_ws_post(struct sl_ws *ws, struct sl_ws_op *op);
 /* Pauses or resumes reading c according to its backlog. */
 void sl_ws_rx_flow(struct sl_ws_conn *c);
 
+/* Writes a close frame with code (no reason) through lws_write; libwebsockets does not close the connection
+ * for it. Service thread, inside a callback of wsi. Returns 0 or -EIO. */
+int sl_ws_write_close(struct lws *wsi, int code);
+
+/* ---- ws_frames.c: RFC 6455 checks libwebsockets 4.1.6 does not make ---- */
+/* Whether a client close frame's payload (in, len) is valid (RFC 6455 §5.5.1, §7.4): empty, or a code sent on
+ * the wire (1000-1003, 1007-1014, 3000-4999) and a reason. A 1-byte payload or another code is a protocol
+ * error: answered with 1002, not echoed. Pure. */
+bool sl_ws_peer_close_ok(const void *in, size_t len);
+
 /* ---- ws_consume.c ---- */
 /* The socket is established: resolve the topic, join the group, position cursors. */
 void sl_wsc_open(struct sl_ws_conn *c);

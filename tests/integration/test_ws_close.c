@@ -68,6 +68,40 @@ START_TEST(a_client_that_never_closes_is_dropped_after_about_a_second)
 }
 END_TEST
 
+/* Sends a client close frame with payload p (n bytes) on a fresh produce socket; returns the server's close code
+ * (0: none, or one without a code). */
+static int answer_to_close(const void *p, size_t n)
+{
+    struct sl_wsraw *r = sl_wsraw_connect(proc.ws_port, "/ws/v1/topics/t/produce");
+    ck_assert_int_eq(sl_wsraw_frame(r, 0x88, n, p, n), 0);
+    ck_assert(sl_wsraw_wait_closed(r, 5000));
+    int code = sl_wsraw_close_code(r);
+    sl_wsraw_free(r);
+    return code;
+}
+
+START_TEST(a_close_with_a_1_byte_payload_is_a_protocol_error_not_echoed)
+{
+    ck_assert_int_eq(answer_to_close("\x03", 1), 1002);
+}
+END_TEST
+
+START_TEST(a_close_with_a_code_not_for_the_wire_is_a_protocol_error)
+{
+    static const uint8_t c1005[2] = {1005 >> 8, 1005 & 0xff}, c999[2] = {999 >> 8, 999 & 0xff};
+    ck_assert_int_eq(answer_to_close(c1005, 2), 1002);
+    ck_assert_int_eq(answer_to_close(c999, 2), 1002);
+}
+END_TEST
+
+START_TEST(a_valid_close_is_still_echoed)
+{
+    static const uint8_t c1000[] = {1000 >> 8, 1000 & 0xff, 'b', 'y', 'e'}, c4000[2] = {4000 >> 8, 4000 & 0xff};
+    ck_assert_int_eq(answer_to_close(c1000, sizeof c1000), 1000);
+    ck_assert_int_eq(answer_to_close(c4000, 2), 4000);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws_close");
@@ -76,6 +110,9 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, after_an_error_close_the_server_waits_for_the_clients_close);
     tcase_add_test(tc, a_client_that_never_closes_is_dropped_after_about_a_second);
+    tcase_add_test(tc, a_close_with_a_1_byte_payload_is_a_protocol_error_not_echoed);
+    tcase_add_test(tc, a_close_with_a_code_not_for_the_wire_is_a_protocol_error);
+    tcase_add_test(tc, a_valid_close_is_still_echoed);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
