@@ -29,7 +29,8 @@ deps-run:
 	@.ci/apt-install $(RUN_PKGS)
 deps-test:
 	@.ci/apt-install $(TEST_PKGS)
-	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/undici ] || \
+	  (cd tests/browser && npm ci --no-audit --no-fund)
 	@[ -d tests/docs/node_modules/@redocly/cli ] || (cd tests/docs && npm ci --no-audit --no-fund)
 
 clean:

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -94,7 +95,7 @@ void sl_ws_rx_flow(struct sl_ws_conn *c)
 {
     if (!c->wsi)
         return;
-    bool pause = c->qlen + c->pending >= SL_WS_RX_PAUSE;
+    bool pause = c->qlen + c->pending >= SL_WS_RX_PAUSE && !c->close_sent;
     if (pause != c->rx_paused) {
         c->rx_paused = pause;
         lws_rx_flow_control(c->wsi, pause ? 0 : 1);
@@ -510,6 +511,40 @@ static void on_drop(struct sl_ws *ws, struct sl_ws_conn *c)
     lws_close_reason(c->wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR, (unsigned char *)why, sizeof why - 1);
 }
 
+/* How long a socket that sent its close frame waits for the client's (RFC 6455 §7.1.1: the server should not
+ * close TCP first, so that the client reads what came before). */
+#define CLOSE_ACK_SECS 1
+
+int sl_ws_write_close(struct lws *wsi, int code)
+{
+    unsigned char buf[LWS_PRE + 2];
+    buf[LWS_PRE] = (unsigned char)(code >> 8);
+    buf[LWS_PRE + 1] = (unsigned char)code;
+    return lws_write(wsi, buf + LWS_PRE, 2, (enum lws_write_protocol)4 /* LWS_WRITE_CLOSE */) < 0 ? -EIO : 0;
+}
+
+/* The last step of a close sluice started, once the queue is flushed: sends the close frame (c->close_code),
+ * then keeps reading (and dropping) until the client's close frame arrives (WS_PEER_INITIATED_CLOSE then
+ * ends the connection) or CLOSE_ACK_SECS pass. libwebsockets' own path (lws_close_reason() and return -1)
+ * closed TCP right after the close frame: undici's WebSocket (Node's), still inflating the permessage-deflate
+ * error frame that came before, then saw neither it nor the close code, only 1006 (3 runs of 3). The frame is
+ * written as opcode 8 through lws_write (LWS_WRITE_CLOSE, 4, which lws-write.h leaves out of its public enum
+ * because lws_close_reason() normally does this). Returns 0, or -1 to close at once (the write failed). */
+static int send_close(struct sl_ws_conn *c)
+{
+    if (c->close_sent)
+        return 0;
+    if (sl_ws_write_close(c->wsi, c->close_code))
+        return -1;
+    c->close_sent = true;
+    if (c->rx_paused) {
+        c->rx_paused = false;
+        lws_rx_flow_control(c->wsi, 1); /* the client's close must be read */
+    }
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_ACK_SECS);
+    return 0;
+}
+
 /* Returns -1 to close the socket. */
 static int on_writeable(struct sl_ws_conn *c)
 {
@@ -528,10 +563,8 @@ static int on_writeable(struct sl_ws_conn *c)
         lws_callback_on_writable(wsi);
         return 0;
     }
-    if (c->closing) {
-        lws_close_reason(wsi, (enum lws_close_status)c->close_code, NULL, 0);
-        return -1;
-    }
+    if (c->closing)
+        return send_close(c);
     if (c->t.kind == SL_WS_CONSUME && c->established && sl_wsc_write(c))
         lws_callback_on_writable(wsi);
     return c->closing && !c->qhead ? (lws_callback_on_writable(wsi), 0) : 0;
@@ -560,9 +593,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             return on_writeable(*pss);
         break;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        if (*pss)
-            (*pss)->peer_closed = true;
-        break;
+        if (!*pss)
+            return 0;
+        (*pss)->peer_closed = true;
+        if ((*pss)->close_sent)
+            return -1; /* the answer to our close: end without echoing it */
+        return sl_ws_peer_close_ok(in, len) ? 0 : (sl_ws_write_close(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR), -1);
     case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
         if (*pss)
             on_drop(ws, *pss);
@@ -582,6 +618,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (ws)
             drain(ws);
         break;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return ws ? sl_ws_confirm_upgrade(ws, wsi) : -1;
     case LWS_CALLBACK_HTTP:
         if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket endpoints only: /ws/v1/topics/{topic}"))
             return -1;
@@ -698,22 +736,54 @@ static int listener_errno(void)
     return SL_EFAILED;
 }
 
-int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, struct sl_ws **out)
+/* The interface libwebsockets binds to for ws.bind: NULL (every interface, IPv4 and IPv6) for a wildcard, else
+ * the address itself. Returns false when ws.bind is not an IPv4 or IPv6 address. */
+static bool bind_iface(const struct sl_config *cfg, const char **iface)
 {
+    const char *b = cfg->ws_bind && *cfg->ws_bind ? cfg->ws_bind : "0.0.0.0";
+    unsigned char a[16];
+    if (inet_pton(AF_INET, b, a) != 1 && inet_pton(AF_INET6, b, a) != 1)
+        return false;
+    *iface = strcmp(b, "0.0.0.0") == 0 || strcmp(b, "::") == 0 ? NULL : b;
+    return true;
+}
+
+static void free_ws(struct sl_ws *ws)
+{
+    sl_ws_origins_fini(&ws->origins);
+    pthread_mutex_destroy(&ws->mu);
+    pthread_cond_destroy(&ws->cv);
+    free(ws);
+}
+
+int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, uint16_t rest_port,
+                struct sl_ws **out)
+{
+    const char *iface;
+    if (!bind_iface(cfg, &iface)) {
+        sl_error("ws.bind '%s' is not an IPv4 or IPv6 address", cfg->ws_bind);
+        return -EINVAL;
+    }
     struct sl_ws *ws = calloc(1, sizeof *ws);
     if (!ws)
         return -ENOMEM;
     ws->cfg = cfg;
     ws->b = b;
     ws->g = g;
+    ws->rest_port = rest_port;
     pthread_mutex_init(&ws->mu, NULL);
     pthread_cond_init(&ws->cv, NULL);
+    if (sl_ws_origins_init(&ws->origins, cfg->cors_allowed_origins ? cfg->cors_allowed_origins : "")) {
+        free_ws(ws);
+        return -ENOMEM;
+    }
     set_retry(ws);
     lws_set_log_level(LLL_ERR, on_lws_log);
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = cfg->ws_port;
+    info.iface = iface;
     info.protocols = protocols;
     info.extensions = extensions;
     info.retry_and_idle_policy = &ws->retry;
@@ -726,10 +796,13 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
      * libwebsockets starts on its own is a framing error (on_drop: 1002). */
     info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.fd_limit_per_thread = fd_limit(cfg);
+    unsigned char a4[4];
+    if (iface && inet_pton(AF_INET, iface, a4) == 1)
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* else 4.1.6 ignores an IPv4 iface (binds every one) */
     ws->ctx = lws_create_context(&info);
     if (!ws->ctx) {
-        sl_error("cannot start the WebSocket server on port %d", cfg->ws_port);
-        free(ws);
+        sl_error("cannot start the WebSocket server on port %d (ws.bind %s)", cfg->ws_port, cfg->ws_bind);
+        free_ws(ws);
         return -EADDRINUSE;
     }
     ws->vh = lws_get_vhost_by_name(ws->ctx, "default");
@@ -739,7 +812,7 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
         sl_error("cannot open the WebSocket listener on port %d: %s%s", cfg->ws_port, sl_strerror(rc),
                  rc == -EMFILE || rc == -ENFILE ? " (raise the open files limit, ulimit -n)" : "");
         lws_context_destroy(ws->ctx);
-        free(ws);
+        free_ws(ws);
         return rc;
     }
     ws->port = (uint16_t)port;
@@ -807,7 +880,5 @@ void sl_ws_stop(struct sl_ws *ws)
         sl_warn("WebSocket server: produces still pending at stop; leaking its state");
         return;
     }
-    pthread_mutex_destroy(&ws->mu);
-    pthread_cond_destroy(&ws->cv);
-    free(ws);
+    free_ws(ws);
 }

@@ -20,10 +20,13 @@
 
 struct sl_ws;
 
-/* Starts listening on cfg->ws_port (0 = ephemeral) and serving on a new service thread. cfg, b and g are
- * borrowed and must outlive the server (g may be NULL: group=... is then refused with 4503). Registers the
- * broker's data hook (once per process). Returns 0 and *out, or -errno / SL_ECONFIG (logged). */
-int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, struct sl_ws **out);
+/* Starts listening on cfg->ws_bind, cfg->ws_port (0 = ephemeral) and serving on a new service thread. cfg, b
+ * and g are borrowed and must outlive the server (g may be NULL: group=... is then refused with 4503).
+ * rest_port is the REST server's bound port: pages it serves (the console) may open sockets (see
+ * sl_ws_origin_allowed). Registers the broker's data hook (once per process). Returns 0 and *out, or -errno
+ * (-EINVAL: ws.bind is not an IP address) / SL_ECONFIG (logged). */
+int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, uint16_t rest_port,
+                struct sl_ws **out);
 /* The bound port. */
 uint16_t sl_ws_port(const struct sl_ws *w);
 /* Closes every socket (1001 going away), leaves their groups, waits (bounded) for pending produces and
@@ -62,5 +65,22 @@ int sl_from_parse(const char *s, struct sl_from *out);
  * arguments are ignored (browsers add cache busters). */
 int sl_ws_target_parse(const char *path, const char *const *args, size_t nargs, struct sl_ws_target *out, char *err,
                        size_t errlen);
+
+/* ---- handshake checks (api/ws_handshake.c; exposed for tests) ---- */
+
+/* cors.allowed.origins, parsed: comma-separated origins, "*" = any. */
+struct sl_ws_origins {
+    char **list; /* owned, NULL-terminated */
+    bool any;
+};
+/* Parses csv into o. Returns 0 or -ENOMEM (o is then empty). */
+int sl_ws_origins_init(struct sl_ws_origins *o, const char *csv);
+void sl_ws_origins_fini(struct sl_ws_origins *o);
+/* Whether an upgrade with this Origin header (NULL = none) and Host header (NULL = none) may proceed: no
+ * Origin (not a browser), an origin in o (case-insensitive, exact), or the server's own console origin:
+ * http(s)://H:rest_port where H is the Host header's host and H is an IP address, "localhost" or
+ * advertised_host (names a third party could re-point at this server by DNS are not trusted). Pure. */
+bool sl_ws_origin_allowed(const struct sl_ws_origins *o, const char *origin, const char *host, uint16_t rest_port,
+                          const char *advertised_host);
 
 #endif

@@ -47,6 +47,7 @@ struct sl_ws_conn {
     /* closing: the queue drains, then the socket closes with close_code */
     bool closing;
     int close_code;
+    bool close_sent;          /* our close frame is out: waiting for the client's (ws.c send_close) */
     /* outgoing control messages (sent before records) */
     struct sl_ws_msg *qhead, *qtail;
     size_t qlen;
@@ -101,6 +102,8 @@ struct sl_ws {
     pthread_t th;
     atomic_bool stop;
     uint16_t port;
+    uint16_t rest_port;       /* the REST server's port: its pages' origin is allowed */
+    struct sl_ws_origins origins; /* cors.allowed.origins, checked on every upgrade */
     lws_retry_bo_t retry;
     lws_sorted_usec_list_t tick;
     /* inbox */
@@ -138,6 +141,16 @@ void sl_ws_op_begin(struct sl_ws *ws);
 void sl_ws_post(struct sl_ws *ws, struct sl_ws_op *op);
 /* Pauses or resumes reading c according to its backlog. */
 void sl_ws_rx_flow(struct sl_ws_conn *c);
+
+/* Writes a close frame with code (no reason) through lws_write; libwebsockets does not close the connection
+ * for it. Service thread, inside a callback of wsi. Returns 0 or -EIO. */
+int sl_ws_write_close(struct lws *wsi, int code);
+
+/* ---- ws_frames.c: RFC 6455 checks libwebsockets 4.1.6 does not make ---- */
+/* Whether a client close frame's payload (in, len) is valid (RFC 6455 §5.5.1, §7.4): empty, or a code sent on
+ * the wire (1000-1003, 1007-1014, 3000-4999) and a reason. A 1-byte payload or another code is a protocol
+ * error: answered with 1002, not echoed. Pure. */
+bool sl_ws_peer_close_ok(const void *in, size_t len);
 
 /* ---- ws_consume.c ---- */
 /* The socket is established: resolve the topic, join the group, position cursors. */
@@ -179,6 +192,11 @@ static inline bool sl_ws_frame_at_hw(const struct sl_ws *ws, const struct sl_ws_
 int sl_ws_cache_get(struct sl_ws *ws, const char *topic, int32_t partition, enum sl_fmt fmt, sl_offset_t from,
                     size_t max_records, const struct sl_ws_frame **out);
 void sl_ws_cache_free(struct sl_ws *ws);
+
+/* ---- ws_handshake.c ---- */
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: checks the upgrade request (Sec-WebSocket-Version, Origin). Returns 0 (go
+ * on with the upgrade), 1 (refused: an HTTP error response was written) or -1 (hang up). */
+int sl_ws_confirm_upgrade(struct sl_ws *ws, struct lws *wsi);
 
 /* ---- ws_produce.c ---- */
 void sl_wsp_open(struct sl_ws_conn *c);

@@ -46,6 +46,8 @@ static const struct key_def KEYS[] = {
     STR("rest.bind", rest_bind, "0.0.0.0", "--rest-bind", "address the REST listener binds to"),
     INT("rest.port", rest_port, 0, 65535, "8082", "--rest-port", "REST port (0 = ephemeral)"),
     INT("ws.port", ws_port, 0, 65535, "8092", "--ws-port", "WebSocket port (0 = ephemeral)"),
+    STR("ws.bind", ws_bind, "0.0.0.0", "--ws-bind",
+        "address the WebSocket listener binds to (0.0.0.0 or :: = every interface, IPv4 and IPv6)"),
     I32("node.id", node_id, 0, INT32_MAX, "1", "--node-id", "this broker's id"),
     {"log.level", K_LEVEL, FIELD(log_level, enum sl_level), 0, 0, "info", "--log-level",
      "debug|info|warn|error"},
@@ -454,7 +456,7 @@ static int load_flags(struct sl_config *c, enum flag_pass pass, int argc, char *
 int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char *err, size_t errlen)
 {
     sl_config_defaults(c);
-    if (!c->data_dir || !c->rest_bind || !c->cors_allowed_origins || !c->advertised_host) {
+    if (!c->data_dir || !c->rest_bind || !c->ws_bind || !c->cors_allowed_origins || !c->advertised_host) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }

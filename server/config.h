@@ -6,6 +6,7 @@
  *   rest.port                      SLUICE_REST_PORT                      --rest-port N      8082 (0 = ephemeral)
  *   rest.bind                      SLUICE_REST_BIND                      --rest-bind ADDR   0.0.0.0
  *   ws.port                        SLUICE_WS_PORT                        --ws-port N        8092 (0 = ephemeral)
+ *   ws.bind                        SLUICE_WS_BIND                        --ws-bind ADDR     0.0.0.0 (every interface)
  *   node.id                        SLUICE_NODE_ID                        --node-id N        1
  *   log.level                      SLUICE_LOG_LEVEL                      --log-level L      info
  *   durability                     SLUICE_DURABILITY                     --durability M     sync (sync|async)
@@ -45,6 +46,7 @@ struct sl_config {
     char *rest_bind;           /* owned */
     int rest_port;
     int ws_port;
+    char *ws_bind;             /* owned; an IPv4 or IPv6 address (checked by sl_ws_start) */
     int32_t node_id;
     enum sl_level log_level;
     enum sl_durability durability;

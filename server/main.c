@@ -97,7 +97,7 @@ int main(int argc, char **argv)
         sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_strerror(rc));
         goto out_broker;
     }
-    rc = sl_ws_start(&cfg, b, sl_rest_groups(rest), &ws);
+    rc = sl_ws_start(&cfg, b, sl_rest_groups(rest), sl_rest_port(rest), &ws);
     if (rc) {
         sl_error("cannot start the WebSocket server on port %d: %s", cfg.ws_port, sl_strerror(rc));
         goto out_rest;

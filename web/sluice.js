@@ -7,9 +7,10 @@
 //     group: 'dashboard',          // optional: join a consumer group (resume from its committed offsets)
 //     onRecords(records) { ... },  // may return a Promise: no acks are sent until it settles (back-pressure)
 //     onAssignment(partitions) { ... },
-//     onError(err) { ... },        // err.error_code / err.message as the server wrote them
+//     onError(err) { ... },        // err.error_code / err.message as the server wrote them; see Reconnects
+//     onStatus(state) { ... },     // connecting | open | reconnecting | closed
 //   });
-//   sub.pause(); sub.resume(); sub.close();
+//   sub.pause(); sub.resume(); sub.close();   sub.state, sub.error (after a permanent error)
 //
 //   const offsets = await produce('orders', [{ key: 'k1', value: { n: 1 } }]);   // [{partition, offset}]
 //
@@ -24,8 +25,12 @@
 // Flow control: after onRecords returns (or its Promise settles) the delivered offsets are acked (or
 // committed), which opens the server's window of max_in_flight unacknowledged records. pause() stops
 // delivering and acking, so the server stops sending once the window is full; nothing is buffered without bound.
-// Reconnects back off exponentially (250 ms doubling to 10 s) with jitter; 4xxx closes for bad requests
-// (4400, 4404, ...) are final and reported through onError.
+// Reconnects back off exponentially (250 ms doubling to 10 s) with jitter, for ever, except after a permanent
+// error, where retrying would only fail again: a close 4400..4499 (bad request, 4401/4403 not allowed, 4404
+// unknown topic; not 4408/4429), a protocol-error close (1002, 1003, 1007, 1009, 1010), or a server error
+// message with a 4xx error_code followed by a lost close (1006). Then the subscription stops for good:
+// onError(err) was called (err.error_code / err.message from the server, err.closeCode the close code), then
+// onStatus('closed'); sub.state is 'closed' and sub.error is err. A close() by the caller leaves sub.error null.
 
 const DEFAULTS = { minDelayMs: 250, maxDelayMs: 10000, maxInFlight: 1000, format: 'json', autoCommit: true };
 
@@ -90,7 +95,18 @@ function fromParam(from) {
   return String(from);
 }
 
-const isFinalClose = (code) => code >= 4400 && code < 4500 && code !== 4408 && code !== 4429;
+// Closes after which reconnecting would only repeat the failure: the request is wrong (4400..4499, e.g. 4400 bad
+// request, 4401/4403 not allowed, 4404 unknown topic; but not 4408 timeout or 4429 throttled) or the client broke
+// the protocol (1002 protocol error, 1003 unsupported data, 1007 invalid payload, 1009 too big, 1010 extension).
+// 1008 is retried: sluice sends it to a subscriber that stopped acknowledging for ws.idle.timeout.ms.
+const FINAL_PROTOCOL_CLOSES = new Set([1002, 1003, 1007, 1009, 1010]);
+const isFinalClose = (code) => FINAL_PROTOCOL_CLOSES.has(code) || (code >= 4400 && code < 4500 && code !== 4408 && code !== 4429);
+// A server error whose error_code is a client error (4xx, or a 4xxxx Confluent-style code; not 408/429) is final
+// too when the close frame that should follow it never arrived (1006: a proxy, or a server closing TCP first).
+const isFinalError = (errorCode) => {
+  const status = errorCode >= 10000 ? Math.floor(errorCode / 100) : errorCode;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+};
 
 /** Subscribes to topic over WebSocket; see the top of this file. Returns a Subscription. */
 export function subscribe(topic, opts = {}) {
@@ -113,6 +129,7 @@ export class Subscription {
     this._gen = 0;
     this._ws = null;
     this._timer = null;
+    this.error = null;             // the permanent error that closed the subscription (see the top of this file)
     this._connect();
   }
 
@@ -220,16 +237,22 @@ export class Subscription {
     ws.onclose = (ev) => {
       if (gen !== this._gen || this.state === 'closed') return;
       this._ws = null;
-      if (isFinalClose(ev.code)) {
+      if (isFinalClose(ev.code) || (ev.code === 1006 && this._finalError)) {
         this.state = 'closed';
+        clearTimeout(this._timer);
+        this.error = this._finalError || this._lastError ||
+          new SluiceError(ev.code >= 4000 ? ev.code - 4000 : ev.code, ev.reason || `closed with ${ev.code}`);
+        this.error.closeCode = ev.code;
+        if (!this._sawError) this._error(this.error);
         this._status();
-        if (!this._sawError) this._error(new SluiceError(ev.code - 4000, ev.reason || `closed with ${ev.code}`));
         return;
       }
       this._retry(gen);
     };
     ws.onerror = () => { /* onclose follows */ };
     this._sawError = false;
+    this._lastError = null;
+    this._finalError = null;
   }
 
   _retry(gen) {
@@ -274,10 +297,14 @@ export class Subscription {
         this.opts.onAssignment?.(msg.partitions || [], this);
         break;
       }
-      case 'error':
+      case 'error': {
+        const err = new SluiceError(msg.error_code, msg.message, msg);
         this._sawError = true;
-        this._error(new SluiceError(msg.error_code, msg.message, msg));
+        this._lastError = err;
+        if (msg.id === undefined && isFinalError(msg.error_code)) this._finalError = err;
+        this._error(err);
         break;
+      }
       case 'committed':
         this.opts.onCommitted?.(msg, this);
         break;

@@ -147,7 +147,7 @@ struct sl_wscl *sl_wscl_connect(uint16_t port, const char *path, const struct sl
     ci.port = port;
     ci.path = path;
     ci.host = "127.0.0.1";
-    ci.origin = "127.0.0.1";
+    ci.origin = NULL; /* a service, not a browser: no Origin header (libwebsockets would send http://<origin>) */
     ci.protocol = NULL;
     ci.pwsi = &c->wsi;
     if (!lws_client_connect_via_info(&ci)) {

@@ -113,6 +113,33 @@ struct sl_wsraw *sl_wsraw_connect(uint16_t port, const char *path)
     return r;
 }
 
+char *sl_ws_upgrade_raw(uint16_t port, const char *path, const char *headers)
+{
+    int fd = sl_tcp_connect(port);
+    size_t cap = strlen(path) + strlen(headers) + 64, len = 0;
+    char *req = malloc(cap);
+    int n = snprintf(req, cap, "GET %s HTTP/1.1\r\n%s\r\n", path, headers);
+    ck_assert_int_eq(send_all(fd, req, (size_t)n), 0);
+    free(req);
+    cap = 8192;
+    char *out = calloc(1, cap);
+    int64_t dl = now_ms() + 5000;
+    while (now_ms() < dl && len < cap - 1) {
+        if (!strncmp(out, "HTTP/1.1 101", 12) && strstr(out, "\r\n\r\n"))
+            break;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t k = recv(fd, out + len, cap - 1 - len, 0);
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+        out[len] = '\0';
+    }
+    close(fd);
+    return out;
+}
+
 static int put_header(uint8_t *h, uint8_t b0, uint64_t len)
 {
     int n = 0;
@@ -249,6 +276,11 @@ int sl_wsraw_close_code(const struct sl_wsraw *r)
 bool sl_wsraw_ponged(const struct sl_wsraw *r)
 {
     return r->ponged;
+}
+
+int sl_wsraw_fd(const struct sl_wsraw *r)
+{
+    return r->fd;
 }
 
 void sl_wsraw_free(struct sl_wsraw *r)

@@ -30,7 +30,19 @@ bool sl_wsraw_wait_closed(struct sl_wsraw *r, int ms);
 int sl_wsraw_close_code(const struct sl_wsraw *r);
 /* True once a pong for one of the client's pings arrived. */
 bool sl_wsraw_ponged(const struct sl_wsraw *r);
+/* The socket, for tests that watch the TCP connection itself (sl_tcp_wait_eof). */
+int sl_wsraw_fd(const struct sl_wsraw *r);
 void sl_wsraw_free(struct sl_wsraw *r);
+
+/* Sends a WebSocket upgrade request for path to 127.0.0.1:port with exactly the given header lines after the
+ * request line ("Name: value\r\n"..., without the final empty line), and reads the response until the server
+ * closes, the head of a 101 arrived, or 5 s pass. Returns it (malloc'd, NUL-terminated). */
+char *sl_ws_upgrade_raw(uint16_t port, const char *path, const char *headers);
+/* The standard headers of a valid upgrade (Host, Upgrade, Connection, Key, Version 13, Protocol), for
+ * sl_ws_upgrade_raw. */
+#define SL_WS_UPGRADE_HEADERS                                                                                    \
+    "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"                                          \
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: sluice.v1\r\n"
 
 /* A plain TCP connection to 127.0.0.1:port (no upgrade), or an assertion. */
 int sl_tcp_connect(uint16_t port);

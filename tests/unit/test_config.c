@@ -56,6 +56,7 @@ START_TEST(defaults_match_the_documented_values)
     ck_assert_int_eq(load(&c, NULL, NULL), 0);
     ck_assert_str_eq(c.data_dir, "./data");
     ck_assert_str_eq(c.rest_bind, "0.0.0.0");
+    ck_assert_str_eq(c.ws_bind, "0.0.0.0");
     ck_assert_int_eq(c.rest_port, 8082);
     ck_assert_int_eq(c.ws_port, 8092);
     ck_assert_int_eq(c.node_id, 1);
