@@ -780,8 +780,8 @@ static void same_as_jansson(const char *body, size_t len, enum sl_fmt fmt)
 START_TEST(scanner_accepts_what_jansson_accepts)
 {
     static const char *const seeds[] = {
-        "{\"records\":[{\"key\":\"a2V5\",\"value\":\"Y29uZmx1ZW50\",\"partition\":1,\"timestamp\":5,"
-        "\"headers\":[{\"key\":\"h\\u00e9\",\"value\":\"dg==\"}]},{\"value\":null}]}",
+        ("{\"records\":[{\"key\":\"a2V5\",\"value\":\"Y29uZmx1ZW50\",\"partition\":1,\"timestamp\":5,"
+         "\"headers\":[{\"key\":\"h\\u00e9\",\"value\":\"dg==\"}]},{\"value\":null}]}"),
         "{\"records\":[{\"value\":{\"a\":[1,-2.5e-3,\"\\ud83d\\ude00\",true,false,null,{}]}},{\"value\":\"x\\ny\"}]}",
         "{ \"records\" : [ { \"value\" : \"\xc3\xa9\\\"\" , \"key\" : 0 } ] , \"id\" : [ 1 ] }",
         "[{\"records\":[]}]",
