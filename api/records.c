@@ -222,6 +222,8 @@ static inline int room(struct sl_buf *b, size_t n)
 
 static inline int put(struct sl_buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0; /* b->base may be NULL: NULL + 0 is undefined in C */
     if (room(b, n))
         return -ENOMEM;
     memcpy(b->base + b->len, p, n);
@@ -322,6 +324,8 @@ static uint8_t *b64_put(uint8_t *o, const uint8_t *p, size_t n)
 
 int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return 0; /* b->base may be NULL: NULL + 0 is undefined in C */
     if (room(b, (n + 2) / 3 * 4))
         return -ENOMEM;
     b->len = (size_t)(b64_put(b->base + b->len, p, n) - b->base);
