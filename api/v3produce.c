@@ -249,6 +249,12 @@ static void stop_with(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, c
     p->stop_parsing = true;
 }
 
+/* The unparsed input from byte at on; NULL while nothing was ever buffered (NULL + 0 is undefined in C). */
+static const char *in_at(const struct sl_v3p *p, size_t at)
+{
+    return p->in.base ? (const char *)p->in.base + at : NULL;
+}
+
 /* Consumes every complete object buffered in p->in; at_end: the rest is an error. */
 static void drain(struct sl_v3p *p, bool at_end)
 {
@@ -257,10 +263,10 @@ static void drain(struct sl_v3p *p, bool at_end)
     sl_rec_req_init(&r);
     while (!p->stop_parsing) {
         size_t skip, len;
-        int rc = sl_v3split_next((const char *)p->in.base + at, p->in.len - at, &skip, &len);
+        int rc = sl_v3split_next(in_at(p, at), p->in.len - at, &skip, &len);
         at += skip;
         if (rc == 0 && len > 0) {
-            sl_v3p_take(p, &r, (const char *)p->in.base + at, len, NULL);
+            sl_v3p_take(p, &r, in_at(p, at), len, NULL);
             at += len;
             continue;
         }
