@@ -34,7 +34,7 @@ static json_t *link(struct sl_req *req, const char *fmt, ...)
     if (h && strlen(h) < sizeof host - 1)
         snprintf(host, sizeof host, "%s", h);
     else
-        snprintf(host, sizeof host, "127.0.0.1:%u", (unsigned)sl_http_api(req)->rest_port);
+        snprintf(host, sizeof host, "127.0.0.1:%u", (unsigned)atomic_load(&sl_http_api(req)->rest_port));
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(path, sizeof path, fmt, ap);
@@ -136,9 +136,10 @@ static json_t *broker_json(struct sl_req *req, int32_t id)
 {
     struct sl_api *api = sl_http_api(req);
     const char *host = api->cfg->rest_bind ? api->cfg->rest_bind : "0.0.0.0";
+    int port = (int)atomic_load(&api->rest_port);
     return json_pack("{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
                      metadata(link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", cid(req), (int)id),
-                     "cluster_id", cid(req), "broker_id", (int)id, "host", host, "port", (int)api->rest_port, "rack",
+                     "cluster_id", cid(req), "broker_id", (int)id, "host", host, "port", port, "rack",
                      "configs", related(link(req, "/brokers/%d/configs", (int)id)), "partition_replicas",
                      related(link(req, "/brokers/%d/partition-replicas", (int)id)));
 }

@@ -54,7 +54,8 @@ struct sl_api {
     struct sl_broker *broker;
     struct sl_groups *groups;   /* set by the consumer module's start hook (router.h); NULL until then */
     struct sl_router *router;
-    uint16_t rest_port;         /* bound port */
+    _Atomic uint16_t rest_port; /* atomic: the bound port, stored once the front listens, when its threads
+                                 * (and libmicrohttpd's) already run; 0 before */
     _Atomic uint16_t ws_port;   /* atomic; 0 until sl_rest_set_ws_port */
     int64_t started_ms;         /* wall clock at start, for uptime */
 };

@@ -112,7 +112,7 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
                             &r->front);
     if (rc)
         return rc;
-    r->api.rest_port = sl_front_port(r->front);
+    atomic_store(&r->api.rest_port, sl_front_port(r->front));
     return 0;
 }
 
@@ -139,6 +139,7 @@ int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_re
     r->api.cfg = cfg;
     r->api.broker = b;
     atomic_init(&r->api.ws_port, 0);
+    atomic_init(&r->api.rest_port, 0);
     r->api.started_ms = (int64_t)time(NULL) * 1000;
     int rc = sl_router_new(&r->api.router);
     if (rc) {
@@ -164,7 +165,7 @@ err:
 
 uint16_t sl_rest_port(const struct sl_rest *r)
 {
-    return r->api.rest_port;
+    return atomic_load(&r->api.rest_port);
 }
 
 void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port)
