@@ -75,6 +75,8 @@ def render_seeds():
     write("render", "tombstone-one-record", render_input(8, 0, 0, batch([(b"k", None, ()), (None, None, ())])))
     write("render", "budget-stops-after-first", render_input(0, 1, 0, batch([(b"k", b"v" * 100, ())] * 3)))
     write("render", "truncated", render_input(0, 255, 0, two[:-5]))
+    # base offset + lastOffsetDelta past INT64_MAX: must be SL_ECORRUPT (it overflowed in sl_rec_render)
+    write("render", "huge-base-offset", render_input(0, 255, 0, batch([(b"a", b"1", ())] * 3, base=(1 << 63) - 2)))
     write("render", "crc-fixed-by-harness", render_input(4, 255, 0, two[:17] + b"\0\0\0\0" + two[21:]))
 
 

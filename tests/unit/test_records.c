@@ -305,6 +305,41 @@ static char *round_trip(const char *body, enum sl_fmt in, enum sl_fmt out, sl_of
     return (char *)o.base;
 }
 
+/* A batch whose offsets no log would assign is corrupt, not an overflow (found by tests/fuzz/fuzz_render). */
+START_TEST(render_rejects_offsets_that_do_not_fit)
+{
+    static const sl_offset_t bases[] = {INT64_MAX - 1, INT64_MAX - 2, INT64_MIN, -1};
+    struct sl_rec_req r;
+    struct sl_rec_err err;
+    ck_assert_int_eq(parse2(&r, "{\"records\":[{\"value\":\"YQ==\"},{\"value\":\"Yg==\"},{\"value\":null}]}",
+                            SL_FMT_BINARY, &err), 0);
+    sl_rec_partition(&r, 1);
+    struct sl_rec_batch *b;
+    size_t nb;
+    ck_assert_int_eq(sl_rec_build(&r, 1 << 20, &b, &nb), 0);
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+        struct sl_buf o = {0};
+        struct sl_render rd = {.out = &o, .fmt = SL_FMT_BINARY, .max_bytes = 1 << 20};
+        sl_offset_t next;
+        sl_batch_set_base(b[0].data, bases[i]);
+        ck_assert_int_eq(sl_rec_render(&rd, "t", 0, b[0].data, b[0].len, 0, &next), SL_ECORRUPT);
+        ck_assert_int_eq(sl_rec_render(&rd, "t", 0, b[0].data, b[0].len, INT64_MAX, &next), SL_ECORRUPT);
+        ck_assert_uint_eq(rd.count, 0);
+        sl_buf_fini(&o);
+    }
+    sl_batch_set_base(b[0].data, INT64_MAX - 3); /* the largest base whose last offset + 1 fits */
+    struct sl_buf o = {0};
+    struct sl_render rd = {.out = &o, .fmt = SL_FMT_BINARY, .max_bytes = 1 << 20};
+    sl_offset_t next;
+    ck_assert_int_eq(sl_rec_render(&rd, "t", 0, b[0].data, b[0].len, 0, &next), 0);
+    ck_assert_uint_eq(rd.count, 3);
+    ck_assert_int_eq(next, INT64_MAX);
+    sl_buf_fini(&o);
+    sl_rec_batches_free(b, nb);
+    sl_rec_req_fini(&r);
+}
+END_TEST
+
 START_TEST(render_round_trip)
 {
     size_t n;
@@ -1515,6 +1550,7 @@ int main(void)
     tcase_add_test(tc, partitioning_and_batching);
     tcase_add_test(tc, batches_split_at_max_bytes);
     tcase_add_test(tc, render_round_trip);
+    tcase_add_test(tc, render_rejects_offsets_that_do_not_fit);
     tcase_add_test(tc, json_validator_and_time);
     tcase_add_test(tc, scanner_rejects_malformed_json_with_400);
     tcase_add_test(tc, scanner_numbers_in_every_form_are_stored_as_sent);
