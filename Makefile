@@ -52,9 +52,10 @@ test-clang: build-clang
 test-tsan: build-tsan
 	$(call ctest_in,build/tsan,-L integration,$(TSAN_ENV) setarch $$(uname -m) -R)
 
+# A fresh work corpus each time (what tests/fuzz/run.sh found in build/fuzz/work stays).
 test-fuzz: build-fuzz
-	@rm -rf build/fuzz/work
-	tests/fuzz/run.sh $(FUZZ_SECONDS) 1 build/fuzz
+	@rm -rf build/fuzz/ci-work
+	FUZZ_WORK=build/fuzz/ci-work tests/fuzz/run.sh $(FUZZ_SECONDS) 1 build/fuzz
 
 build-release:
 	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF
@@ -68,9 +69,10 @@ build-clang:
 	cmake -S . -B build/clang $(CMAKE_DBG) -DCMAKE_C_COMPILER=clang -DSLUICE_SANITIZE=address
 	cmake --build build/clang -j$(JOBS)
 
+# Only what test-tsan runs: the server and the integration tests (target integration_tests).
 build-tsan:
 	cmake -S . -B build/tsan $(CMAKE_DBG) -DCMAKE_C_COMPILER=clang -DSLUICE_SANITIZE=thread -DSLUICE_BENCH=OFF
-	cmake --build build/tsan -j$(JOBS)
+	cmake --build build/tsan -j$(JOBS) --target integration_tests
 
 # Only the library layers and the harnesses (no tests, no benchmarks: BUILD_TESTING=OFF, SLUICE_BENCH=OFF).
 build-fuzz:

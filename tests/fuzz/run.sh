@@ -8,11 +8,12 @@
 #     HARNESS    names without "fuzz_" (default: every fuzz_* binary in BUILD_DIR)
 #
 # Each harness runs on its committed seeds (tests/fuzz/corpus/<harness>, never written to) and a work
-# corpus BUILD_DIR/work/<harness>, which keeps what it found across runs (delete it to start over). A crash,
+# corpus $FUZZ_WORK/<harness> (default BUILD_DIR/work), which keeps what it found across runs (delete it to
+# start over). A crash,
 # leak, sanitizer report or failed invariant stops that harness, saves the input to
 # BUILD_DIR/crashes/<harness>/ and makes the script exit 1 (the other harnesses still run). To reproduce:
 # BUILD_DIR/fuzz_<harness> <saved file>. A reproducer worth keeping goes into corpus/<harness>/ with the fix.
-# `make test-fuzz` runs this for 8 seconds with a fresh work dir.
+# `make test-fuzz` runs this for 8 seconds with a fresh FUZZ_WORK=BUILD_DIR/ci-work.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
@@ -27,7 +28,7 @@ fi
 
 failed=()
 for h in "${names[@]}"; do
-  bin="$build/fuzz_$h" seeds="tests/fuzz/corpus/$h" work="$build/work/$h" crashes="$build/crashes/$h"
+  bin="$build/fuzz_$h" seeds="tests/fuzz/corpus/$h" work="${FUZZ_WORK:-$build/work}/$h" crashes="$build/crashes/$h"
   log="$build/logs/$h.log"
   mkdir -p "$work" "$crashes" "$(dirname "$log")"
   par=()
