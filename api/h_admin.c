@@ -3,7 +3,7 @@
  *
  * Shapes follow kafka-rest's api/v3/openapi.yaml: every object carries kind, metadata {self, resource_name}
  * and "related" links; lists are {kind: "...List", metadata: {self, next: null}, data: [...]}. Links are
- * absolute, built from the advertised base URL (api->base_url), never from the Host header. One node:
+ * absolute, built from the advertised base URL (sl_api_base_url), never from the Host header. One node:
  * replication_factor is 1, and asking for more is a 400 that says so. An unknown {cid} is 404/404; an unknown
  * (or invalid) topic 404/40401; an unknown partition 404/40402; an unknown config name 404/404; bad input 400 (400 for malformed JSON or wrong
  * types, 40002 for values Kafka would reject); a body that is not JSON 415. */
@@ -36,7 +36,7 @@ static json_t *link(struct sl_req *req, const char *fmt, ...)
     vsnprintf(path, sizeof path, fmt, ap);
     va_end(ap);
     struct sl_api *api = sl_http_api(req);
-    return json_sprintf("%s/v3/clusters/%s%s", api->base_url, sl_broker_cluster_id(api->broker), path);
+    return json_sprintf("%s/v3/clusters/%s%s", sl_api_base_url(api), sl_broker_cluster_id(api->broker), path);
 }
 
 static json_t *related(json_t *url)
@@ -132,10 +132,11 @@ static void on_cluster(struct sl_req *req)
 static json_t *broker_json(struct sl_req *req, int32_t id)
 {
     struct sl_api *api = sl_http_api(req);
-    const char *host = api->advertised_host;
+    const char *host = sl_api_advertised_host(api);
+    int port = (int)atomic_load(&api->rest_port);
     return json_pack("{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
                      metadata(link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", cid(req), (int)id),
-                     "cluster_id", cid(req), "broker_id", (int)id, "host", host, "port", (int)api->rest_port, "rack",
+                     "cluster_id", cid(req), "broker_id", (int)id, "host", host, "port", port, "rack",
                      "configs", related(link(req, "/brokers/%d/configs", (int)id)), "partition_replicas",
                      related(link(req, "/brokers/%d/partition-replicas", (int)id)));
 }

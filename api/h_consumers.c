@@ -268,7 +268,7 @@ static void on_create(struct sl_req *req)
         return;
     }
     char uri[1024];
-    snprintf(uri, sizeof uri, "%s/consumers/%s/instances/%s", sl_http_api(req)->base_url, group, id);
+    snprintf(uri, sizeof uri, "%s/consumers/%s/instances/%s", sl_api_base_url(sl_http_api(req)), group, id);
     reply_v2(req, 200, json_pack("{s:s,s:s}", "instance_id", id, "base_uri", uri));
 }
 

@@ -21,7 +21,7 @@ static json_t *link(struct sl_req *req, const char *fmt, const char *a, const ch
 {
     char path[1024], url[1400];
     snprintf(path, sizeof path, fmt, a ? a : "", b ? b : "");
-    snprintf(url, sizeof url, "%s/v3/clusters/%s%s", sl_http_api(req)->base_url, sl_http_param(req, "cid"), path);
+    snprintf(url, sizeof url, "%s/v3/clusters/%s%s", sl_api_base_url(sl_http_api(req)), sl_http_param(req, "cid"), path);
     return json_string(url);
 }
 

@@ -86,8 +86,8 @@ static void on_info(struct sl_req *req)
     sl_http_reply_json(req, 200,
                        json_pack("{s:s, s:i, s:s, s:i, s:i}", "version", SLUICE_VERSION, "node_id",
                                  (int)sl_broker_node_id(api->broker), "cluster_id",
-                                 sl_broker_cluster_id(api->broker), "rest_port", (int)api->rest_port, "ws_port",
-                                 (int)atomic_load(&api->ws_port)));
+                                 sl_broker_cluster_id(api->broker), "rest_port",
+                                 (int)atomic_load(&api->rest_port), "ws_port", (int)atomic_load(&api->ws_port)));
 }
 
 void sl_h_ops_register(struct sl_router *r);

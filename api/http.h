@@ -54,14 +54,30 @@ struct sl_api {
     struct sl_broker *broker;
     struct sl_groups *groups;   /* set by the consumer module's start hook (router.h); NULL until then */
     struct sl_router *router;
-    uint16_t rest_port;         /* bound port */
-    /* "http://<advertised.host>:<rest_port>", set once before any request: the base of every URL sluice
-     * returns. Never built from a request's Host header, which the client controls. */
-    char base_url[320];
-    char advertised_host[256]; /* its host part, without brackets */
+    _Atomic uint16_t rest_port; /* atomic: the bound port, stored once the front listens, when its threads
+                                 * (and libmicrohttpd's) already run; 0 before */
+    /* "http://<advertised.host>:<rest_port>": the base of every URL sluice returns, never built from a
+     * request's Host header (which the client controls). Published with a release store once the port is
+     * known; read it with sl_api_base_url. */
+    _Atomic(const char *) base_url;
+    char base_url_buf[320];
+    char advertised_host[256]; /* its host part, without brackets; written before base_url is published */
     _Atomic uint16_t ws_port;   /* atomic; 0 until sl_rest_set_ws_port */
     int64_t started_ms;         /* wall clock at start, for uptime */
 };
+
+/* api->base_url, or "http://localhost" for a request that raced the start (before the port was known). */
+static inline const char *sl_api_base_url(struct sl_api *api)
+{
+    const char *u = atomic_load(&api->base_url);
+    return u ? u : "http://localhost";
+}
+
+/* api->advertised_host, read after the acquire load that publishes it. */
+static inline const char *sl_api_advertised_host(struct sl_api *api)
+{
+    return atomic_load(&api->base_url) ? api->advertised_host : "localhost";
+}
 
 /* One HTTP request; opaque. */
 struct sl_req;

@@ -223,6 +223,8 @@ static inline int room(struct sl_buf *b, size_t n)
 
 static inline int put(struct sl_buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0; /* b->base may be NULL: NULL + 0 is undefined in C */
     if (room(b, n))
         return -ENOMEM;
     memcpy(b->base + b->len, p, n);
@@ -323,6 +325,8 @@ static uint8_t *b64_put(uint8_t *o, const uint8_t *p, size_t n)
 
 int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return 0; /* b->base may be NULL: NULL + 0 is undefined in C */
     if (room(b, (n + 2) / 3 * 4))
         return -ENOMEM;
     b->len = (size_t)(b64_put(b->base + b->len, p, n) - b->base);
@@ -1889,6 +1893,13 @@ static void rhead_init(struct rhead *hd, const char *topic, int32_t partition)
     hd->mid_len = (size_t)(w - hd->mid);
 }
 
+/* True when the batch's offsets are ones a log could have assigned: base >= 0, lastOffsetDelta >= 0, and the
+ * offset after its last record representable (so base + delta and *next never overflow). */
+static bool offsets_fit(const struct sl_batch_hdr *h)
+{
+    return h->base_offset >= 0 && h->last_offset_delta >= 0 && h->base_offset < INT64_MAX - h->last_offset_delta;
+}
+
 int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, const uint8_t *data, size_t n,
                   sl_offset_t from, sl_offset_t *next)
 {
@@ -1902,7 +1913,7 @@ int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, co
         struct sl_record r;
         int rc = sl_batch_hdr_decode(data + at, n - at, &h);
         size_t sz = (size_t)h.length + SL_BATCH_LOG_OVERHEAD;
-        if (rc || h.length < 0 || sz > n - at)
+        if (rc || h.length < 0 || sz > n - at || !offsets_fit(&h))
             return SL_ECORRUPT;
         if (h.base_offset + h.last_offset_delta < from) {
             at += sz;
@@ -1911,6 +1922,10 @@ int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, co
         rc = sl_batch_iter_init(&it, data + at, sz);
         int more;
         while (rc == 0 && (more = sl_batch_iter_next(&it, &r)) > 0) {
+            if (r.offset < h.base_offset || r.offset > h.base_offset + h.last_offset_delta) {
+                rc = SL_ECORRUPT; /* an offsetDelta outside the batch (unvalidated bytes) */
+                break;
+            }
             if (r.offset < from)
                 continue;
             size_t cost = r.key.len + r.value.len;

@@ -137,7 +137,9 @@ struct sl_render {
 };
 /* Renders the records of the whole batches in data[0, n) with offset >= from, until the budget is spent.
  * *next becomes the offset after the last record rendered (from when none). Returns 0, -ENOMEM, or
- * SL_ECORRUPT for a malformed batch. */
+ * SL_ECORRUPT for a malformed batch, which includes offsets no log assigns: a negative base offset or
+ * lastOffsetDelta, a last offset + 1 beyond INT64_MAX, a record whose offsetDelta lies outside
+ * [0, lastOffsetDelta]. Records rendered before the malformed batch stay in out. */
 int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, const uint8_t *data, size_t n,
                   sl_offset_t from, sl_offset_t *next);
 

@@ -78,8 +78,9 @@ static void set_base_url(struct sl_api *api, const struct sl_config *cfg, const 
         host = "localhost";
     snprintf(api->advertised_host, sizeof api->advertised_host, "%s", host);
     bool v6 = strchr(host, ':') != NULL;
-    snprintf(api->base_url, sizeof api->base_url, "http://%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
-             (unsigned)api->rest_port);
+    snprintf(api->base_url_buf, sizeof api->base_url_buf, "http://%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+             (unsigned)atomic_load(&api->rest_port));
+    atomic_store(&api->base_url, api->base_url_buf); /* publishes both buffers */
 }
 
 static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
@@ -137,7 +138,7 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
                             r->streams, r->api.router, &r->front);
     if (rc)
         return rc;
-    r->api.rest_port = sl_front_port(r->front);
+    atomic_store(&r->api.rest_port, sl_front_port(r->front));
     set_base_url(&r->api, cfg, bind);
     return 0;
 }
@@ -166,6 +167,7 @@ int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_re
     r->api.cfg = cfg;
     r->api.broker = b;
     atomic_init(&r->api.ws_port, 0);
+    atomic_init(&r->api.rest_port, 0);
     r->api.started_ms = (int64_t)time(NULL) * 1000;
     int rc = sl_router_new(&r->api.router);
     if (rc) {
@@ -195,7 +197,7 @@ err:
 
 uint16_t sl_rest_port(const struct sl_rest *r)
 {
-    return r->api.rest_port;
+    return atomic_load(&r->api.rest_port);
 }
 
 void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port)

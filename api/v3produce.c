@@ -2,7 +2,7 @@
  * sl_broker_produce, and the delivery reports in order.
  *
  * PIPELINE (transport thread): sl_v3p_feed appends to `in`; drain() cuts every complete top-level JSON
- * object (object_end: brace depth outside strings), parses each into a report slot and an item of a
+ * object (api/v3split.h: brace depth outside strings), parses each into a report slot and an item of a
  * request, and submit() groups the items into batches per partition and produces them. on_done (flusher
  * thread) fills the offsets and marks the reports ready; sl_v3p_format turns ready reports into JSON text.
  *
@@ -19,6 +19,7 @@
 #include "api/budget.h"
 #include "api/errmap.h"
 #include "api/metrics.h"
+#include "api/v3split.h"
 #include "server/broker.h"
 #include "storage/err.h"
 
@@ -255,40 +256,6 @@ void sl_v3p_take_json(struct sl_v3p *p, struct sl_rec_req *r, json_t *o, const c
     take(p, r, json_incref(o), "", id);
 }
 
-/* Length of the complete JSON object at the start of s[0, n) (after whitespace and commas), 0 when
- * incomplete, -1 when the text cannot start an object. *skip: the separator bytes before it. */
-static ssize_t object_end(const char *s, size_t n, size_t *skip)
-{
-    size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t' || s[i] == ','))
-        i++;
-    *skip = i;
-    if (i == n)
-        return 0;
-    if (s[i] != '{')
-        return -1;
-    int depth = 0;
-    bool str = false, esc = false;
-    for (size_t j = i; j < n; j++) {
-        char c = s[j];
-        if (str) {
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                str = false;
-        } else if (c == '"') {
-            str = true;
-        } else if (c == '{' || c == '[') {
-            depth++;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
-            return (ssize_t)(j + 1 - i);
-        }
-    }
-    return 0;
-}
-
 /* Ends parsing with one failed report: a framing error, an object over the record limit, a broken body. r:
  * the request being parsed by drain (it gets an empty item, keeping items 1:1 with reports), or NULL. */
 static void stop_code(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, int code, const char *msg)
@@ -308,6 +275,12 @@ static void stop_with(struct sl_v3p *p, struct sl_rec_req *r, unsigned status, c
     stop_code(p, r, status, (int)status, msg);
 }
 
+/* The unparsed input from byte at on; NULL while nothing was ever buffered (NULL + 0 is undefined in C). */
+static const char *in_at(const struct sl_v3p *p, size_t at)
+{
+    return p->in.base ? (const char *)p->in.base + at : NULL;
+}
+
 /* Consumes every complete object buffered in p->in; at_end: the rest is an error. */
 static void drain(struct sl_v3p *p, bool at_end)
 {
@@ -315,16 +288,16 @@ static void drain(struct sl_v3p *p, bool at_end)
     size_t at = 0, base = p->total;
     sl_rec_req_init(&r);
     while (!p->stop_parsing) {
-        size_t skip;
-        ssize_t len = object_end((const char *)p->in.base + at, p->in.len - at, &skip);
+        size_t skip, len;
+        int rc = sl_v3split_next(in_at(p, at), p->in.len - at, &skip, &len);
         at += skip;
-        if (len > 0) {
-            sl_v3p_take(p, &r, (const char *)p->in.base + at, (size_t)len, NULL);
-            at += (size_t)len;
+        if (rc == 0 && len > 0) {
+            sl_v3p_take(p, &r, in_at(p, at), len, NULL);
+            at += len;
             continue;
         }
         bool rest = at < p->in.len;
-        if (len < 0 || (at_end && rest))
+        if (rc < 0 || (at_end && rest))
             stop_with(p, &r, 400, "Malformed JSON: expected a JSON object");
         else if (p->in.len - at > p->max_bytes * 2 + 65536)
             stop_with(p, &r, 413, "Record too large.");

@@ -21,16 +21,16 @@ int32_t sl_murmur2(const void *p, size_t n)
         h *= m;
         h ^= k;
     }
-    const uint8_t *tail = d + (n & ~(size_t)3);
+    size_t t = n & ~(size_t)3; /* an index, not d + t: d may be NULL when n == 0, and NULL + 0 is UB in C */
     switch (n % 4) {
     case 3:
-        h ^= (uint32_t)tail[2] << 16;
+        h ^= (uint32_t)d[t + 2] << 16;
         /* fall through */
     case 2:
-        h ^= (uint32_t)tail[1] << 8;
+        h ^= (uint32_t)d[t + 1] << 8;
         /* fall through */
     case 1:
-        h ^= (uint32_t)tail[0];
+        h ^= (uint32_t)d[t];
         h *= m;
     }
     h ^= h >> 13;

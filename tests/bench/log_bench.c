@@ -92,7 +92,7 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void die(const char *what, int rc)
+static _Noreturn void die(const char *what, int rc)
 {
     fprintf(stderr, "log_bench: %s: %s (%s)\n", what, sl_strerror(rc), sl_errname(rc));
     exit(1);

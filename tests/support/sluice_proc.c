@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,13 @@ const char *sl_resp_header(const struct sl_resp *r, const char *name, char *buf,
     return NULL;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init(void)
+{
+    curl_global_init(CURL_GLOBAL_ALL);
+}
+
 json_t *sl_resp_json(const struct sl_resp *r)
 {
     return r->body ? json_loadb(r->body, r->len, JSON_DECODE_ANY, NULL) : NULL;
@@ -245,9 +253,7 @@ json_t *sl_resp_json(const struct sl_resp *r)
 long sl_http_req(const char *method, const char *url, const char *content_type, const char *body, size_t len,
                  const char *const *headers, struct sl_resp *out)
 {
-    static int inited;
-    if (!inited++)
-        curl_global_init(CURL_GLOBAL_ALL);
+    pthread_once(&curl_once, curl_init); /* tests call this from several threads */
     CURL *c = curl_easy_init();
     struct grow b = {0}, h = {0};
     struct curl_slist *hl = NULL;
