@@ -70,41 +70,12 @@ int sl_http_srv_init(struct sl_http_srv *srv, struct sl_api *api)
     pthread_cond_init(&srv->tcv, &ca);
     pthread_cond_init(&srv->parked_cv, &ca);
     pthread_condattr_destroy(&ca);
-
-    const char *list = api->cfg->cors_allowed_origins ? api->cfg->cors_allowed_origins : "";
-    size_t n = 1;
-    for (const char *p = list; *p; p++)
-        n += *p == ',';
-    srv->cors = calloc(n + 1, sizeof *srv->cors);
-    if (!srv->cors)
-        return -ENOMEM;
-    size_t k = 0;
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        const char *t = e;
-        while (t > p && t[-1] == ' ')
-            t--;
-        if (t > p) {
-            if (t - p == 1 && *p == '*')
-                srv->cors_any = true;
-            else if (!(srv->cors[k++] = strndup(p, (size_t)(t - p))))
-                return -ENOMEM;
-        }
-        p = e;
-    }
-    return 0;
+    return sl_origins_init(&srv->cors, api->cfg->cors_allowed_origins ? api->cfg->cors_allowed_origins : "");
 }
 
 void sl_http_srv_fini(struct sl_http_srv *srv)
 {
-    if (srv->cors)
-        for (char **c = srv->cors; *c; c++)
-            free(*c);
-    free(srv->cors);
+    sl_origins_fini(&srv->cors);
     free(srv->heap);
     pthread_cond_destroy(&srv->tcv);
     pthread_cond_destroy(&srv->parked_cv);
@@ -113,14 +84,9 @@ void sl_http_srv_fini(struct sl_http_srv *srv)
 
 const char *sl_http_cors_for(const struct sl_http_srv *srv, const char *origin)
 {
-    if (!origin)
+    if (!origin || !sl_origins_match(&srv->cors, origin))
         return NULL;
-    if (srv->cors_any)
-        return "*";
-    for (char **c = srv->cors; *c; c++)
-        if (!strcasecmp(*c, origin))
-            return origin;
-    return NULL;
+    return srv->cors.any ? "*" : origin;
 }
 
 /* The allowed origin to echo for this request, or NULL. */

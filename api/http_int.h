@@ -13,13 +13,13 @@
 
 #include "api/conns.h"
 #include "api/http.h"
+#include "api/origins.h"
 #include "api/router.h"
 
 struct sl_http_srv {
     struct sl_api *api;
     int64_t max_body;              /* cfg->rest_max_body_bytes */
-    char **cors;                   /* allowed origins, NULL-terminated; NULL = none */
-    bool cors_any;                 /* "*" configured */
+    struct sl_origins cors;        /* cors.allowed.origins */
     atomic_bool stopping;          /* also written under tmu */
     atomic_long inflight;          /* requests created and not yet completed (NOTIFY_COMPLETED) */
     struct sl_conns *conns;        /* connection deadlines; set by sl_rest_start before the daemon */

@@ -750,7 +750,7 @@ static bool bind_iface(const struct sl_config *cfg, const char **iface)
 
 static void free_ws(struct sl_ws *ws)
 {
-    sl_ws_origins_fini(&ws->origins);
+    sl_origins_fini(&ws->origins);
     pthread_mutex_destroy(&ws->mu);
     pthread_cond_destroy(&ws->cv);
     free(ws);
@@ -773,7 +773,7 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
     ws->rest_port = rest_port;
     pthread_mutex_init(&ws->mu, NULL);
     pthread_cond_init(&ws->cv, NULL);
-    if (sl_ws_origins_init(&ws->origins, cfg->cors_allowed_origins ? cfg->cors_allowed_origins : "")) {
+    if (sl_origins_init(&ws->origins, cfg->cors_allowed_origins ? cfg->cors_allowed_origins : "")) {
         free_ws(ws);
         return -ENOMEM;
     }

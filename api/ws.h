@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/origins.h"
 #include "api/records.h"
 #include "server/broker.h"
 #include "server/config.h"
@@ -68,19 +69,11 @@ int sl_ws_target_parse(const char *path, const char *const *args, size_t nargs, 
 
 /* ---- handshake checks (api/ws_handshake.c; exposed for tests) ---- */
 
-/* cors.allowed.origins, parsed: comma-separated origins, "*" = any. */
-struct sl_ws_origins {
-    char **list; /* owned, NULL-terminated */
-    bool any;
-};
-/* Parses csv into o. Returns 0 or -ENOMEM (o is then empty). */
-int sl_ws_origins_init(struct sl_ws_origins *o, const char *csv);
-void sl_ws_origins_fini(struct sl_ws_origins *o);
 /* Whether an upgrade with this Origin header (NULL = none) and Host header (NULL = none) may proceed: no
  * Origin (not a browser), an origin in o (case-insensitive, exact), or the server's own console origin:
  * http(s)://H:rest_port where H is the Host header's host and H is an IP address, "localhost" or
  * advertised_host (names a third party could re-point at this server by DNS are not trusted). Pure. */
-bool sl_ws_origin_allowed(const struct sl_ws_origins *o, const char *origin, const char *host, uint16_t rest_port,
+bool sl_ws_origin_allowed(const struct sl_origins *o, const char *origin, const char *host, uint16_t rest_port,
                           const char *advertised_host);
 
 #endif

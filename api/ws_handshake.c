@@ -22,45 +22,6 @@
 
 #include "server/logging.h"
 
-int sl_ws_origins_init(struct sl_ws_origins *o, const char *csv)
-{
-    memset(o, 0, sizeof *o);
-    size_t n = 1;
-    for (const char *p = csv; *p; p++)
-        n += *p == ',';
-    o->list = calloc(n + 1, sizeof *o->list);
-    if (!o->list)
-        return -ENOMEM;
-    size_t k = 0;
-    for (const char *p = csv; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        const char *t = e;
-        while (t > p && t[-1] == ' ')
-            t--;
-        if (t - p == 1 && *p == '*')
-            o->any = true;
-        else if (t > p && !(o->list[k++] = strndup(p, (size_t)(t - p)))) {
-            sl_ws_origins_fini(o);
-            return -ENOMEM;
-        }
-        p = e;
-    }
-    return 0;
-}
-
-void sl_ws_origins_fini(struct sl_ws_origins *o)
-{
-    if (o->list)
-        for (char **c = o->list; *c; c++)
-            free(*c);
-    free(o->list);
-    o->list = NULL;
-}
-
 /* Splits "host[:port]" / "[v6]:port" at s (len n) into host (copied, brackets dropped) and *port (def when
  * absent). Returns false when malformed. */
 static bool split_authority(const char *s, size_t n, char *host, size_t cap, unsigned def, unsigned *port)
@@ -106,16 +67,13 @@ static bool is_ip_literal(const char *h)
     return inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1;
 }
 
-bool sl_ws_origin_allowed(const struct sl_ws_origins *o, const char *origin, const char *host, uint16_t rest_port,
+bool sl_ws_origin_allowed(const struct sl_origins *o, const char *origin, const char *host, uint16_t rest_port,
                           const char *advertised_host)
 {
     if (!origin)
         return true; /* not a browser */
-    if (o->any)
+    if (sl_origins_match(o, origin))
         return true;
-    for (char **c = o->list; c && *c; c++)
-        if (!strcasecmp(*c, origin))
-            return true;
     /* The console's own origin: the page came from this server's REST port on the host the socket was opened
      * to. Only for a host that cannot be rebound by a third party's DNS (an IP address, localhost, or the
      * configured advertised.host): a page of evil.example whose name was re-pointed at this server would

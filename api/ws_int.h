@@ -103,7 +103,7 @@ struct sl_ws {
     atomic_bool stop;
     uint16_t port;
     uint16_t rest_port;       /* the REST server's port: its pages' origin is allowed */
-    struct sl_ws_origins origins; /* cors.allowed.origins, checked on every upgrade */
+    struct sl_origins origins; /* cors.allowed.origins, checked on every upgrade */
     lws_retry_bo_t retry;
     lws_sorted_usec_list_t tick;
     /* inbox */

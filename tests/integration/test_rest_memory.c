@@ -92,7 +92,18 @@ START_TEST(an_idle_kept_alive_connection_costs_less_than_48_kb)
     long per_conn_b = (after - before) * 1024 / N;
     fprintf(stderr, "idle kept-alive connection: %ld B each (VmRSS %ld -> %ld kB for %d connections)\n", per_conn_b,
             before, after, N);
+    /* The bound holds for release and ASan builds (34 KB under ASan, 76 KB with the old 64 KiB pool). TSan's
+     * shadow memory adds about as much again as the pool itself, so under TSan only the figure is printed. */
+#if defined(__SANITIZE_THREAD__)
+#define SL_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SL_UNDER_TSAN 1
+#endif
+#endif
+#ifndef SL_UNDER_TSAN
     ck_assert_msg(per_conn_b < 48 * 1000, "each idle connection costs %ld B", per_conn_b);
+#endif
     ck_assert_int_eq(sl_http_json(&proc, "GET", "/healthy", NULL, NULL), 200);
     for (int i = 0; i < N + WARM; i++)
         close(fds[i]);

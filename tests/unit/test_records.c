@@ -706,11 +706,11 @@ END_TEST
 START_TEST(scanner_truncated_or_extended_bodies)
 {
     static const char *const bodies[] = {
-        "{\"records\":[{\"key\":\"a2V5\",\"value\":\"Y29uZmx1ZW50\",\"partition\":1,\"timestamp\":-0,"
-        "\"headers\":[{\"key\":\"h\\u00e9\",\"value\":\"dg==\"},{\"key\":\"n\",\"value\":null}]},{\"value\":null}],"
-        "\"value_schema_id\":null}",
-        "{ \"records\" : [ { \"value\" : { \"a\" : [ 1 , 2.5 , \"\\ud83d\\ude00\" , null , true , false , "
-        "{ \"y\" : -1.5e+7 } ] } } ] }",
+        ("{\"records\":[{\"key\":\"a2V5\",\"value\":\"Y29uZmx1ZW50\",\"partition\":1,\"timestamp\":-0,"
+         "\"headers\":[{\"key\":\"h\\u00e9\",\"value\":\"dg==\"},{\"key\":\"n\",\"value\":null}]},{\"value\":null}],"
+         "\"value_schema_id\":null}"),
+        ("{ \"records\" : [ { \"value\" : { \"a\" : [ 1 , 2.5 , \"\\ud83d\\ude00\" , null , true , false , "
+         "{ \"y\" : -1.5e+7 } ] } } ] }"),
         "{\"records\":[{\"value\":\"\xe2\x82\xac\"},{\"value\":\"x\"}]}",
     };
     struct sl_rec_req r;

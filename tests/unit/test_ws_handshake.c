@@ -4,20 +4,20 @@
 
 #include "api/ws.h"
 
-static struct sl_ws_origins none, listed, any;
+static struct sl_origins none, listed, any;
 
 static void setup(void)
 {
-    ck_assert_int_eq(sl_ws_origins_init(&none, ""), 0);
-    ck_assert_int_eq(sl_ws_origins_init(&listed, " http://app.example ,https://b.example:8443,,"), 0);
-    ck_assert_int_eq(sl_ws_origins_init(&any, "http://x.example, *"), 0);
+    ck_assert_int_eq(sl_origins_init(&none, ""), 0);
+    ck_assert_int_eq(sl_origins_init(&listed, " http://app.example ,https://b.example:8443,,"), 0);
+    ck_assert_int_eq(sl_origins_init(&any, "http://x.example, *"), 0);
 }
 
 static void teardown(void)
 {
-    sl_ws_origins_fini(&none);
-    sl_ws_origins_fini(&listed);
-    sl_ws_origins_fini(&any);
+    sl_origins_fini(&none);
+    sl_origins_fini(&listed);
+    sl_origins_fini(&any);
 }
 
 START_TEST(no_origin_is_not_a_browser_and_allowed)
