@@ -33,20 +33,6 @@ static void teardown(void)
     sl_proc_free(&proc);
 }
 
-static long rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
-
 /* Opens a connection, sends one GET /healthy and reads its whole answer. Returns the fd (kept open). */
 static int one_request(void)
 {
@@ -84,11 +70,11 @@ START_TEST(an_idle_kept_alive_connection_costs_less_than_48_kb)
     for (int i = 0; i < WARM; i++) /* warm up the allocator and the threads */
         fds[N + i] = one_request();
     sleep_ms(300);
-    long before = rss_kb(proc.pid);
+    long before = sl_proc_status(proc.pid, "VmRSS");
     for (int i = 0; i < N; i++)
         fds[i] = one_request();
     sleep_ms(300);
-    long after = rss_kb(proc.pid);
+    long after = sl_proc_status(proc.pid, "VmRSS");
     long per_conn_b = (after - before) * 1024 / N;
     fprintf(stderr, "idle kept-alive connection: %ld B each (VmRSS %ld -> %ld kB for %d connections)\n", per_conn_b,
             before, after, N);

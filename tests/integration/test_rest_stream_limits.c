@@ -46,16 +46,7 @@ static void sleep_ms(int ms)
 
 static long threads(void)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)proc.pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    long n = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %ld", &n) == 1)
-            break;
-    fclose(f);
-    return n;
+    return sl_proc_status(proc.pid, "Threads");
 }
 
 static void stream_open(struct sl_raw *s)

@@ -54,20 +54,6 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static long rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
-
 /* The value of the sluice_buffer_memory_bytes gauge. */
 static long long budget_used(void)
 {
@@ -178,7 +164,7 @@ START_TEST(unfinished_huge_messages_cost_bounded_memory)
     char *chunk = malloc(CHUNK);
     memset(chunk, ' ', CHUNK);
     chunk[0] = '{';
-    long before = rss_kb(proc.pid), peak = before;
+    long before = sl_proc_status(proc.pid, "VmRSS"), peak = before;
     for (int i = 0; i < N; i++) {
         r[i] = sl_wsraw_connect(proc.ws_port, "/ws/v1/topics/t/produce");
         open[i] = sl_wsraw_frame(r[i], 0x81, (64u << 20) - 1, NULL, 0) == 0;
@@ -187,11 +173,11 @@ START_TEST(unfinished_huge_messages_cost_bounded_memory)
         for (int i = 0; i < N; i++)
             if (open[i])
                 open[i] = sl_wsraw_bytes(r[i], chunk, CHUNK) == 0;
-        long now = rss_kb(proc.pid);
+        long now = sl_proc_status(proc.pid, "VmRSS");
         peak = now > peak ? now : peak;
     }
     usleep(300000);
-    long after = rss_kb(proc.pid);
+    long after = sl_proc_status(proc.pid, "VmRSS");
     peak = after > peak ? after : peak;
     fprintf(stderr, "ws_frames: RSS before %ld kB, peak %ld kB (+%ld kB) with %d sockets x %ld MiB unfinished\n",
             before, peak, peak - before, N, MB);

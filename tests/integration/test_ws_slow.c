@@ -33,20 +33,6 @@ static void teardown(void)
     sl_proc_free(&proc);
 }
 
-static long rss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -85,7 +71,7 @@ START_TEST(a_socket_that_never_reads_costs_bounded_memory)
     struct sl_wscl *slow = sl_wt_connect(&proc, "/ws/v1/topics/big?from=earliest&max_in_flight=100000000");
     struct sl_wscl *fast = sl_wt_connect(&proc, "/ws/v1/topics/big?from=earliest&max_in_flight=100000000");
     sl_wscl_service(slow, 200);
-    long before = rss_kb(proc.pid);
+    long before = sl_proc_status(proc.pid, "VmRSS");
     size_t cap = (size_t)PER * (VAL + 32) + 64, len = 0;
     char *body = malloc(cap);
     len += (size_t)sprintf(body, "{\"records\":[");
@@ -105,13 +91,13 @@ START_TEST(a_socket_that_never_reads_costs_bounded_memory)
                          200);
         sl_resp_fini(&resp);
         hi = drain(fast, hi, REQS * PER - 1, 0);
-        long now = rss_kb(proc.pid);
+        long now = sl_proc_status(proc.pid, "VmRSS");
         peak = now > peak ? now : peak;
     }
     free(body);
     hi = drain(fast, hi, REQS * PER - 1, 30000);
     ck_assert_msg(hi == REQS * PER - 1, "fast socket at %ld, closed %d code %d", hi, sl_wscl_closed(fast), sl_wscl_close_code(fast));
-    long after = rss_kb(proc.pid);
+    long after = sl_proc_status(proc.pid, "VmRSS");
     peak = after > peak ? after : peak;
     fprintf(stderr, "RSS before %ld kB, peak %ld kB, after %ld kB (%d MB produced)\n", before, peak, after,
             (int)((long)REQS * PER * VAL >> 20));

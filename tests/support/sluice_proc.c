@@ -332,3 +332,19 @@ char *sl_proc_cluster_id(struct sl_proc *p)
     json_decref(j);
     return s;
 }
+
+long sl_proc_status(pid_t pid, const char *name)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    long v = -1;
+    size_t n = strlen(name);
+    while (v < 0 && fgets(line, sizeof line, f))
+        if (!strncmp(line, name, n) && line[n] == ':')
+            v = strtol(line + n + 1, NULL, 10);
+    fclose(f);
+    ck_assert_msg(v >= 0, "%s has no %s", path, name);
+    return v;
+}

@@ -42,6 +42,8 @@ void sl_proc_launch(struct sl_proc *p);
 void sl_proc_free(struct sl_proc *p);
 /* True while the process is running (not reaped). */
 bool sl_proc_alive(struct sl_proc *p);
+/* The number in field name of /proc/<pid>/status ("VmRSS" in kB, "Threads"); aborts the test when absent. */
+long sl_proc_status(pid_t pid, const char *name);
 /* The captured stderr so far, malloc'd. */
 char *sl_proc_stderr(struct sl_proc *p);
 
