@@ -13,6 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket } from 'undici';
 
+import { assert, finish, step } from './steps.mjs';
+
 globalThis.WebSocket = WebSocket;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { subscribe } = await import(pathToFileURL(join(root, 'web/sluice.js')).href);
@@ -45,18 +47,6 @@ const frame = (opcode, payload) => {
 const text = (obj) => frame(1, JSON.stringify(obj));
 const close = (code) => frame(8, Buffer.from([code >> 8, code & 0xff]));
 
-let passed = 0, failed = 0;
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok    ${name}`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL  ${name}\n      ${String(err.stack || err).split('\n').join('\n      ')}`);
-  }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Subscribes against a server running script for 1.5 s with fast reconnects; returns what the caller saw.
@@ -103,5 +93,4 @@ await step('error 50301 then close 4503 (overloaded): retried', async () =>
 await step('an answered request error (with id), then a lost connection: retried', async () =>
   expectRetried(await run((s) => { s.write(text({ type: 'error', id: 1, error_code: 400, message: 'bad seek' })); setTimeout(() => s.destroy(), 20); })));
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

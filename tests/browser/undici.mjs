@@ -13,6 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'undici';
 
+import { assert, finish, step } from './steps.mjs';
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.SLUICE_BIN || join(root, 'build/test/sluice');
 
@@ -50,18 +52,6 @@ function session(url, onOpen) {
   });
 }
 
-let passed = 0, failed = 0;
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok    ${name}`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL  ${name}\n      ${String(err.stack || err).split('\n').join('\n      ')}`);
-  }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
 
 function expectError(s, errorCode, close) {
   // the case that lost the error: it came permessage-deflate compressed
@@ -105,5 +95,4 @@ try {
   await new Promise((r) => server.proc.on('exit', r));
   rmSync(dataDir, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
