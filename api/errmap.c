@@ -21,6 +21,8 @@ static const struct row rows[] = {
     {SL_ENOGROUP, {404, 40405, "Consumer group not found."}},
     {SL_EEXISTS, {400, 40002, "Already exists."}},
     {SL_ESTATE, {409, 40903, "Illegal state."}},
+    {SL_EREBALANCE, {409, 40904, "Rebalance in progress: the partition is being handed over to this member; retry after the assignment."}},
+    {SL_ENOTASSIGNED, {409, 40905, "Partition not assigned to this member."}},
     {SL_EBADNAME, {400, 40002, "Invalid topic name."}},
     {SL_ECONFIG, {400, 40002, "Invalid configuration."}},
     {SL_EOFFSET, {400, 40002, "Offset out of range."}},

@@ -54,7 +54,9 @@ static void on_lag(struct sl_api *api, sl_metrics_lag_emit_fn emit, void *ctx)
 
 static int on_groups_start(struct sl_api *api)
 {
-    struct sl_groups_cfg gc = {.session_timeout_ms = api->cfg->consumer_instance_timeout_ms};
+    int64_t rt = api->cfg->rebalance_timeout_ms;
+    struct sl_groups_cfg gc = {.session_timeout_ms = api->cfg->consumer_instance_timeout_ms,
+                               .rebalance_timeout_ms = rt ? rt : -1};
     int rc = sl_groups_open(api->broker, &gc, &api->groups);
     if (rc == 0)
         sl_metrics_set_lag_source(on_lag);
@@ -702,6 +704,23 @@ static void on_commit_resume(struct sl_req *req, enum sl_http_wake why)
     reply_v2(req, 200, a);
 }
 
+/* 409 naming every refused partition and why (nothing was committed). */
+static void reply_refused(struct sl_req *req, int rc, const struct sl_tpo *v, size_t n, const int *why)
+{
+    char list[512] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < n && len < sizeof list - 1; i++)
+        if (why[i])
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s-%d (%s)", len ? ", " : "", v[i].topic,
+                                    (int)v[i].partition, sl_strerror(why[i]));
+    if (rc == SL_EREBALANCE)
+        sl_http_reply_error(req, 409, 40904, "Rebalance in progress; nothing was committed: %s. Retry after the "
+                            "assignment.", list);
+    else
+        sl_http_reply_error(req, 409, 40905, "Partitions not assigned to this consumer instance; nothing was "
+                            "committed: %s.", list);
+}
+
 static void on_commit(struct sl_req *req)
 {
     struct sl_member_info mi;
@@ -737,13 +756,21 @@ static void on_commit(struct sl_req *req)
     cs->c.done = on_commit_done;
     cs->c.arg = cs;
     sl_http_ref(req);
+    int *why = rc == 0 ? calloc(cs->n, sizeof *why) : NULL;
     if (rc == 0)
-        rc = sl_groups_commit(groups_of(req), sl_http_param(req, "g"), cs->v, cs->n, &cs->c);
+        rc = why ? sl_groups_member_commit(groups_of(req), sl_http_param(req, "g"), sl_http_param(req, "i"), cs->v,
+                                           cs->n, &cs->c, why)
+                 : -ENOMEM;
     if (rc) {
         sl_http_unref(req);
-        reply_groups_rc(req, rc);
+        if (rc == SL_EREBALANCE || rc == SL_ENOTASSIGNED)
+            reply_refused(req, rc, cs->v, cs->n, why);
+        else
+            reply_groups_rc(req, rc);
+        free(why);
         return;
     }
+    free(why);
     if (sl_http_suspend(req, 0, on_commit_resume))
         sl_http_reply_rc(req, SL_ESTOPPED, NULL);
 }

@@ -10,11 +10,18 @@
  * a session in want_data asks for no writable callback: only new data can give it something to send.
  *
  * GROUPS: with group=g the session is a member (kind SL_MEMBER_WS) of g in server/groups, subscribed to its
- * topics. The coordinator's on_event sets c->rebalance (any thread); the service thread then fetches the
- * assignment, keeps the cursors of partitions it still owns, starts new ones at the group's committed offset
- * (else 'from'), and sends {"type":"assignment","generation":n,"partitions":[...]} before any record of the
- * new generation. The flag is checked before every push, so a partition taken away is never pushed in the
- * generation that took it away.
+ * topics. A rebalance revokes before it assigns (server/rebalance.c): the coordinator's on_event sets
+ * c->revoke or c->rebalance (any thread), and the service thread, before every push,
+ *   - on revoke: marks the cursors of the partitions being taken away (no more pushes from them) and sends
+ *     {"type":"revoke","generation":n,"partitions":[{topic,partition,offset}]}, offset being the next one it
+ *     would have pushed; the client commits what it processed and answers {"type":"revoked"} (or the
+ *     rebalance.timeout.ms ends the wait);
+ *   - on rebalance (the plan installed): fetches the assignment, keeps the cursors of partitions it still
+ *     owns, starts new ones at the group's committed offset (else 'from'), and sends
+ *     {"type":"assignment","generation":n,"partitions":[...]} before any record of the new generation.
+ *   A commit the coordinator refuses (a partition now another member's, or being handed to this one) gets
+ *   {"type":"error","error_code":40905|40904,"message":...,"partitions":[{topic,partition,offset,error_code,
+ *   reason}]} and the socket stays open.
  *
  * FAILURE MODES: unknown topic/partition 4404, bad arguments or messages 4400, a group without a coordinator
  * 4503, an expired member 4408, a window full (no ack) for longer than ws.idle.timeout.ms 1008 (policy). */
@@ -122,7 +129,10 @@ static int64_t in_flight(const struct sl_ws_conn *c)
 static void on_group_event(void *arg, enum sl_group_event ev, uint64_t generation)
 {
     struct sl_ws_conn *c = arg;
-    atomic_store(ev == SL_GROUP_EV_EXPIRED ? &c->expired : &c->rebalance, true);
+    atomic_store(ev == SL_GROUP_EV_EXPIRED  ? &c->expired
+                 : ev == SL_GROUP_EV_REVOKE ? &c->revoke
+                                            : &c->rebalance,
+                 true);
     atomic_store(&c->ws->groups_dirty, true);
     if (c->ws->ctx)
         lws_cancel_service(c->ws->ctx);
@@ -146,6 +156,23 @@ static int group_join(struct sl_ws_conn *c)
     return sl_groups_subscribe(ws->g, c->t.group, c->member, (const char *const *)c->topics, c->ntopics, NULL);
 }
 
+/* Appends {"topic":..,"partition":..,"offset":..} (and ,"error_code":..,"reason":.. when rc) to b. */
+static void tpo_append(struct sl_buf *b, bool first, const char *topic, int32_t p, sl_offset_t off, int rc)
+{
+    char num[96];
+    sl_buf_append(b, first ? "{\"topic\":" : ",{\"topic\":", first ? 9 : 10);
+    sl_json_str_append(b, (const uint8_t *)topic, strlen(topic));
+    int n = snprintf(num, sizeof num, ",\"partition\":%d,\"offset\":%" PRId64, (int)p, off);
+    sl_buf_append(b, num, (size_t)n);
+    if (rc) {
+        const struct sl_errmap *e = sl_errmap_get(rc);
+        n = snprintf(num, sizeof num, ",\"error_code\":%d,\"reason\":", e->error_code);
+        sl_buf_append(b, num, (size_t)n);
+        sl_json_str_append(b, (const uint8_t *)sl_strerror(rc), strlen(sl_strerror(rc)));
+    }
+    sl_buf_append(b, "}", 1);
+}
+
 static void send_assignment(struct sl_ws_conn *c)
 {
     struct sl_buf b = {0};
@@ -153,14 +180,8 @@ static void send_assignment(struct sl_ws_conn *c)
     int n = snprintf(num, sizeof num, "{\"type\":\"assignment\",\"generation\":%" PRIu64 ",\"partitions\":[",
                      c->generation);
     sl_buf_append(&b, num, (size_t)n);
-    for (size_t i = 0; i < c->ncur; i++) {
-        sl_buf_append(&b, i ? ",{\"topic\":" : "{\"topic\":", i ? 10 : 9);
-        const char *t = c->topics[c->cur[i].topic];
-        sl_json_str_append(&b, (const uint8_t *)t, strlen(t));
-        n = snprintf(num, sizeof num, ",\"partition\":%d,\"offset\":%" PRId64 "}", (int)c->cur[i].partition,
-                     c->cur[i].next);
-        sl_buf_append(&b, num, (size_t)n);
-    }
+    for (size_t i = 0; i < c->ncur; i++)
+        tpo_append(&b, i == 0, c->topics[c->cur[i].topic], c->cur[i].partition, c->cur[i].next, 0);
     if (sl_buf_append(&b, "]}", 2) == 0)
         sl_ws_send(c, (const char *)b.base, b.len);
     sl_buf_fini(&b);
@@ -200,6 +221,34 @@ static int apply_assignment(struct sl_ws_conn *c)
     return 0;
 }
 
+/* Stops pushing what a pending rebalance takes away and tells the client so. */
+static int apply_revoke(struct sl_ws_conn *c)
+{
+    struct sl_tp *tps;
+    size_t n;
+    uint64_t gen;
+    int rc = sl_groups_revoking(c->ws->g, c->t.group, c->member, &tps, &n, &gen);
+    if (rc || n == 0) {
+        free(rc ? NULL : tps);
+        return rc;
+    }
+    struct sl_buf b = {0};
+    char num[80];
+    int k = snprintf(num, sizeof num, "{\"type\":\"revoke\",\"generation\":%" PRIu64 ",\"partitions\":[", gen);
+    sl_buf_append(&b, num, (size_t)k);
+    for (size_t i = 0; i < n; i++) {
+        struct sl_ws_cursor *cur = cursor_find(c, tps[i].topic, tps[i].partition);
+        if (cur)
+            cur->revoked = true;
+        tpo_append(&b, i == 0, tps[i].topic, tps[i].partition, cur ? cur->next : -1, 0);
+    }
+    if (sl_buf_append(&b, "]}", 2) == 0)
+        sl_ws_send(c, (const char *)b.base, b.len);
+    sl_buf_fini(&b);
+    free(tps);
+    return 0;
+}
+
 void sl_wsc_group_events(struct sl_ws_conn *c)
 {
     if (!c->wsi || !c->joined || c->closing)
@@ -208,6 +257,13 @@ void sl_wsc_group_events(struct sl_ws_conn *c)
         c->joined = false; /* the coordinator removed the member */
         sl_ws_fail(c, 408, 40801, "Group membership expired (consumer.instance.timeout.ms).");
         return;
+    }
+    if (atomic_exchange(&c->revoke, false)) {
+        int rc = apply_revoke(c);
+        if (rc) {
+            sl_ws_fail_rc(c, rc, NULL);
+            return;
+        }
     }
     if (!atomic_exchange(&c->rebalance, false))
         return;
@@ -318,7 +374,7 @@ static int push_cursor(struct sl_ws_conn *c, struct sl_ws_cursor *cur, int64_t w
 
 bool sl_wsc_write(struct sl_ws_conn *c)
 {
-    if (atomic_load(&c->rebalance))
+    if (atomic_load(&c->rebalance) || atomic_load(&c->revoke))
         sl_wsc_group_events(c);
     if (c->qhead)
         return true;
@@ -334,6 +390,8 @@ bool sl_wsc_write(struct sl_ws_conn *c)
     }
     for (size_t k = 0; k < c->ncur; k++) {
         size_t i = (c->rr + k) % c->ncur;
+        if (c->cur[i].revoked)
+            continue;
         int rc = push_cursor(c, &c->cur[i], window);
         if (rc < 0)
             return false;
@@ -397,6 +455,7 @@ struct commit_op {
     struct sl_commit cm;
     int rc;
     size_t n;
+    int *why; /* per entry: 0 or why the coordinator refused it */
     struct sl_tpo offs[];
 };
 
@@ -407,28 +466,74 @@ static void on_commit_done(struct sl_commit *cm, int rc)
     sl_ws_post(o->op.c->ws, &o->op);
 }
 
+/* {"type":"error",...,"partitions":[...]} naming each refused entry and why. */
+static void send_refusal(struct commit_op *o)
+{
+    const struct sl_errmap *e = sl_errmap_get(o->rc);
+    struct sl_buf b = {0};
+    char num[64];
+    int k = snprintf(num, sizeof num, "{\"type\":\"error\",\"error_code\":%d,\"message\":", e->error_code);
+    sl_buf_append(&b, num, (size_t)k);
+    const char *msg = o->rc == SL_ENOMEMBER ? "Commit refused: this socket is no longer a member of the group."
+                      : o->rc == SL_EREBALANCE
+                          ? "Commit refused: a rebalance is handing these partitions to this member; nothing was "
+                            "committed. Retry after the next assignment."
+                          : "Commit refused: partitions not assigned to this member (a rebalance gave them to "
+                            "another); nothing was committed.";
+    sl_json_str_append(&b, (const uint8_t *)msg, strlen(msg));
+    sl_buf_append(&b, ",\"partitions\":[", 15);
+    bool first = true;
+    for (size_t i = 0; i < o->n; i++) {
+        int why = o->rc == SL_ENOMEMBER ? SL_ENOMEMBER : o->why[i];
+        if (why) {
+            tpo_append(&b, first, o->offs[i].topic, o->offs[i].partition, o->offs[i].offset, why);
+            first = false;
+        }
+    }
+    if (sl_buf_append(&b, "]}", 2) == 0)
+        sl_ws_send(o->op.c, (const char *)b.base, b.len);
+    sl_buf_fini(&b);
+}
+
 static void commit_complete(struct sl_ws_op *op)
 {
     struct commit_op *o = (struct commit_op *)op;
-    if (o->rc) {
+    if (o->rc == SL_EREBALANCE || o->rc == SL_ENOTASSIGNED || o->rc == SL_ENOMEMBER) {
+        send_refusal(o);
+    } else if (o->rc) {
         const struct sl_errmap *e = sl_errmap_get(o->rc);
         sl_ws_send_error(o->op.c, NULL, e->error_code, "Commit failed.");
     } else {
         struct sl_buf b = {0};
-        char num[64];
         sl_buf_append(&b, "{\"type\":\"committed\",\"offsets\":[", 31);
-        for (size_t i = 0; i < o->n; i++) {
-            sl_buf_append(&b, i ? ",{\"topic\":" : "{\"topic\":", i ? 10 : 9);
-            sl_json_str_append(&b, (const uint8_t *)o->offs[i].topic, strlen(o->offs[i].topic));
-            int k = snprintf(num, sizeof num, ",\"partition\":%d,\"offset\":%" PRId64 "}", (int)o->offs[i].partition,
-                             o->offs[i].offset);
-            sl_buf_append(&b, num, (size_t)k);
-        }
+        for (size_t i = 0; i < o->n; i++)
+            tpo_append(&b, i == 0, o->offs[i].topic, o->offs[i].partition, o->offs[i].offset, 0);
         if (sl_buf_append(&b, "]}", 2) == 0)
             sl_ws_send(o->op.c, (const char *)b.base, b.len);
         sl_buf_fini(&b);
     }
+    free(o->why);
     free(o);
+}
+
+/* Reads commit entry e ({"topic"?, "partition", "offset"}; the topic defaults to the cursor's, else the URL's)
+ * into out, acknowledging its cursor when the session has one. Returns 0 or -EINVAL. */
+static int commit_entry(struct sl_ws_conn *c, json_t *e, struct sl_tpo *out)
+{
+    json_t *t = json_object_get(e, "topic"), *p = json_object_get(e, "partition"), *o = json_object_get(e, "offset");
+    if (!json_is_integer(p) || !json_is_integer(o) || json_integer_value(o) < 0 || (t && !json_is_string(t)) ||
+        json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
+        return -EINVAL;
+    struct sl_ws_cursor *cur = cursor_find(c, t ? json_string_value(t) : NULL, (int32_t)json_integer_value(p));
+    const char *topic = t ? json_string_value(t) : cur ? c->topics[cur->topic] : c->t.topic;
+    if (strlen(topic) > SL_TOPIC_NAME_MAX)
+        return -EINVAL;
+    snprintf(out->topic, sizeof out->topic, "%s", topic);
+    out->partition = (int32_t)json_integer_value(p);
+    out->offset = json_integer_value(o);
+    if (cur)
+        ack_cursor(cur, out->offset);
+    return 0;
 }
 
 static int on_commit(struct sl_ws_conn *c, json_t *m)
@@ -440,19 +545,22 @@ static int on_commit(struct sl_ws_conn *c, json_t *m)
         return -EINVAL;
     size_t n = offs ? json_array_size(offs) : c->ncur;
     struct commit_op *o = calloc(1, sizeof *o + (n ? n : 1) * sizeof o->offs[0]);
-    if (!o)
+    if (!o || !(o->why = calloc(n ? n : 1, sizeof *o->why))) {
+        free(o);
         return -ENOMEM;
+    }
     for (size_t i = 0; i < n; i++) {
-        struct sl_ws_cursor *cur = offs ? NULL : &c->cur[i];
-        sl_offset_t off = cur ? cur->next : 0;
-        if (offs && entry_cursor(c, json_array_get(offs, i), &cur, &off)) {
+        if (offs && commit_entry(c, json_array_get(offs, i), &o->offs[i])) {
+            free(o->why);
             free(o);
             return -EINVAL;
         }
-        ack_cursor(cur, off);
-        snprintf(o->offs[i].topic, sizeof o->offs[i].topic, "%s", c->topics[cur->topic]);
-        o->offs[i].partition = cur->partition;
-        o->offs[i].offset = off;
+        if (!offs) { /* everything pushed so far */
+            snprintf(o->offs[i].topic, sizeof o->offs[i].topic, "%s", c->topics[c->cur[i].topic]);
+            o->offs[i].partition = c->cur[i].partition;
+            o->offs[i].offset = c->cur[i].next;
+            ack_cursor(&c->cur[i], c->cur[i].next);
+        }
     }
     o->n = n;
     o->op.c = c;
@@ -462,7 +570,7 @@ static int on_commit(struct sl_ws_conn *c, json_t *m)
     sl_ws_conn_ref(c);
     c->pending++;
     sl_ws_op_begin(c->ws);
-    int rc = n ? sl_groups_commit(c->ws->g, c->t.group, o->offs, n, &o->cm) : -EINVAL;
+    int rc = n ? sl_groups_member_commit(c->ws->g, c->t.group, c->member, o->offs, n, &o->cm, o->why) : -EINVAL;
     if (rc)
         on_commit_done(&o->cm, rc);
     return 0;
@@ -533,6 +641,12 @@ void sl_wsc_message(struct sl_ws_conn *c, const char *msg, size_t len)
         sl_ws_fail(c, 400, 400, "Malformed JSON: %s", m ? "not an object" : jerr.text);
     } else if (!type) {
         sl_ws_fail(c, 400, 400, "Message without a \"type\".");
+    } else if (strcmp(type, "revoked") == 0) {
+        if (c->joined)
+            sl_groups_revoke_ack(c->ws->g, c->t.group, c->member);
+        else
+            sl_ws_fail(c, 400, 400, "Invalid 'revoked' message (it needs group=...).");
+        confirm_validity(c);
     } else if (strcmp(type, "ack") == 0 || strcmp(type, "commit") == 0 || strcmp(type, "credit") == 0 ||
                strcmp(type, "seek") == 0 || strcmp(type, "subscribe") == 0) {
         if (type[0] == 'a')

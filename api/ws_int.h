@@ -33,6 +33,7 @@ struct sl_ws_cursor {
     int32_t partition;
     sl_offset_t next;     /* next offset to push */
     sl_offset_t acked;    /* everything below is acknowledged */
+    bool revoked;         /* a pending rebalance takes it away: no more pushes (commits still go) */
 };
 
 struct sl_ws;
@@ -79,6 +80,7 @@ struct sl_ws_conn {
     char member[SL_MEMBER_ID_MAX + 1];
     bool joined;
     atomic_bool rebalance;    /* set by on_event (coordinator thread) */
+    atomic_bool revoke;       /* likewise: a pending rebalance takes partitions away */
     atomic_bool expired;
     uint64_t generation;
     int64_t last_touch_ms;
@@ -163,7 +165,7 @@ bool sl_wsc_write(struct sl_ws_conn *c);
 void sl_wsc_close(struct sl_ws_conn *c);
 /* Periodic (1 s): touch group membership, close sockets that stopped acknowledging. */
 void sl_wsc_tick(struct sl_ws_conn *c, int64_t now);
-/* Handles rebalance/expiry flags. */
+/* Handles revoke/rebalance/expiry flags. */
 void sl_wsc_group_events(struct sl_ws_conn *c);
 
 /* ---- ws_cache.c: rendered frames shared by subscribers at the same position ---- */

@@ -83,6 +83,8 @@ static const struct key_def KEYS[] = {
     STR_ANY("cors.allowed.origins", cors_allowed_origins, "", NULL, "comma-separated; \"*\" = any"),
     I64("consumer.instance.timeout.ms", consumer_instance_timeout_ms, 1, INT64_MAX, "300000", NULL,
         "idle consumer instances are removed after this"),
+    I64("rebalance.timeout.ms", rebalance_timeout_ms, 0, INT64_MAX, "10000", NULL,
+        "how long a group rebalance waits for members to commit and acknowledge a revoke; 0 = do not wait"),
     I32("ws.max.connections", ws_max_connections, 1, INT32_MAX, "10000", NULL,
         "concurrent WebSocket connections; more are refused (close 4503)"),
     I64("ws.idle.timeout.ms", ws_idle_timeout_ms, 1000, 65535000, "60000", NULL,

@@ -70,6 +70,7 @@ struct sl_config {
     int32_t rest_threads;
     char *cors_allowed_origins; /* owned; comma-separated */
     int64_t consumer_instance_timeout_ms;
+    int64_t rebalance_timeout_ms;
     int32_t ws_max_connections;
     int64_t ws_idle_timeout_ms;
     int32_t ws_max_in_flight;

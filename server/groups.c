@@ -5,6 +5,7 @@
  * computed eagerly under the mutex; auto-commits they cause are collected in a 'struct pending' and written
  * after the mutex is released (a produce's done callback may run inside sl_broker_produce and takes mu). */
 #include "server/groups.h"
+#include "server/groups_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,77 +21,15 @@
 #include "storage/batch.h"
 #include "storage/err.h"
 
-struct mpos {
-    struct sl_tpo tpo;
-};
-
-struct member {
-    struct member *next;
-    char id[SL_MEMBER_ID_MAX + 1];
-    struct sl_member_cfg cfg;
-    int64_t last_seen;
-    enum sl_sub_kind sub;
-    char **topics; /* SL_SUB_TOPICS: owned strings */
-    size_t ntopics;
-    regex_t re; /* SL_SUB_PATTERN */
-    char *pattern;
-    struct sl_tp *assigned; /* current assignment (manual or by the group) */
-    size_t nassigned;
-    struct sl_tpo *pos; /* fetch positions, a subset of assigned */
-    size_t npos;
-};
-
-struct committed {
-    char topic[SL_TOPIC_NAME_MAX + 1];
-    int32_t partition;
-    sl_offset_t offset;
-};
-
-struct group {
-    struct group *next;
-    char name[SL_GROUP_NAME_MAX + 1];
-    uint64_t generation;
-    uint64_t sig; /* partition-set signature of the subscribed topics at the last rebalance */
-    struct member *members;
-    struct committed *c;
-    size_t nc, capc;
-};
-
-struct sl_groups {
-    struct sl_broker *b;
-    struct sl_groups_cfg cfg;
-    int32_t offsets_parts;
-    pthread_mutex_t mu;
-    struct group *groups; /* guarded by: mu */
-    uint64_t idseq;       /* guarded by: mu */
-    pthread_cond_t cv;
-    bool stop;       /* guarded by: mu */
-    size_t inflight; /* guarded by: mu; commits whose done has not run yet (close waits for them) */
-    bool started;
-    pthread_t sweeper;
-};
-
-/* Auto-commits collected under mu, written after it is released. */
-struct pending {
-    char group[SL_GROUP_NAME_MAX + 1];
-    struct sl_tpo *v;
-    size_t n, cap;
-};
-
 /* ---- small helpers ---- */
 
-static int64_t now_ms(const struct sl_groups *g)
+int64_t sl_grp_now(const struct sl_groups *g)
 {
     if (g->cfg.now_ms)
         return g->cfg.now_ms();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool tp_eq(const char *t1, int32_t p1, const char *t2, int32_t p2)
-{
-    return p1 == p2 && strcmp(t1, t2) == 0;
 }
 
 static int tpo_push(struct sl_tpo **v, size_t *n, size_t *cap, const char *topic, int32_t p, sl_offset_t off)
@@ -110,11 +49,14 @@ static int tpo_push(struct sl_tpo **v, size_t *n, size_t *cap, const char *topic
     return 0;
 }
 
-static void pending_add(struct pending *pd, const char *group, const char *topic, int32_t p, sl_offset_t off)
+void sl_grp_pending_add(struct pending *pd, struct group *gr, const char *topic, int32_t p, sl_offset_t off)
 {
-    snprintf(pd->group, sizeof pd->group, "%s", group);
+    if (!pd->gr) {
+        pd->gr = gr;
+        gr->flushing++; /* until sl_grp_pending_flush has submitted the commit */
+    }
     if (tpo_push(&pd->v, &pd->n, &pd->cap, topic, p, off))
-        sl_warn("groups: auto-commit of %s/%s-%d dropped: out of memory", group, topic, p);
+        sl_warn("groups: auto-commit of %s/%s-%d dropped: out of memory", gr->name, topic, p);
 }
 
 static struct group *group_find(struct sl_groups *g, const char *name)
@@ -153,16 +95,16 @@ static struct member *member_touch(struct sl_groups *g, const char *group, const
     struct group *gr = group_find(g, group);
     struct member *m = member_find(gr, id);
     if (m)
-        m->last_seen = now_ms(g);
+        m->last_seen = sl_grp_now(g);
     if (grp)
         *grp = gr;
     return m;
 }
 
-static struct committed *committed_find(struct group *gr, const char *topic, int32_t p)
+struct committed *sl_grp_committed_find(struct group *gr, const char *topic, int32_t p)
 {
     for (size_t i = 0; gr && i < gr->nc; i++)
-        if (tp_eq(gr->c[i].topic, gr->c[i].partition, topic, p))
+        if (sl_tp_eq(gr->c[i].topic, gr->c[i].partition, topic, p))
             return &gr->c[i];
     return NULL;
 }
@@ -170,7 +112,7 @@ static struct committed *committed_find(struct group *gr, const char *topic, int
 /* Sets (offset >= 0) or deletes (offset < 0) a committed offset. */
 static int committed_set(struct group *gr, const char *topic, int32_t p, sl_offset_t off)
 {
-    struct committed *c = committed_find(gr, topic, p);
+    struct committed *c = sl_grp_committed_find(gr, topic, p);
     if (c && off < 0) {
         *c = gr->c[--gr->nc];
         return 0;
@@ -213,17 +155,13 @@ static void member_clear_sub(struct member *m)
 static void member_free(struct member *m)
 {
     member_clear_sub(m);
+    sl_grp_plan_clear(m);
     free(m->assigned);
     free(m->pos);
     free(m);
 }
 
-static bool member_subscribed(const struct member *m)
-{
-    return m->sub == SL_SUB_TOPICS || m->sub == SL_SUB_PATTERN;
-}
-
-static bool member_wants(const struct member *m, const struct sl_topic_info *t)
+bool sl_grp_wants(const struct member *m, const struct sl_topic_info *t)
 {
     if (m->sub == SL_SUB_TOPICS) {
         for (size_t i = 0; i < m->ntopics; i++)
@@ -239,7 +177,7 @@ static bool member_wants(const struct member *m, const struct sl_topic_info *t)
 static bool member_assigned(const struct member *m, const char *topic, int32_t p)
 {
     for (size_t i = 0; i < m->nassigned; i++)
-        if (tp_eq(m->assigned[i].topic, m->assigned[i].partition, topic, p))
+        if (sl_tp_eq(m->assigned[i].topic, m->assigned[i].partition, topic, p))
             return true;
     return false;
 }
@@ -247,7 +185,7 @@ static bool member_assigned(const struct member *m, const char *topic, int32_t p
 static struct sl_tpo *member_pos(struct member *m, const char *topic, int32_t p)
 {
     for (size_t i = 0; i < m->npos; i++)
-        if (tp_eq(m->pos[i].topic, m->pos[i].partition, topic, p))
+        if (sl_tp_eq(m->pos[i].topic, m->pos[i].partition, topic, p))
             return &m->pos[i];
     return NULL;
 }
@@ -273,14 +211,13 @@ static void member_autocommit(struct group *gr, struct member *m, struct pending
         struct sl_tpo *e = &m->pos[i];
         if (only_revoked && member_assigned(m, e->topic, e->partition))
             continue;
-        struct committed *c = committed_find(gr, e->topic, e->partition);
+        struct committed *c = sl_grp_committed_find(gr, e->topic, e->partition);
         if (!c || c->offset != e->offset)
-            pending_add(pd, gr->name, e->topic, e->partition, e->offset);
+            sl_grp_pending_add(pd, gr, e->topic, e->partition, e->offset);
     }
 }
 
-/* Installs a new assignment: positions of partitions taken away are auto-committed, then dropped. */
-static int member_set_assignment(struct group *gr, struct member *m, struct sl_tp *v, size_t n, struct pending *pd)
+int sl_grp_set_assignment(struct group *gr, struct member *m, struct sl_tp *v, size_t n, struct pending *pd)
 {
     struct sl_tpo *pos = malloc((n ? n : 1) * sizeof *pos);
     if (!pos) {
@@ -301,125 +238,6 @@ static int member_set_assignment(struct group *gr, struct member *m, struct sl_t
     return 0;
 }
 
-/* ---- rebalance ---- */
-
-static int cmp_member_id(const void *a, const void *b)
-{
-    const struct member *const *x = a, *const *y = b;
-    return strcmp((*x)->id, (*y)->id);
-}
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *s = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 0x100000001b3ull;
-    return h;
-}
-
-/* Signature of the partition set the subscribed members of gr would share, given the topic snapshot. */
-static uint64_t group_sig(const struct group *gr, const struct sl_topic_info *topics, size_t nt)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t t = 0; t < nt; t++) {
-        for (const struct member *m = gr->members; m; m = m->next) {
-            if (member_subscribed(m) && member_wants(m, &topics[t])) {
-                h = fnv(h, topics[t].name, strlen(topics[t].name) + 1);
-                h = fnv(h, &topics[t].partitions, sizeof topics[t].partitions);
-                break;
-            }
-        }
-    }
-    return h;
-}
-
-/* Appends the range assignment of one topic's partitions among the sorted subscribers that want it. */
-static int assign_topic(struct member **sorted, size_t k, const struct sl_topic_info *t, struct sl_tp **nv,
-                        size_t *nn)
-{
-    size_t want = 0;
-    for (size_t i = 0; i < k; i++)
-        want += member_wants(sorted[i], t);
-    if (want == 0 || t->partitions <= 0)
-        return 0;
-    int32_t per = t->partitions / (int32_t)want, extra = t->partitions % (int32_t)want, next = 0;
-    size_t rank = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (!member_wants(sorted[i], t))
-            continue;
-        int32_t cnt = per + ((int32_t)rank < extra);
-        rank++;
-        struct sl_tp *v = realloc(nv[i], (nn[i] + (size_t)cnt + 1) * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        nv[i] = v;
-        for (int32_t p = next; p < next + cnt; p++) {
-            snprintf(v[nn[i]].topic, sizeof v[nn[i]].topic, "%s", t->name);
-            v[nn[i]++].partition = p;
-        }
-        next += cnt;
-    }
-    return 0;
-}
-
-/* Recomputes the group's assignment (Kafka's range assignor), bumps the generation and notifies members. */
-static int rebalance(struct sl_groups *g, struct group *gr, const struct sl_topic_info *topics, size_t nt,
-                     struct pending *pd)
-{
-    size_t k = 0;
-    for (struct member *m = gr->members; m; m = m->next)
-        k += member_subscribed(m);
-    struct member **sorted = calloc(k + 1, sizeof *sorted);
-    struct sl_tp **nv = calloc(k + 1, sizeof *nv);
-    size_t *nn = calloc(k + 1, sizeof *nn);
-    int rc = sorted && nv && nn ? 0 : -ENOMEM;
-    size_t i = 0;
-    for (struct member *m = gr->members; rc == 0 && m; m = m->next)
-        if (member_subscribed(m))
-            sorted[i++] = m;
-    if (rc == 0)
-        qsort(sorted, k, sizeof *sorted, cmp_member_id);
-    for (size_t t = 0; rc == 0 && t < nt; t++)
-        rc = assign_topic(sorted, k, &topics[t], nv, nn);
-    for (i = 0; i < k; i++) {
-        if (rc == 0)
-            rc = member_set_assignment(gr, sorted[i], nv[i], nn[i], pd);
-        else
-            free(nv[i]);
-    }
-    free(sorted);
-    free(nv);
-    free(nn);
-    if (rc)
-        return rc;
-    gr->generation++;
-    gr->sig = group_sig(gr, topics, nt);
-    for (struct member *m = gr->members; m; m = m->next)
-        if (member_subscribed(m) && m->cfg.on_event)
-            m->cfg.on_event(m->cfg.arg, SL_GROUP_EV_REBALANCE, gr->generation);
-    (void)g;
-    return 0;
-}
-
-/* Rebalances gr with a fresh topic snapshot; with only_if_changed, only when its partition set moved. */
-static int rebalance_now(struct sl_groups *g, struct group *gr, bool only_if_changed, struct pending *pd)
-{
-    bool any = false;
-    for (struct member *m = gr->members; m && !any; m = m->next)
-        any = member_subscribed(m);
-    if (only_if_changed && !any)
-        return 0;
-    struct sl_topic_info *topics = NULL;
-    size_t nt = 0;
-    int rc = sl_broker_topics(g->b, &topics, &nt);
-    if (rc)
-        return rc;
-    if (!only_if_changed || group_sig(gr, topics, nt) != gr->sig)
-        rc = rebalance(g, gr, topics, nt, pd);
-    free(topics);
-    return rc;
-}
-
 /* ---- commits ---- */
 
 static void on_fire_and_forget(struct sl_commit *c, int rc)
@@ -429,7 +247,8 @@ static void on_fire_and_forget(struct sl_commit *c, int rc)
     free(c);
 }
 
-/* Writes the pending auto-commits (mu not held). */
+/* Writes the pending auto-commits (mu not held), then stops counting the group as flushing: a rebalance
+ * that waited for them may now complete (the sweeper is woken to try). */
 static void pending_flush(struct sl_groups *g, struct pending *pd)
 {
     if (pd->n) {
@@ -437,12 +256,18 @@ static void pending_flush(struct sl_groups *g, struct pending *pd)
         int rc = c ? 0 : -ENOMEM;
         if (c) {
             c->done = on_fire_and_forget;
-            rc = sl_groups_commit(g, pd->group, pd->v, pd->n, c);
+            rc = sl_groups_commit(g, pd->gr->name, pd->v, pd->n, c);
             if (rc)
                 free(c);
         }
         if (rc)
-            sl_warn("groups: auto-commit for %s failed: %s", pd->group, sl_strerror(rc));
+            sl_warn("groups: auto-commit for %s failed: %s", pd->gr->name, sl_strerror(rc));
+    }
+    if (pd->gr) {
+        pthread_mutex_lock(&g->mu);
+        pd->gr->flushing--;
+        pthread_cond_broadcast(&g->cv);
+        pthread_mutex_unlock(&g->mu);
     }
     free(pd->v);
     memset(pd, 0, sizeof *pd);
@@ -473,18 +298,27 @@ static int encode_commits(const char *group, const struct sl_tpo *offs, size_t n
     return sl_bb_finish(bb, out);
 }
 
+/* Removes c from its group's commits in flight. mu held. */
+static void commit_unlink(struct group *gr, struct sl_commit *c)
+{
+    for (struct sl_commit **pp = &gr->commits; *pp; pp = &(*pp)->gnext_)
+        if (*pp == c) {
+            *pp = c->gnext_;
+            return;
+        }
+}
+
 static void on_commit_done(struct sl_produce *req, int rc)
 {
     struct sl_commit *c = req->arg;
     struct sl_groups *g = c->g_;
     pthread_mutex_lock(&g->mu);
-    if (rc == 0) {
-        struct group *gr = group_get(g, c->group_);
-        for (size_t i = 0; gr && i < c->n_ && rc == 0; i++)
-            rc = committed_set(gr, c->offs_[i].topic, c->offs_[i].partition, c->offs_[i].offset);
-        if (!gr)
-            rc = -ENOMEM;
-    }
+    struct group *gr = group_find(g, c->group_); /* registered by commit_records: it exists */
+    commit_unlink(gr, c);
+    for (size_t i = 0; rc == 0 && i < c->n_; i++)
+        rc = committed_set(gr, c->offs_[i].topic, c->offs_[i].partition, c->offs_[i].offset);
+    if (gr->rebalancing)
+        pthread_cond_broadcast(&g->cv); /* the sweeper settles the plan this commit may have held */
     pthread_mutex_unlock(&g->mu);
     free(c->group_);
     free(c->offs_);
@@ -505,58 +339,112 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* sl_groups_commit without the checks: an offset < 0 writes a tombstone (deletes the entry). */
-static int commit_records(struct sl_groups *g, const char *group, const struct sl_tpo *offs, size_t n,
-                          struct sl_commit *c)
+/* Checks that member id may commit every entry (why[i] gets each entry's verdict). mu held. */
+static int member_may_commit(struct group *gr, const char *id, const struct sl_tpo *offs, size_t n, int *why)
+{
+    struct member *m = member_find(gr, id);
+    if (!m)
+        return SL_ENOMEMBER;
+    int first = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = sl_grp_may_commit(gr, m, offs[i].topic, offs[i].partition);
+        if (why)
+            why[i] = rc;
+        if (rc && !first)
+            first = rc;
+    }
+    return first;
+}
+
+/* Checks (member != NULL) and registers the commit with its group, under mu, so that no rebalance can
+ * complete between the check and the registration. */
+static int commit_register(struct sl_groups *g, struct sl_commit *c, const char *member, int *why)
+{
+    pthread_mutex_lock(&g->mu);
+    struct group *gr = member ? group_find(g, c->group_) : group_get(g, c->group_);
+    int rc = gr ? 0 : member ? SL_ENOMEMBER : -ENOMEM;
+    if (rc == 0 && member)
+        rc = member_may_commit(gr, member, c->offs_, c->n_, why);
+    if (rc == 0 && member)
+        member_find(gr, member)->last_seen = sl_grp_now(g);
+    if (rc == 0) {
+        c->gnext_ = gr->commits;
+        gr->commits = c;
+        g->inflight++;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
+
+/* Undoes commit_register for a commit whose produce was refused (its done never runs). */
+static void commit_unregister(struct sl_groups *g, struct sl_commit *c)
+{
+    pthread_mutex_lock(&g->mu);
+    commit_unlink(group_find(g, c->group_), c);
+    if (--g->inflight == 0)
+        pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* sl_groups_commit without the argument checks: an offset < 0 writes a tombstone (deletes the entry). */
+static int commit_records(struct sl_groups *g, const char *group, const char *member, const struct sl_tpo *offs,
+                          size_t n, struct sl_commit *c, int *why)
 {
     c->g_ = g;
     c->n_ = n;
     c->group_ = strdup(group);
     c->offs_ = malloc((n ? n : 1) * sizeof *offs);
-    if (!c->group_ || !c->offs_) {
-        free(c->group_);
-        free(c->offs_);
-        return -ENOMEM;
-    }
-    if (n)
+    int rc = c->group_ && c->offs_ ? 0 : -ENOMEM;
+    if (rc == 0 && n)
         memcpy(c->offs_, offs, n * sizeof *offs);
     struct sl_batch_builder bb;
     struct sl_slice batch;
     sl_bb_init(&bb);
-    int rc = encode_commits(group, offs, n, &bb, &batch, wall_ms());
+    if (rc == 0)
+        rc = encode_commits(group, offs, n, &bb, &batch, wall_ms());
+    if (rc == 0)
+        rc = commit_register(g, c, member, why);
     if (rc == 0) {
         c->prod_.done = on_commit_done;
         c->prod_.arg = c;
         int32_t part = sl_partitioner_keyed(group, strlen(group), g->offsets_parts);
-        pthread_mutex_lock(&g->mu);
-        g->inflight++;
-        pthread_mutex_unlock(&g->mu);
         rc = sl_broker_produce_internal(g->b, SL_GROUPS_OFFSETS_TOPIC, part, (uint8_t *)batch.base, batch.len,
                                         &c->prod_);
-        if (rc) {
-            pthread_mutex_lock(&g->mu);
-            if (--g->inflight == 0)
-                pthread_cond_broadcast(&g->cv);
-            pthread_mutex_unlock(&g->mu);
-        }
+        if (rc) /* done never runs: unregister as it would */
+            commit_unregister(g, c);
     }
     sl_bb_fini(&bb);
     if (rc) {
         free(c->group_);
         free(c->offs_);
+        c->group_ = NULL;
+        c->offs_ = NULL;
     }
     return rc;
+}
+
+static int commit_args_ok(const char *group, const struct sl_tpo *offs, size_t n)
+{
+    if (n == 0 || !group[0] || strlen(group) > SL_GROUP_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (offs[i].offset < 0 || offs[i].partition < 0)
+            return 0;
+    return 1;
 }
 
 int sl_groups_commit(struct sl_groups *g, const char *group, const struct sl_tpo *offs, size_t n,
                      struct sl_commit *c)
 {
-    if (n == 0 || !group[0] || strlen(group) > SL_GROUP_NAME_MAX)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (offs[i].offset < 0 || offs[i].partition < 0)
-            return -EINVAL;
-    return commit_records(g, group, offs, n, c);
+    return commit_args_ok(group, offs, n) ? commit_records(g, group, NULL, offs, n, c, NULL) : -EINVAL;
+}
+
+int sl_groups_member_commit(struct sl_groups *g, const char *group, const char *id, const struct sl_tpo *offs,
+                            size_t n, struct sl_commit *c, int *why)
+{
+    if (why)
+        memset(why, 0, n * sizeof *why);
+    return commit_args_ok(group, offs, n) ? commit_records(g, group, id, offs, n, c, why) : -EINVAL;
 }
 
 struct waiter {
@@ -721,7 +609,7 @@ static void forget_topic(struct sl_groups *g, const char *topic)
         int rc = c ? 0 : -ENOMEM;
         if (c) {
             c->done = on_fire_and_forget;
-            if ((rc = commit_records(g, name, v, n, c)) != 0)
+            if ((rc = commit_records(g, name, NULL, v, n, c, NULL)) != 0)
                 free(c);
         }
         if (rc)
@@ -877,7 +765,7 @@ int sl_groups_join(struct sl_groups *g, const char *group, const char *id, const
                          ++g->idseq);
             while (member_find(gr, m->id));
         m->cfg = *cfg;
-        m->last_seen = now_ms(g);
+        m->last_seen = sl_grp_now(g);
         m->next = gr->members;
         gr->members = m;
         if (id_out)
@@ -899,10 +787,10 @@ static void member_remove(struct sl_groups *g, struct group *gr, struct member *
         }
     }
     member_autocommit(gr, m, pd, false);
-    bool was_sub = member_subscribed(m);
+    bool was_sub = sl_grp_subscribed(m);
     member_free(m);
     if (was_sub) {
-        int rc = rebalance_now(g, gr, false, pd);
+        int rc = sl_grp_rebalance(g, gr, false, pd);
         if (rc)
             sl_warn("groups: rebalance of %s failed: %s", gr->name, sl_strerror(rc));
     }
@@ -941,7 +829,7 @@ size_t sl_groups_sweep(struct sl_groups *g)
     size_t n = 0;
     struct pending pd = {0};
     pthread_mutex_lock(&g->mu);
-    int64_t now = now_ms(g);
+    int64_t now = sl_grp_now(g);
     /* groups are never freed before sl_groups_close, so gr stays valid while mu is dropped to flush */
     for (struct group *gr = g->groups; gr; gr = gr->next) {
         struct member *m = gr->members;
@@ -957,7 +845,7 @@ size_t sl_groups_sweep(struct sl_groups *g)
             }
             m = next;
         }
-        int rc = rebalance_now(g, gr, true, &pd); /* partitions added or topics created */
+        int rc = sl_grp_rebalance(g, gr, true, &pd); /* partitions added or topics created */
         if (rc)
             sl_warn("groups: rebalance of %s failed: %s", gr->name, sl_strerror(rc));
         if (pd.n) {
@@ -1033,7 +921,7 @@ int sl_groups_subscribe(struct sl_groups *g, const char *group, const char *id, 
     if (rc == 0)
         rc = pattern ? set_pattern(m, pattern) : set_topics(m, topics, n);
     if (rc == 0)
-        rc = rebalance_now(g, gr, false, &pd);
+        rc = sl_grp_rebalance(g, gr, false, &pd);
     pthread_mutex_unlock(&g->mu);
     pending_flush(g, &pd);
     return rc;
@@ -1047,11 +935,11 @@ int sl_groups_unsubscribe(struct sl_groups *g, const char *group, const char *id
     struct member *m = member_touch(g, group, id, &gr);
     int rc = m ? 0 : SL_ENOMEMBER;
     if (rc == 0) {
-        bool was_sub = member_subscribed(m);
+        bool was_sub = sl_grp_subscribed(m);
         member_clear_sub(m);
-        rc = member_set_assignment(gr, m, NULL, 0, &pd);
+        rc = sl_grp_set_assignment(gr, m, NULL, 0, &pd);
         if (rc == 0 && was_sub)
-            rc = rebalance_now(g, gr, false, &pd);
+            rc = sl_grp_rebalance(g, gr, false, &pd);
     }
     pthread_mutex_unlock(&g->mu);
     pending_flush(g, &pd);
@@ -1077,7 +965,7 @@ int sl_groups_subscription(struct sl_groups *g, const char *group, const char *i
         (*out)[(*n)++].partition = -1;
     }
     for (size_t i = 0; rc == 0 && m->sub == SL_SUB_PATTERN && i < nt; i++) {
-        if (!member_wants(m, &topics[i]))
+        if (!sl_grp_wants(m, &topics[i]))
             continue;
         snprintf((*out)[*n].topic, sizeof (*out)[*n].topic, "%s", topics[i].name);
         (*out)[(*n)++].partition = -1;
@@ -1104,12 +992,12 @@ int sl_groups_assign(struct sl_groups *g, const char *group, const char *id, con
     struct member *m = member_touch(g, group, id, &gr);
     if (!m)
         rc = SL_ENOMEMBER;
-    else if (rc == 0 && member_subscribed(m))
+    else if (rc == 0 && sl_grp_subscribed(m))
         rc = SL_ESTATE;
     if (rc == 0) {
         member_clear_sub(m);
         m->sub = n ? SL_SUB_MANUAL : SL_SUB_NONE;
-        rc = member_set_assignment(gr, m, v, n, &pd);
+        rc = sl_grp_set_assignment(gr, m, v, n, &pd);
         v = NULL;
     }
     pthread_mutex_unlock(&g->mu);
@@ -1125,7 +1013,7 @@ int sl_groups_assignment(struct sl_groups *g, const char *group, const char *id,
     pthread_mutex_lock(&g->mu);
     struct group *gr;
     struct member *m = member_touch(g, group, id, &gr);
-    int rc = m ? rebalance_now(g, gr, true, &pd) : SL_ENOMEMBER;
+    int rc = m ? sl_grp_rebalance(g, gr, true, &pd) : SL_ENOMEMBER;
     if (rc == 0) {
         *n = m->nassigned;
         *out = malloc((m->nassigned + 1) * sizeof **out);
@@ -1139,6 +1027,42 @@ int sl_groups_assignment(struct sl_groups *g, const char *group, const char *id,
     pthread_mutex_unlock(&g->mu);
     pending_flush(g, &pd);
     return rc;
+}
+
+int sl_groups_revoking(struct sl_groups *g, const char *group, const char *id, struct sl_tp **out, size_t *n,
+                       uint64_t *generation)
+{
+    pthread_mutex_lock(&g->mu);
+    struct group *gr;
+    struct member *m = member_touch(g, group, id, &gr);
+    int rc = m ? 0 : SL_ENOMEMBER;
+    size_t k = rc == 0 && gr->rebalancing ? m->nrevoking : 0;
+    if (rc == 0 && !(*out = malloc((k + 1) * sizeof **out)))
+        rc = -ENOMEM;
+    if (rc == 0) {
+        if (k)
+            memcpy(*out, m->revoking, k * sizeof **out);
+        *n = k;
+        if (generation)
+            *generation = gr->generation;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
+
+int sl_groups_revoke_ack(struct sl_groups *g, const char *group, const char *id)
+{
+    struct pending pd = {0};
+    pthread_mutex_lock(&g->mu);
+    struct group *gr;
+    struct member *m = member_touch(g, group, id, &gr);
+    if (m && gr->rebalancing) {
+        sl_grp_revoke_done(gr, m, &pd);
+        sl_grp_settle(g, gr, &pd);
+    }
+    pthread_mutex_unlock(&g->mu);
+    pending_flush(g, &pd);
+    return m ? 0 : SL_ENOMEMBER;
 }
 
 /* ---- positions ---- */
@@ -1164,7 +1088,7 @@ int sl_groups_seek(struct sl_groups *g, const char *group, const char *id, const
 static int resolve_pos(struct sl_groups *g, struct group *gr, struct member *m, const char *topic, int32_t p,
                        bool use_committed, sl_offset_t *out)
 {
-    struct committed *c = use_committed ? committed_find(gr, topic, p) : NULL;
+    struct committed *c = use_committed ? sl_grp_committed_find(gr, topic, p) : NULL;
     if (c) {
         *out = c->offset;
         return 0;
@@ -1187,7 +1111,11 @@ int sl_groups_poll_begin(struct sl_groups *g, const char *group, const char *id,
     pthread_mutex_lock(&g->mu);
     struct group *gr;
     struct member *m = member_touch(g, group, id, &gr);
-    int rc = m ? rebalance_now(g, gr, true, &pd) : SL_ENOMEMBER;
+    int rc = m ? 0 : SL_ENOMEMBER;
+    if (rc == 0 && gr->rebalancing) /* the client has had the records of earlier polls */
+        sl_grp_revoke_done(gr, m, &pd);
+    if (rc == 0)
+        rc = sl_grp_rebalance(g, gr, true, &pd);
     if (rc == 0)
         member_autocommit(gr, m, &pd, false);
     for (size_t i = 0; rc == 0 && i < m->nassigned; i++) {
@@ -1203,13 +1131,11 @@ int sl_groups_poll_begin(struct sl_groups *g, const char *group, const char *id,
     }
     if (rc == 0 && !(*out = malloc((m->npos + 1) * sizeof **out)))
         rc = -ENOMEM;
-    if (rc == 0) {
-        if (m->npos) /* m->pos may be NULL */
-            memcpy(*out, m->pos, m->npos * sizeof **out);
-        *n = m->npos;
-        if (generation)
-            *generation = gr->generation;
-    }
+    for (size_t i = 0; rc == 0 && i < m->npos; i++) /* not what a pending rebalance takes away */
+        if (!gr->rebalancing || !sl_tp_in(m->revoking, m->nrevoking, m->pos[i].topic, m->pos[i].partition))
+            (*out)[(*n)++] = m->pos[i];
+    if (rc == 0 && generation)
+        *generation = gr->generation;
     pthread_mutex_unlock(&g->mu);
     pending_flush(g, &pd);
     return rc;
@@ -1271,7 +1197,7 @@ int sl_groups_member_positions(struct sl_groups *g, const char *group, const cha
 sl_offset_t sl_groups_committed(struct sl_groups *g, const char *group, const char *topic, int32_t partition)
 {
     pthread_mutex_lock(&g->mu);
-    struct committed *c = committed_find(group_find(g, group), topic, partition);
+    struct committed *c = sl_grp_committed_find(group_find(g, group), topic, partition);
     sl_offset_t off = c ? c->offset : -1;
     pthread_mutex_unlock(&g->mu);
     return off;
@@ -1319,7 +1245,7 @@ static void desc_fill(const struct group *gr, struct sl_group_desc *d)
     d->members = NULL;
     for (const struct member *m = gr->members; m; m = m->next) {
         d->nmembers++;
-        if (member_subscribed(m))
+        if (sl_grp_subscribed(m))
             d->is_simple = false;
     }
 }

@@ -18,6 +18,12 @@
  *      concerns the group and by the sweeper.
  *   3. A member loses the fetch positions of the partitions a rebalance takes away (auto-committed first when
  *      auto.commit is on); the next owner starts from the committed offset, else auto.offset.reset.
+ *   5. A rebalance revokes before it assigns (Kafka's protocol; server/rebalance.c). It plans the new range
+ *      assignment; a member that would lose partitions gets SL_GROUP_EV_REVOKE and keeps them (and may commit
+ *      them) until it acknowledges (sl_groups_revoke_ack; for REST instances and SSE streams the next poll) or
+ *      rebalance_timeout_ms passes. Only then, and once no commit in flight names a moving partition, is the
+ *      plan installed: the generation is bumped and SL_GROUP_EV_REBALANCE sent. The next owner thus starts
+ *      after every offset the previous owner committed before giving the partition up.
  *   4. The committed-offset map only holds offsets whose record in __consumer_offsets is durable.
  *
  * ON-DISK FORMAT (records of the internal topic __consumer_offsets, partition murmur2(group) % partitions, so
@@ -55,6 +61,7 @@ enum sl_offset_reset { SL_RESET_LATEST, SL_RESET_EARLIEST, SL_RESET_NONE };
 enum sl_sub_kind { SL_SUB_NONE, SL_SUB_TOPICS, SL_SUB_PATTERN, SL_SUB_MANUAL };
 enum sl_group_event {
     SL_GROUP_EV_REBALANCE, /* the member's assignment may have changed; arg generation is the new one */
+    SL_GROUP_EV_REVOKE,    /* a rebalance takes partitions from the member: see sl_groups_revoking */
     SL_GROUP_EV_EXPIRED,   /* the member timed out and is being removed; never called for it again */
 };
 
@@ -71,6 +78,8 @@ struct sl_tpo {
 
 struct sl_groups_cfg {
     int64_t session_timeout_ms;   /* consumer.instance.timeout.ms */
+    int64_t rebalance_timeout_ms; /* rebalance.timeout.ms: how long a revoke waits for its acknowledgement;
+                                   * 0 = 10000, < 0 = do not wait (hand over once commits in flight land) */
     int64_t (*now_ms)(void);      /* NULL = monotonic clock; tests pass a fake clock */
     bool no_sweeper;              /* tests: no thread, call sl_groups_sweep yourself */
 };
@@ -132,14 +141,24 @@ int sl_groups_assign(struct sl_groups *g, const char *group, const char *id, con
 int sl_groups_assignment(struct sl_groups *g, const char *group, const char *id, struct sl_tp **out, size_t *n,
                          uint64_t *generation);
 
+/* The partitions a pending rebalance takes from the member (malloc'd, caller frees; *n 0 when none) and the
+ * current generation. Returns 0 or SL_ENOMEMBER. */
+int sl_groups_revoking(struct sl_groups *g, const char *group, const char *id, struct sl_tp **out, size_t *n,
+                       uint64_t *generation);
+/* The member is done with its revoking partitions (it committed what it processed): they are handed over as
+ * soon as nothing else holds the rebalance. Its commits of them are refused from now on. Returns 0 (also when
+ * nothing was being revoked) or SL_ENOMEMBER. */
+int sl_groups_revoke_ack(struct sl_groups *g, const char *group, const char *id);
+
 /* ---- positions ---- */
 
 /* Sets fetch positions. Every partition must be assigned to the member: SL_ESTATE names the first that is
  * not (nothing changed); offsets < 0 are -EINVAL. Returns 0 or SL_ENOMEMBER. */
 int sl_groups_seek(struct sl_groups *g, const char *group, const char *id, const struct sl_tpo *pos, size_t n);
-/* Starts one poll: touches the member, rebalances if the group's partitions changed, auto-commits the
- * positions reached by earlier polls (as Kafka's poll does) when they moved, and returns every assigned
- * partition with its position (missing positions resolved from the committed offset, else auto.offset.reset;
+/* Starts one poll: touches the member, rebalances if the group's partitions changed, acknowledges a pending
+ * revoke (the client has had the records of earlier polls), auto-commits the positions reached by earlier
+ * polls (as Kafka's poll does) when they moved, and returns every assigned partition not being revoked with
+ * its position (missing positions resolved from the committed offset, else auto.offset.reset;
  * with reset 'none' such a partition fails the call with SL_EOFFSET). *out is malloc'd, the caller frees.
  * Returns 0, SL_ENOMEMBER, SL_EOFFSET. */
 int sl_groups_poll_begin(struct sl_groups *g, const char *group, const char *id, struct sl_tpo **out, size_t *n,
@@ -167,6 +186,7 @@ struct sl_commit {
     char *group_;
     struct sl_tpo *offs_;
     size_t n_;
+    struct sl_commit *gnext_; /* the group's commits in flight */
 };
 /* Writes n committed offsets of group to __consumer_offsets (one batch) and updates the committed map once
  * it is durable. Returns 0 (done runs exactly once, maybe before this returns; thread as sl_broker_produce's
@@ -176,6 +196,15 @@ int sl_groups_commit(struct sl_groups *g, const char *group, const struct sl_tpo
                      struct sl_commit *c);
 /* The same, blocking until durable. For tests and threads that may block (never an HTTP thread). */
 int sl_groups_commit_wait(struct sl_groups *g, const char *group, const struct sl_tpo *offs, size_t n);
+/* A member's commit: as sl_groups_commit, after checking under the coordinator mutex that member 'id' may
+ * commit every entry. why[i] (n entries, the caller's; may be NULL) gets 0 or the reason entry i is refused:
+ * SL_ENOTASSIGNED (the partition belongs to another member of the group, or this member gave it up in a
+ * rebalance) or SL_EREBALANCE (it is being handed over to this member: retry after the next assignment).
+ * Partitions no member of the group manages may be committed by any member (simple-group use). If any entry
+ * is refused nothing is written and the first refusal is returned; also SL_ENOMEMBER and sl_groups_commit's
+ * errors (done never runs on an error). */
+int sl_groups_member_commit(struct sl_groups *g, const char *group, const char *id, const struct sl_tpo *offs,
+                            size_t n, struct sl_commit *c, int *why);
 /* The member's positions as commit entries (the "commit everything fetched" of an empty v2 commit body);
  * malloc'd. Returns 0 or SL_ENOMEMBER. Touches the member. */
 int sl_groups_member_positions(struct sl_groups *g, const char *group, const char *id, struct sl_tpo **out,

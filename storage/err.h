@@ -27,7 +27,9 @@
     X(SL_ENOGROUP, -1015, "unknown consumer group")                               \
     X(SL_ESTATE, -1016, "illegal state")                                          \
     X(SL_EDAMAGED, -1018, "offsets in a damaged range of the log")              \
-    X(SL_EINTERNAL, -1019, "internal topic: clients cannot write, delete or reconfigure it")
+    X(SL_EINTERNAL, -1019, "internal topic: clients cannot write, delete or reconfigure it") \
+    X(SL_EREBALANCE, -1020, "rebalance in progress")                             \
+    X(SL_ENOTASSIGNED, -1021, "partition not assigned to this member")
 
 enum sl_err {
 #define SL_ERR_ENUM(name, value, msg) name = value,

@@ -7,6 +7,7 @@
 //     group: 'dashboard',          // optional: join a consumer group (resume from its committed offsets)
 //     onRecords(records) { ... },  // may return a Promise: no acks are sent until it settles (back-pressure)
 //     onAssignment(partitions) { ... },
+//     onRevoke(partitions) { ... }, // with a group: partitions a rebalance took, after their records were committed
 //     onError(err) { ... },        // err.error_code / err.message as the server wrote them; see Reconnects
 //     onStatus(state) { ... },     // connecting | open | reconnecting | closed
 //   });
@@ -21,7 +22,9 @@
 //     'latest' is pinned to explicit per-partition end offsets (REST) at the first connect, so a reconnect
 //     neither skips nor repeats records;
 //   - with a group it commits what it delivered (after every onRecords, and again on the next connection if
-//     the socket was gone), and the server resumes from the group's committed offsets.
+//     the socket was gone), and the server resumes from the group's committed offsets. When a rebalance
+//     revokes partitions it finishes the batch being delivered, commits, drops undelivered records of those
+//     partitions (their next owner reads them) and answers {"type":"revoked"} (then onRevoke(partitions)).
 // Flow control: after onRecords returns (or its Promise settles) the delivered offsets are acked (or
 // committed), which opens the server's window of max_in_flight unacknowledged records. pause() stops
 // delivering and acking, so the server stops sending once the window is full; nothing is buffered without bound.
@@ -277,6 +280,15 @@ export class Subscription {
         this._queue.push({ gen, records: msg.records || [] });
         this._drain();
         break;
+      case 'revoke': {
+        // a rebalance takes these partitions: records of them not yet delivered are left to the next owner
+        // (nothing of them was committed), what was delivered is committed, then the server is told
+        const gone = (msg.partitions || []).map((p) => p.partition);
+        for (const b of this._queue) b.records = b.records.filter((r) => !gone.includes(r.partition));
+        this._revokePending = { ws: this._ws, partitions: msg.partitions || [] };
+        if (!this._delivering) this._finishRevoke();
+        break;
+      }
       case 'assignment': {
         const entries = (msg.partitions || []).map((p) => (typeof p === 'object' ? p : { partition: p }));
         const parts = entries.map((e) => e.partition);
@@ -336,10 +348,22 @@ export class Subscription {
           }
         }
         this._ack(records, gen);
+        if (this._revokePending) this._finishRevoke();
       }
     } finally {
       this._delivering = false;
+      if (this._revokePending) this._finishRevoke();
     }
+  }
+
+  // After the batch being delivered (if any) was committed: commits the rest and answers the revoke.
+  _finishRevoke() {
+    const { ws, partitions } = this._revokePending;
+    this._revokePending = null;
+    if (ws !== this._ws || !ws || ws.readyState !== WebSocket.OPEN) return;
+    this._flushCommits(ws);
+    this.opts.onRevoke?.(partitions, this);
+    this._send(ws, { type: 'revoked' });
   }
 
   // Acks every record of the batch (delivered now or before) on the socket it came from; with a group, the

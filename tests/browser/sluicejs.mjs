@@ -40,9 +40,11 @@ function scriptedServer(script) {
   server.connections = 0;
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
 }
-const frame = (opcode, payload) => {
+const frame = (opcode, payload) => { // unmasked (server), < 64 KiB
   const p = Buffer.from(payload);
-  return Buffer.concat([Buffer.from([0x80 | opcode, p.length]), p]); // < 126 bytes, unmasked (server)
+  const head = p.length < 126 ? Buffer.from([0x80 | opcode, p.length])
+    : Buffer.from([0x80 | opcode, 126, p.length >> 8, p.length & 0xff]);
+  return Buffer.concat([head, p]);
 };
 const text = (obj) => frame(1, JSON.stringify(obj));
 const close = (code) => frame(8, Buffer.from([code >> 8, code & 0xff]));
@@ -92,5 +94,54 @@ await step('error 50301 then close 4503 (overloaded): retried', async () =>
   expectRetried(await run((s) => s.end(Buffer.concat([text({ type: 'error', error_code: 50301, message: 'busy' }), close(4503)])))));
 await step('an answered request error (with id), then a lost connection: retried', async () =>
   expectRetried(await run((s) => { s.write(text({ type: 'error', id: 1, error_code: 400, message: 'bad seek' })); setTimeout(() => s.destroy(), 20); })));
+
+// Client frames (masked, text, payload < 64 KiB) parsed from what the socket received so far.
+function clientMessages(buf) {
+  const out = [];
+  let i = 0;
+  while (i + 2 <= buf.length) {
+    let len = buf[i + 1] & 0x7f, at = i + 2;
+    if (len === 126) { len = buf.readUInt16BE(at); at += 2; }
+    if (at + 4 + len > buf.length) break;
+    const mask = buf.subarray(at, at + 4), p = Buffer.from(buf.subarray(at + 4, at + 4 + len));
+    for (let k = 0; k < p.length; k++) p[k] ^= mask[k % 4];
+    if ((buf[i] & 0x0f) === 1) out.push(JSON.parse(p.toString()));
+    i = at + 4 + len;
+  }
+  return out;
+}
+
+await step('revoke: the batch being delivered is committed, queued records of revoked partitions dropped, then revoked', async () => {
+  let got = Buffer.alloc(0);
+  const server = await scriptedServer((s) => {
+    s.on('data', (d) => { got = Buffer.concat([got, d]); });
+    const rec = (partition, offset) => ({ topic: 't', partition, offset, value: offset });
+    s.write(Buffer.concat([
+      text({ type: 'assignment', generation: 1, partitions: [{ topic: 't', partition: 0, offset: 0 }, { topic: 't', partition: 1, offset: 0 }] }),
+      text({ type: 'records', records: [rec(0, 0), rec(1, 0)] }),
+      text({ type: 'records', records: [rec(1, 1), rec(0, 1)] }),
+      text({ type: 'revoke', generation: 1, partitions: [{ topic: 't', partition: 1, offset: 2 }] }),
+    ]));
+  });
+  const delivered = [], revoked = [];
+  const sub = subscribe('t', { wsUrl: `ws://127.0.0.1:${server.address().port}`, group: 'g', from: 'earliest',
+    async onRecords(rs) { delivered.push(...rs.map((r) => `${r.partition}-${r.offset}`)); await sleep(100); },
+    onRevoke: (ps) => revoked.push(...ps.map((p) => p.partition)) });
+  await sleep(800);
+  sub.close();
+  server.close();
+  const msgs = clientMessages(got);
+  const types = msgs.map((m) => m.type);
+  assert(JSON.stringify(delivered) === JSON.stringify(['0-0', '1-0', '0-1']),
+    `delivered ${delivered}: 1-1 was queued when partition 1 was revoked and belongs to its next owner`);
+  const r = types.indexOf('revoked');
+  assert(r > 0 && types.lastIndexOf('revoked') === r, `client messages ${types}: one revoked expected`);
+  const before = msgs.slice(0, r).filter((m) => m.type === 'commit').flatMap((m) => m.offsets);
+  assert(before.some((o) => o.partition === 1 && o.offset === 1) && before.some((o) => o.partition === 0 && o.offset === 1),
+    `commits before revoked: ${JSON.stringify(before)} (1-0 and 0-0 delivered must be committed first)`);
+  assert(!msgs.some((m) => m.type === 'commit' && m.offsets.some((o) => o.partition === 1 && o.offset > 1)),
+    'an undelivered record of the revoked partition was committed');
+  assert(JSON.stringify(revoked) === '[1]', `onRevoke got ${revoked}`);
+});
 
 finish();

@@ -266,6 +266,10 @@ START_TEST(instances_share_and_hand_over)
     expect("POST", ipath(p, sizeof p, "hg", "a", "/subscription"), "{\"topics\":[\"t\"]}", NULL, 204, 0);
     expect("POST", ipath(p, sizeof p, "hg", "b", "/subscription"), "{\"topic_pattern\":\"t.*\"}", NULL, 204, 0);
     expect("POST", ipath(p, sizeof p, "hg", "c", "/subscription"), "{\"topics\":[\"t\"]}", NULL, 204, 0);
+    /* a owned both partitions: it keeps them until its next poll acknowledges the revoke */
+    ck_assert_uint_eq(assigned("hg", "a"), 2);
+    ck_assert_uint_eq(assigned("hg", "b"), 0);
+    json_decref(poll_records("hg", "a", 0));
     ck_assert_uint_eq(assigned("hg", "a") + assigned("hg", "b") + assigned("hg", "c"), 2);
     ck_assert_uint_eq(assigned("hg", "a"), 1);
     ck_assert_uint_eq(assigned("hg", "b"), 1);

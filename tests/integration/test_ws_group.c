@@ -66,6 +66,11 @@ START_TEST(two_sockets_split_then_one_takes_over_from_committed)
     struct sl_wscl *a = sl_wt_connect(&proc, "/ws/v1/topics/g4?group=gA&from=earliest");
     ck_assert_uint_eq(assignment(a, 4), 0xf);
     struct sl_wscl *b = sl_wt_connect(&proc, "/ws/v1/topics/g4?group=gA&from=earliest");
+    json_t *rv = sl_wt_expect(a, "revoke", 10000); /* a gives two partitions up before b gets them */
+    ck_assert_ptr_nonnull(rv);
+    ck_assert_int_eq(json_array_size(json_object_get(rv, "partitions")), 2);
+    json_decref(rv);
+    ck_assert_int_eq(sl_wscl_send(a, "{\"type\":\"revoked\"}"), 0);
     unsigned mb = assignment(b, 2), ma = assignment(a, 2);
     ck_assert_uint_eq(ma & mb, 0);
     ck_assert_uint_eq(ma | mb, 0xf);
@@ -105,6 +110,11 @@ START_TEST(rest_instance_and_socket_share_a_group)
     ck_assert_int_eq(sl_http_json(&proc, "POST", "/consumers/gB/instances/r1/subscription", "{\"topics\":[\"g4\"]}", NULL),
                      204);
     struct sl_wscl *c = sl_wt_connect(&proc, "/ws/v1/topics/g4?group=gB&from=earliest");
+    /* r1 owns all four until its next poll acknowledges the revoke */
+    ck_assert_int_eq(sl_http_json(&proc, "GET", "/consumers/gB/instances/r1/assignments", NULL, &j), 200);
+    ck_assert_int_eq(json_array_size(json_object_get(j, "partitions")), 4);
+    json_decref(j);
+    ck_assert_int_eq(sl_http_json(&proc, "GET", "/consumers/gB/instances/r1/records?timeout=0", NULL, NULL), 200);
     unsigned mw = assignment(c, 2);
     ck_assert_int_eq(sl_http_json(&proc, "GET", "/consumers/gB/instances/r1/assignments", NULL, &j), 200);
     json_t *ps = json_object_get(j, "partitions"), *e;

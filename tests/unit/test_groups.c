@@ -1,5 +1,7 @@
-/* server/groups.c: assignment, rebalances and generations, expiry, positions, durable commits. */
+/* server/groups.c and server/rebalance.c: assignment, revoke-then-assign rebalances and generations, expiry,
+ * positions, durable commits and who may commit what during a rebalance. */
 #include <check.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,8 @@ static int64_t fake_now(void) { return sl_test_clock_now(); }
 static void open_all(void)
 {
     ck_assert_int_eq(sl_broker_open(&cfg, &broker), 0);
-    struct sl_groups_cfg gc = {.session_timeout_ms = 1000, .now_ms = fake_now, .no_sweeper = true};
+    struct sl_groups_cfg gc = {
+        .session_timeout_ms = 1000, .rebalance_timeout_ms = 800, .now_ms = fake_now, .no_sweeper = true};
     ck_assert_int_eq(sl_groups_open(broker, &gc, &groups), 0);
 }
 
@@ -59,12 +62,29 @@ static struct sl_member_cfg rest_cfg(enum sl_offset_reset reset, bool auto_commi
     return mc;
 }
 
-static void join_sub(const char *group, const char *id, const char *topic)
+/* Every member of group acknowledges its revoke, which completes a pending rebalance. */
+static void ack_all(const char *group)
 {
-    struct sl_member_cfg mc = rest_cfg(SL_RESET_EARLIEST, false);
+    struct sl_group_desc d;
+    ck_assert_int_eq(sl_groups_describe(groups, group, &d), 0);
+    for (size_t i = 0; i < d.nmembers; i++)
+        ck_assert_int_eq(sl_groups_revoke_ack(groups, group, d.members[i].id), 0);
+    sl_groups_desc_fini(&d);
+}
+
+static void join_sub_only(const char *group, const char *id, const char *topic, bool auto_commit)
+{
+    struct sl_member_cfg mc = rest_cfg(SL_RESET_EARLIEST, auto_commit);
     const char *topics[] = {topic};
     ck_assert_int_eq(sl_groups_join(groups, group, id, &mc, NULL), 0);
     ck_assert_int_eq(sl_groups_subscribe(groups, group, id, topics, 1, NULL), 0);
+}
+
+/* Joins, subscribes, and lets the rebalance complete. */
+static void join_sub(const char *group, const char *id, const char *topic)
+{
+    join_sub_only(group, id, topic, false);
+    ack_all(group);
 }
 
 static size_t assigned(const char *group, const char *id, uint64_t *gen, struct sl_tp **v)
@@ -163,6 +183,8 @@ START_TEST(partitions_added_rebalance)
     ck_assert_uint_eq(assigned("g", "a", &g1, NULL), 1);
     char err[128];
     ck_assert_int_eq(sl_broker_topic_add_partitions(broker, "u", 4, err, sizeof err), 0);
+    ck_assert_uint_eq(assigned("g", "a", NULL, NULL), 1); /* planned: b gives u-1 up first */
+    ack_all("g");
     ck_assert_uint_eq(assigned("g", "a", &g2, NULL), 2);
     ck_assert_uint_gt(g2, g1);
     const char *ids[] = {"a", "b"};
@@ -405,13 +427,15 @@ START_TEST(auto_commit_on_poll_and_leave)
 END_TEST
 
 struct evlog {
-    int rebalances, expired;
+    int rebalances, revokes, expired;
 };
 static void on_ev(void *arg, enum sl_group_event ev, uint64_t gen)
 {
     struct evlog *l = arg;
     if (ev == SL_GROUP_EV_REBALANCE)
         l->rebalances++;
+    else if (ev == SL_GROUP_EV_REVOKE)
+        l->revokes++;
     else
         l->expired++;
 }
@@ -429,6 +453,11 @@ START_TEST(ws_member_is_notified)
     ck_assert_int_eq(sl_groups_subscribe(groups, "g", ida, topics, 1, NULL), 0);
     ck_assert_int_eq(la.rebalances, 1);
     ck_assert_int_eq(sl_groups_subscribe(groups, "g", idb, topics, 1, NULL), 0);
+    ck_assert_int_eq(la.revokes, 1); /* a gives 3 partitions up before b gets them */
+    ck_assert_int_eq(lb.revokes, 0);
+    ck_assert_int_eq(la.rebalances, 1);
+    ck_assert_int_eq(lb.rebalances, 0);
+    ck_assert_int_eq(sl_groups_revoke_ack(groups, "g", ida), 0);
     ck_assert_int_eq(la.rebalances, 2);
     ck_assert_int_eq(lb.rebalances, 1);
     sl_test_clock_advance(500);
@@ -438,6 +467,145 @@ START_TEST(ws_member_is_notified)
     ck_assert_uint_eq(sl_groups_sweep(groups), 1);
     ck_assert_int_eq(lb.expired, 1);
     ck_assert_int_eq(la.rebalances, 3);
+}
+END_TEST
+
+struct commit_wait {
+    struct sl_commit c;
+    _Atomic int done;
+    int rc;
+};
+static void on_commit_waited(struct sl_commit *c, int rc)
+{
+    struct commit_wait *w = c->arg;
+    w->rc = rc;
+    atomic_store(&w->done, 1);
+}
+static bool commit_waited(void *arg) { return atomic_load(&((struct commit_wait *)arg)->done); }
+
+/* Member id commits t-p at off and waits until it is durable: the commit's verdict. */
+static int commit_as(const char *id, int32_t p, sl_offset_t off, int *why)
+{
+    struct sl_tpo e = {"t", p, off};
+    struct commit_wait w = {.c = {.done = on_commit_waited}};
+    w.c.arg = &w;
+    int rc = sl_groups_member_commit(groups, "g", id, &e, 1, &w.c, why);
+    if (rc == 0) {
+        ck_assert(sl_test_wait_until(commit_waited, &w, 5000));
+        rc = w.rc;
+    }
+    return rc;
+}
+
+static bool always_false(void *arg)
+{
+    (void)arg;
+    return false;
+}
+
+START_TEST(a_rebalance_revokes_before_it_assigns)
+{
+    struct evlog la = {0};
+    struct sl_member_cfg a = rest_cfg(SL_RESET_EARLIEST, false);
+    a.on_event = on_ev;
+    a.arg = &la;
+    const char *topics[] = {"t"};
+    ck_assert_int_eq(sl_groups_join(groups, "g", "a", &a, NULL), 0);
+    ck_assert_int_eq(sl_groups_subscribe(groups, "g", "a", topics, 1, NULL), 0);
+    uint64_t g1, g2;
+    ck_assert_uint_eq(assigned("g", "a", &g1, NULL), 6);
+    join_sub_only("g", "b", "t", false);
+    /* planned: a keeps t-0..2, gives t-3..5 to b; until a acknowledges, nothing moves */
+    ck_assert_int_eq(la.revokes, 1);
+    ck_assert_uint_eq(assigned("g", "a", &g2, NULL), 6);
+    ck_assert_uint_eq(assigned("g", "b", NULL, NULL), 0);
+    ck_assert_uint_eq(g2, g1);
+    struct sl_tp *rv;
+    size_t nr;
+    ck_assert_int_eq(sl_groups_revoking(groups, "g", "a", &rv, &nr, NULL), 0);
+    ck_assert_uint_eq(nr, 3);
+    ck_assert_int_eq(rv[0].partition, 3);
+    free(rv);
+    int why = 1;
+    ck_assert_int_eq(commit_as("a", 5, 7, &why), 0); /* a may still commit what it gives up */
+    ck_assert_int_eq(why, 0);
+    ck_assert_int_eq(commit_as("b", 5, 8, &why), SL_EREBALANCE); /* b does not own it yet */
+    ck_assert_int_eq(why, SL_EREBALANCE);
+    ck_assert_int_eq(commit_as("nobody", 5, 8, NULL), SL_ENOMEMBER);
+    ck_assert_int_eq(sl_groups_revoke_ack(groups, "g", "a"), 0);
+    ck_assert_uint_eq(assigned("g", "a", &g2, NULL), 3);
+    ck_assert_uint_eq(assigned("g", "b", NULL, NULL), 3);
+    ck_assert_uint_gt(g2, g1);
+    ck_assert_int_eq(commit_as("a", 5, 9, &why), SL_ENOTASSIGNED); /* gone to b */
+    ck_assert_int_eq(why, SL_ENOTASSIGNED);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 5), 7);
+    ck_assert_int_eq(commit_as("b", 5, 9, NULL), 0);
+    /* b starts t-5 where a committed */
+    struct sl_tpo *pos;
+    size_t n;
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "b", &pos, &n, NULL), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(pos[2].partition, 5);
+    ck_assert_int_eq(pos[2].offset, 9);
+    free(pos);
+}
+END_TEST
+
+START_TEST(an_unacknowledged_revoke_ends_at_the_rebalance_timeout)
+{
+    join_sub("g", "a", "t");
+    join_sub_only("g", "b", "t", false);
+    ck_assert_uint_eq(assigned("g", "b", NULL, NULL), 0);
+    sl_test_clock_advance(500); /* touches keep both alive (session 1000 ms) */
+    ck_assert_uint_eq(assigned("g", "a", NULL, NULL), 6);
+    ck_assert_uint_eq(sl_groups_sweep(groups), 0);
+    ck_assert_uint_eq(assigned("g", "b", NULL, NULL), 0); /* 500 < rebalance timeout 800 */
+    sl_test_clock_advance(400);
+    ck_assert_uint_eq(sl_groups_sweep(groups), 0);
+    ck_assert_uint_eq(assigned("g", "a", NULL, NULL), 3);
+    ck_assert_uint_eq(assigned("g", "b", NULL, NULL), 3);
+}
+END_TEST
+
+START_TEST(a_rest_poll_acknowledges_and_auto_commits_the_revoke)
+{
+    join_sub_only("g", "a", "u", true);
+    struct sl_tpo *pos;
+    size_t n;
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "a", &pos, &n, NULL), 0);
+    ck_assert_uint_eq(n, 2);
+    pos[0].offset = 3;
+    pos[1].offset = 5;
+    ck_assert_int_eq(sl_groups_poll_advance(groups, "g", "a", pos, n), 0); /* a handed out u-0 < 3, u-1 < 5 */
+    free(pos);
+    join_sub_only("g", "b", "u", false);
+    ck_assert_uint_eq(assigned("g", "b", NULL, NULL), 0);
+    /* a's next poll: it has had its records; u-1 is no longer read, its position is committed, then handed */
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "a", &pos, &n, NULL), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(pos[0].partition, 0);
+    free(pos);
+    for (int i = 0; i < 500 && assigned("g", "b", NULL, NULL) == 0; i++) {
+        sl_test_wait_until(always_false, NULL, 10);
+        sl_groups_sweep(groups); /* no sweeper thread here: settle once the auto-commit is durable */
+    }
+    ck_assert_uint_eq(assigned("g", "b", NULL, NULL), 1);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "u", 1), 5);
+    ck_assert_int_eq(sl_groups_poll_begin(groups, "g", "b", &pos, &n, NULL), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(pos[0].offset, 5);
+    free(pos);
+}
+END_TEST
+
+START_TEST(partitions_no_member_manages_take_anyone_s_commit)
+{
+    join_sub("g", "a", "u");
+    int why;
+    ck_assert_int_eq(commit_as("a", 2, 4, &why), 0); /* t-2: the group does not read t */
+    join_sub("g", "b", "t");                          /* now b does */
+    ck_assert_int_eq(commit_as("a", 2, 5, &why), SL_ENOTASSIGNED);
+    ck_assert_int_eq(sl_groups_committed(groups, "g", "t", 2), 4);
 }
 END_TEST
 
@@ -459,6 +627,10 @@ int main(void)
     tcase_add_test(tc, clients_cannot_write_the_offsets_topic);
     tcase_add_test(tc, auto_commit_on_poll_and_leave);
     tcase_add_test(tc, ws_member_is_notified);
+    tcase_add_test(tc, a_rebalance_revokes_before_it_assigns);
+    tcase_add_test(tc, an_unacknowledged_revoke_ends_at_the_rebalance_timeout);
+    tcase_add_test(tc, a_rest_poll_acknowledges_and_auto_commits_the_revoke);
+    tcase_add_test(tc, partitions_no_member_manages_take_anyone_s_commit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
