@@ -368,6 +368,9 @@ static void on_patch(struct sl_req *req)
         /* replied */
     } else if (!json_is_integer(pc)) {
         sl_http_reply_error(req, 400, 400, "'partitions_count' is required and must be an integer.");
+    } else if (json_integer_value(pc) == ti.partitions) { /* Kafka's InvalidPartitionsException, as Confluent */
+        sl_http_reply_error(req, 400, 40002, "Topic '%s' currently has %d partitions, which is the same as the requested %d.",
+                            ti.name, (int)ti.partitions, (int)ti.partitions);
     } else if (json_integer_value(pc) < ti.partitions || json_integer_value(pc) > MAX_PARTITIONS) {
         sl_http_reply_error(req, 400, 40002,
                             "'partitions_count' can only grow: topic '%s' has %d partitions, the maximum is %d.",
@@ -375,8 +378,7 @@ static void on_patch(struct sl_req *req)
     } else {
         char err[512] = "";
         int32_t n = (int32_t)json_integer_value(pc);
-        int rc = n == ti.partitions ? 0
-                                    : sl_broker_topic_add_partitions(sl_http_api(req)->broker, ti.name, n, err, sizeof err);
+        int rc = sl_broker_topic_add_partitions(sl_http_api(req)->broker, ti.name, n, err, sizeof err);
         if (rc)
             reply_create_error(req, rc, ti.name, err);
         else

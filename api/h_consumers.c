@@ -26,7 +26,6 @@
 #include "server/groups.h"
 #include "storage/err.h"
 
-#define V2_TYPE "application/vnd.kafka.v2+json"
 #define MAX_POLL_BYTES (64u << 20) /* consumer.request.max.bytes */
 
 /* ---- the groups module ---- */
@@ -77,9 +76,9 @@ static struct sl_groups *groups_of(struct sl_req *req)
     return sl_http_api(req)->groups;
 }
 
+/* In the negotiated v2 type (api/negotiate.h). */
 static int reply_v2(struct sl_req *req, unsigned status, json_t *j)
 {
-    sl_http_set_reply_type(req, V2_TYPE);
     return sl_http_reply_json(req, status, j);
 }
 

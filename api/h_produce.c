@@ -143,7 +143,7 @@ static void v2_reply(struct sl_req *req, struct v2state *st)
         sl_http_reply_rc(req, -ENOMEM, NULL);
         return;
     }
-    sl_http_reply_buf(req, 200, "application/vnd.kafka.v2+json", (char *)o.base, o.len);
+    sl_http_reply_buf(req, 200, sl_http_reply_type(req), (char *)o.base, o.len);
 }
 
 static void on_v2_done(struct sl_produce *prod, int rc)
@@ -241,7 +241,7 @@ static void on_v2_produce(struct sl_req *req)
     snprintf(st->topic, sizeof st->topic, "%s", topic);
     sl_http_set_data(req, st, v2state_free);
     const char *body = sl_http_body(req, &len);
-    struct sl_rec_err err;
+    struct sl_rec_err err = {0};
     const struct sl_config *cfg = sl_http_api(req)->cfg;
     if (sl_rec_parse_v2(&st->r, body, len, fmt, sl_http_wall_ms(), (size_t)cfg->rest_max_records, &err)) {
         sl_http_reply_error(req, err.status, err.code, "%s", err.msg);

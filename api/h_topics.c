@@ -35,10 +35,9 @@ static int load_partition(struct sl_req *req, const struct sl_topic_info *ti, in
     return 0;
 }
 
-/* v2 metadata answers in the Confluent v2 media type. */
+/* v2 metadata answers in the negotiated v2 media type (api/negotiate.h). */
 static int reply(struct sl_req *req, json_t *j)
 {
-    sl_http_set_reply_type(req, "application/vnd.kafka.v2+json");
     return sl_http_reply_json(req, 200, j);
 }
 

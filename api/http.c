@@ -33,6 +33,7 @@
 #include "api/http_guard.h"
 #include "api/http_int.h"
 #include "api/metrics.h"
+#include "api/negotiate.h"
 #include "server/config.h"
 #include "storage/err.h"
 
@@ -270,6 +271,11 @@ void sl_http_add_header(struct sl_req *req, const char *name, const char *value)
     req->hdr_value[req->nhdrs++] = v;
 }
 
+const char *sl_http_reply_type(struct sl_req *req)
+{
+    return req->reply_type;
+}
+
 void sl_http_set_reply_type(struct sl_req *req, const char *content_type)
 {
     req->reply_type = content_type;
@@ -344,6 +350,8 @@ static int reply_error_v(struct sl_req *req, unsigned status, int error_code, co
     json_t *j = json_object();
     json_object_set_new(j, "error_code", json_integer(error_code));
     json_object_set_new(j, "message", json_string(msg));
+    if (req->typed_errors)
+        return sl_http_reply_json(req, status, j);
     const char *saved = req->reply_type;
     req->reply_type = "application/json";
     int rc = sl_http_reply_json(req, status, j);
@@ -537,6 +545,11 @@ static enum MHD_Result first_call(struct sl_req *req)
         return result(req);
     case SL_ROUTE_FOUND:
         break;
+    }
+    const char *negotiated = sl_neg_route_type(req->m.pattern, sl_http_header(req, "Accept"));
+    if (negotiated) { /* a v2 route: successes and errors in the negotiated type (api/negotiate.h) */
+        req->reply_type = negotiated;
+        req->typed_errors = true;
     }
     req->streaming_body = req->m.ops->body != NULL;
     const char *cl = sl_http_header(req, "Content-Length");

@@ -143,14 +143,17 @@ int sl_http_reply_buf(struct sl_req *req, unsigned status, const char *content_t
 int sl_http_reply_copy(struct sl_req *req, unsigned status, const char *content_type, const void *p, size_t len);
 /* Replies status with no body (204, ...). */
 int sl_http_reply_empty(struct sl_req *req, unsigned status);
-/* Replies status with {"error_code":error_code,"message":<printf fmt>}. */
+/* Replies status with {"error_code":error_code,"message":<printf fmt>}, as application/json, or on a v2
+ * route in the negotiated type (as the Confluent REST Proxy does). */
 int sl_http_reply_error(struct sl_req *req, unsigned status, int error_code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Replies the HTTP status and Confluent error_code that api/errmap.h gives for the sluice code rc, with the
  * message fmt (NULL: the table's default message, e.g. "Topic not found."). */
 int sl_http_reply_rc(struct sl_req *req, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Content-Type used by sl_http_reply_json (default "application/json"); the string must be static. */
+/* Content-Type used by sl_http_reply_json (default "application/json"; on the v2 routes the type negotiated
+ * from Accept, api/negotiate.h, which error replies then use as well); the string must be static. */
 void sl_http_set_reply_type(struct sl_req *req, const char *content_type);
+const char *sl_http_reply_type(struct sl_req *req);
 /* True once a reply was queued. */
 bool sl_http_replied(struct sl_req *req);
 

@@ -99,6 +99,7 @@ struct sl_req {
     unsigned status;
     int64_t t0_us;
     const char *reply_type;
+    bool typed_errors; /* a v2 route: errors use reply_type too (api/negotiate.h), not application/json */
     size_t nhdrs;
     char *hdr_name[SL_REQ_MAX_HDRS], *hdr_value[SL_REQ_MAX_HDRS];
     sl_http_stream_fn stream_read;

@@ -1588,8 +1588,10 @@ static int v3_field(struct sl_rec_req *r, json_t *j, const char *what, int *type
         return 0;
     if (*type == SL_V3_JSON)
         return take_json(r, data, out) ? fail(err, 500, 500, "out of memory") : 0;
-    if (!json_is_string(data))
+    if (!json_is_string(data)) {
+        err->in_data = true;
         return fail(err, 400, 400, "%s.data must be a string for type %s", what, t);
+    }
     if (*type == SL_V3_STRING) {
         out->base = (const uint8_t *)json_string_value(data);
         out->len = json_string_length(data);
@@ -1598,7 +1600,10 @@ static int v3_field(struct sl_rec_req *r, json_t *j, const char *what, int *type
     int rc = take_base64(r, data, out);
     if (rc == -ENOMEM)
         return fail(err, 500, 500, "out of memory");
-    return rc ? fail(err, 400, 400, "Bad Request: data=%.40s is not a base64 string.", json_string_value(data)) : 0;
+    if (!rc)
+        return 0;
+    err->in_data = true;
+    return fail(err, 400, 400, "Bad Request: data=%.40s is not a base64 string.", json_string_value(data));
 }
 
 static int v3_record(struct sl_rec_req *r, struct sl_rec_item *it, json_t *obj, bool entry, int64_t now_ms,

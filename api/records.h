@@ -48,6 +48,9 @@ struct sl_rec_err {
     unsigned status;
     int code;
     char msg[200];
+    bool in_data; /* v3: the request's shape was right, a key's or value's data is not what its type says
+                   * (not base64, not a string): the REST Proxy answers such a single record 200 with the
+                   * error in the body (api/v3produce.h, sl_v3p_status) */
 };
 
 /* One parsed record. Slices point into the request (its arena or its jansson tree) or, for v2, into the body

@@ -218,7 +218,7 @@ void sl_v3p_submit(struct sl_v3p *p, struct sl_rec_req *r, size_t base)
 /* One record: o parsed (owned; NULL when the text was not JSON, msg says why). */
 static void take(struct sl_v3p *p, struct sl_rec_req *r, json_t *o, const char *msg, const char *id)
 {
-    struct sl_rec_err err;
+    struct sl_rec_err err = {0};
     pthread_mutex_lock(&p->mu);
     ssize_t k = rep_new(p);
     pthread_mutex_unlock(&p->mu);
@@ -234,8 +234,10 @@ static void take(struct sl_v3p *p, struct sl_rec_req *r, json_t *o, const char *
     else
         sl_rec_parse_v3(r, NULL, false, 0, &(struct sl_rec_err){0}); /* keeps items 1:1 with reports */
     pthread_mutex_lock(&p->mu);
-    if (rc)
+    if (rc) {
         rep_fail(rep_at(p, (size_t)k), 400, 400, err.msg);
+        rep_at(p, (size_t)k)->in_data = err.in_data;
+    }
     if (id)
         rep_at(p, (size_t)k)->id = strdup(id);
     pthread_mutex_unlock(&p->mu);
@@ -418,7 +420,7 @@ bool sl_v3p_ready(struct sl_v3p *p, size_t i)
 unsigned sl_v3p_status(struct sl_v3p *p, size_t i)
 {
     pthread_mutex_lock(&p->mu);
-    unsigned s = rep_at(p, i)->status;
+    unsigned s = rep_at(p, i)->in_data ? 200 : rep_at(p, i)->status;
     pthread_mutex_unlock(&p->mu);
     return s;
 }

@@ -41,6 +41,7 @@ struct sl_v3rep {
     bool ready;
     unsigned status; /* 200, or the error's status */
     int code;        /* error_code (Confluent v3: the HTTP status) */
+    bool in_data;    /* a data error (sl_rec_err.in_data): the single-record form answers it 200 */
     char *msg;       /* owned; error message */
     char *id;        /* records:batch entry id (owned) */
 };
@@ -121,7 +122,9 @@ bool sl_v3p_ready(struct sl_v3p *p, size_t i);
  * want bytes. single: the one-record form (no trailing newline); otherwise each report ends in '\n'. Returns
  * the number of reports appended. */
 size_t sl_v3p_format(struct sl_v3p *p, struct sl_buf *out, size_t want, bool single);
-/* The HTTP status of report i, in the single-record form (its own status). */
+/* The HTTP status of report i, in the single-record form: its own status, except 200 for a data error
+ * (in_data), with the error in the body, as the Confluent REST Proxy's ProduceActionIntegrationTest
+ * (produceBinaryWithInvalidData_throwsBadRequest) expects. */
 unsigned sl_v3p_status(struct sl_v3p *p, size_t i);
 
 #endif
