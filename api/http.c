@@ -34,6 +34,7 @@
 #include "api/http_int.h"
 #include "api/metrics.h"
 #include "api/negotiate.h"
+#include "api/recv_hook.h"
 #include "server/config.h"
 #include "storage/err.h"
 
@@ -683,12 +684,16 @@ void sl_http_on_connection(void *cls, struct MHD_Connection *conn, void **socket
                            enum MHD_ConnectionNotificationCode toe)
 {
     struct sl_http_srv *srv = cls;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         sl_metrics_connection(1);
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = ci && srv->conns ? sl_conns_open(srv->conns, ci->connect_fd) : NULL;
+        if (ci) /* its requests reach libmicrohttpd checked (api/recv_hook.h); on failure unchecked */
+            sl_recv_hook_http(ci->connect_fd);
         return;
     }
+    if (ci)
+        sl_recv_hook_forget(ci->connect_fd);
     sl_metrics_connection(-1);
     sl_conns_close(srv->conns, *socket_context);
     *socket_context = NULL;

@@ -263,7 +263,8 @@ ssize_t sl_chunked_decode(struct sl_chunked *c, const char *in, size_t n, char *
     while (i < n && !c->done) {
         if (c->state == C_DATA) {
             size_t k = n - i < c->left ? n - i : (size_t)c->left;
-            memmove(out + o, in + i, k);
+            if (out)
+                memmove(out + o, in + i, k);
             o += k;
             i += k;
             if ((c->left -= k) == 0)

@@ -73,8 +73,8 @@ struct sl_chunked {
     bool done;     /* the last chunk and the trailer section were read */
 };
 
-/* Decodes in[0, n) into out (which may equal in: the output never runs ahead of the input); *out_len is set
- * to the data bytes written. Returns the input bytes consumed (n, or fewer once done: the rest belongs to
+/* Decodes in[0, n) into out (which may equal in: the output never runs ahead of the input; NULL only checks
+ * the framing); *out_len is set to the data bytes written (counted). Returns the input bytes consumed (n, or fewer once done: the rest belongs to
  * the next request), or -1 on a framing error. */
 ssize_t sl_chunked_decode(struct sl_chunked *c, const char *in, size_t n, char *out, size_t *out_len);
 

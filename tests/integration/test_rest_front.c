@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tests/support/http_raw.h"
+#include "tests/support/rawhttp.h"
 #include "tests/support/sluice_proc.h"
 #include "tests/support/testutil.h"
 #include "tests/support/ws_raw.h"
@@ -186,6 +187,70 @@ START_TEST(a_kept_alive_field_name_with_a_space_is_answered_400_in_json)
 }
 END_TEST
 
+/* What libmicrohttpd 0.9.75 answered itself in HTML (or not at all) on a kept-alive connection; the
+ * request stream is now checked before it parses it (api/recv_hook.c, api/http_track.c). */
+START_TEST(kept_alive_heads_libmicrohttpd_would_answer_in_html_are_answered_in_json)
+{
+    refused_second("GARBAGE\r\n\r\n", 400, 400);                              /* closed without a word */
+    refused_second("GET /healthy HTTP/2.0\r\nHost: x\r\n\r\n", 505, 505);        /* 505 in HTML */
+    refused_second("GET /healthy HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n", 400, 400); /* 400 in HTML */
+    refused_second("POST /topics/t HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, 400);
+    refused_second("POST /topics/t HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", 400,
+                   400); /* 413 in HTML */
+}
+END_TEST
+
+#define CHUNKED_HEAD "POST /topics/t HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.kafka.binary.v2+json\r\n" \
+                     "Transfer-Encoding: chunked\r\n\r\n"
+
+START_TEST(broken_chunked_bodies_are_answered_400_in_json)
+{
+    refused_first(CHUNKED_HEAD "5\r\n{\"rec\r\nzz\r\n", 400, 400);     /* not a chunk size: 400 in HTML */
+    refused_first(CHUNKED_HEAD "fffffffffffffffffff\r\n", 400, 400); /* overflowing size: 413 in HTML */
+    refused_second(CHUNKED_HEAD "3\r\nabcX\r\n", 400, 400);         /* no CRLF after the data */
+}
+END_TEST
+
+/* A good request and a bad one in one write: the good one is answered, then the bad one in JSON. */
+START_TEST(a_pipelined_bad_request_is_answered_after_the_good_one)
+{
+    struct sl_raw c;
+    sl_raw_open(&c, (uint16_t)proc.rest_port);
+    ck_assert(sl_raw_send(&c, "GET /healthy HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/9.9\r\n\r\n"));
+    ck_assert_msg(sl_raw_wait(&c, NULL, 5000), "not closed: %s", c.buf); /* until the server closes */
+    const char *first = strstr(c.buf, "HTTP/1.1 200 "), *second = strstr(c.buf, "HTTP/1.1 505 ");
+    ck_assert_msg(first && second && first < second, "answers: %s", c.buf);
+    ck_assert_ptr_nonnull(strstr(second, "application/json"));
+    ck_assert_ptr_nonnull(strstr(second, "\"error_code\":505"));
+    ck_assert_ptr_null(strstr(c.buf, "<html"));
+    sl_raw_close(&c);
+    assert_still_serving();
+}
+END_TEST
+
+/* A kept-alive head trickled a few bytes at a time is held until whole, then served as usual. */
+START_TEST(a_trickled_kept_alive_head_is_served)
+{
+    struct sl_raw_resp r;
+    int fd = sl_raw_exchange(proc.rest_port, "GET /healthy HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    ck_assert_int_ge(fd, 0);
+    sl_raw_resp_fini(&r);
+    const char *head = "GET /v1/info HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n";
+    for (size_t i = 0, len = strlen(head); i < len; i += 7) {
+        size_t n = len - i < 7 ? len - i : 7;
+        ck_assert_int_eq(sl_raw_send_fd(fd, head + i, n), 0);
+        usleep(20 * 1000);
+    }
+    ck_assert_int_eq(sl_raw_read(fd, 5000, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    json_t *j = sl_raw_json(&r);
+    ck_assert_ptr_nonnull(json_object_get(j, "cluster_id"));
+    json_decref(j);
+    sl_raw_resp_fini(&r);
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rest_front");
@@ -199,6 +264,10 @@ int main(void)
     tcase_add_test(tc, ambiguous_framing_is_refused_400_on_a_kept_alive_request);
     tcase_add_test(tc, a_kept_alive_head_over_8_kib_is_answered_431_in_json);
     tcase_add_test(tc, a_kept_alive_field_name_with_a_space_is_answered_400_in_json);
+    tcase_add_test(tc, kept_alive_heads_libmicrohttpd_would_answer_in_html_are_answered_in_json);
+    tcase_add_test(tc, broken_chunked_bodies_are_answered_400_in_json);
+    tcase_add_test(tc, a_pipelined_bad_request_is_answered_after_the_good_one);
+    tcase_add_test(tc, a_trickled_kept_alive_head_is_served);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
