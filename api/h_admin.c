@@ -40,14 +40,13 @@ static json_t *cluster_json(struct sl_req *req)
 {
     const char *c = sl_v3_cid(req);
     int node = (int)sl_broker_node_id(sl_http_api(req)->broker);
-    return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "kind", "KafkaCluster", "metadata",
-                     sl_v3_metadata(sl_v3_link(req, "%s", ""), "crn:///kafka=%s", c), "cluster_id", c, "controller",
-                     sl_v3_related(sl_v3_link(req, "/brokers/%d", node)), "brokers",
-                     sl_v3_related(sl_v3_link(req, "/brokers")), "broker_configs",
-                     sl_v3_related(sl_v3_link(req, "/broker-configs")), "consumer_groups",
-                     sl_v3_related(sl_v3_link(req, "/consumer-groups")), "topics",
-                     sl_v3_related(sl_v3_link(req, "/topics")), "partition_reassignments",
-                     sl_v3_related(sl_v3_link(req, "/topics/-/partitions/-/reassignment")));
+    return json_pack(
+        "{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "kind", "KafkaCluster", "metadata",
+        sl_v3_metadata(sl_v3_link(req, "%s", ""), "crn:///kafka=%s", c), "cluster_id", c, "controller",
+        sl_v3_related(sl_v3_link(req, "/brokers/%d", node)), "brokers", sl_v3_related(sl_v3_link(req, "/brokers")),
+        "broker_configs", sl_v3_related(sl_v3_link(req, "/broker-configs")), "consumer_groups",
+        sl_v3_related(sl_v3_link(req, "/consumer-groups")), "topics", sl_v3_related(sl_v3_link(req, "/topics")),
+        "partition_reassignments", sl_v3_related(sl_v3_link(req, "/topics/-/partitions/-/reassignment")));
 }
 
 static void on_clusters(struct sl_req *req)
@@ -58,7 +57,8 @@ static void on_clusters(struct sl_req *req)
     char *cut = s ? strstr(s, "/v3/clusters/") : NULL;
     if (cut)
         cut[strlen("/v3/clusters")] = '\0';
-    sl_http_reply_json(req, 200, sl_v3_list("KafkaClusterList", json_string(s ? s : ""), json_pack("[o]", cluster_json(req))));
+    sl_http_reply_json(req, 200,
+                       sl_v3_list("KafkaClusterList", json_string(s ? s : ""), json_pack("[o]", cluster_json(req))));
     free(s);
 }
 
@@ -74,11 +74,12 @@ static json_t *broker_json(struct sl_req *req, int32_t id)
     struct sl_api *api = sl_http_api(req);
     const char *host = sl_api_advertised_host(api);
     int port = (int)atomic_load(&api->rest_port);
-    return json_pack("{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
-                     sl_v3_metadata(sl_v3_link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", sl_v3_cid(req), (int)id),
-                     "cluster_id", sl_v3_cid(req), "broker_id", (int)id, "host", host, "port", port, "rack",
-                     "configs", sl_v3_related(sl_v3_link(req, "/brokers/%d/configs", (int)id)), "partition_replicas",
-                     sl_v3_related(sl_v3_link(req, "/brokers/%d/partition-replicas", (int)id)));
+    return json_pack(
+        "{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
+        sl_v3_metadata(sl_v3_link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", sl_v3_cid(req), (int)id),
+        "cluster_id", sl_v3_cid(req), "broker_id", (int)id, "host", host, "port", port, "rack", "configs",
+        sl_v3_related(sl_v3_link(req, "/brokers/%d/configs", (int)id)), "partition_replicas",
+        sl_v3_related(sl_v3_link(req, "/brokers/%d/partition-replicas", (int)id)));
 }
 
 static void on_brokers(struct sl_req *req)
@@ -86,7 +87,8 @@ static void on_brokers(struct sl_req *req)
     if (sl_v3_check_cluster(req))
         return;
     int32_t id = sl_broker_node_id(sl_http_api(req)->broker);
-    sl_http_reply_json(req, 200, sl_v3_list("KafkaBrokerList", sl_v3_link(req, "/brokers"), json_pack("[o]", broker_json(req, id))));
+    sl_http_reply_json(
+        req, 200, sl_v3_list("KafkaBrokerList", sl_v3_link(req, "/brokers"), json_pack("[o]", broker_json(req, id))));
 }
 
 static void on_broker(struct sl_req *req)
@@ -101,12 +103,14 @@ static void on_broker(struct sl_req *req)
 
 static json_t *topic_json(struct sl_req *req, const char *name, int32_t partitions, bool internal)
 {
-    return json_pack("{s:s, s:o, s:s, s:s, s:b, s:i, s:i, s:o, s:o, s:o, s:[]}", "kind", "KafkaTopic", "metadata",
-                     sl_v3_metadata(sl_v3_link(req, "/topics/%s", name), "crn:///kafka=%s/topic=%s", sl_v3_cid(req), name),
-                     "cluster_id", sl_v3_cid(req), "topic_name", name, "is_internal", internal, "replication_factor", NODES,
-                     "partitions_count", (int)partitions, "partitions", sl_v3_related(sl_v3_link(req, "/topics/%s/partitions", name)),
-                     "configs", sl_v3_related(sl_v3_link(req, "/topics/%s/configs", name)), "partition_reassignments",
-                     sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/-/reassignment", name)), "authorized_operations");
+    return json_pack(
+        "{s:s, s:o, s:s, s:s, s:b, s:i, s:i, s:o, s:o, s:o, s:[]}", "kind", "KafkaTopic", "metadata",
+        sl_v3_metadata(sl_v3_link(req, "/topics/%s", name), "crn:///kafka=%s/topic=%s", sl_v3_cid(req), name),
+        "cluster_id", sl_v3_cid(req), "topic_name", name, "is_internal", internal, "replication_factor", NODES,
+        "partitions_count", (int)partitions, "partitions",
+        sl_v3_related(sl_v3_link(req, "/topics/%s/partitions", name)), "configs",
+        sl_v3_related(sl_v3_link(req, "/topics/%s/configs", name)), "partition_reassignments",
+        sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/-/reassignment", name)), "authorized_operations");
 }
 
 static void on_topics(struct sl_req *req)
@@ -358,7 +362,9 @@ static json_t *config_json(struct sl_req *req, const struct sl_topic_info *ti, c
     if (bc && bc->is_static)
         json_array_append_new(syn, synonym(bname, bc->value, "STATIC_BROKER_CONFIG"));
     json_array_append_new(syn, synonym(bname, bc ? bc->default_value : d->kafka_default, "DEFAULT_CONFIG"));
-    const char *src = topic_set ? "DYNAMIC_TOPIC_CONFIG" : bc && bc->is_static ? "STATIC_BROKER_CONFIG" : "DEFAULT_CONFIG";
+    const char *src = topic_set             ? "DYNAMIC_TOPIC_CONFIG"
+                      : bc && bc->is_static ? "STATIC_BROKER_CONFIG"
+                                            : "DEFAULT_CONFIG";
     return json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:o}", "kind", "KafkaTopicConfig", "metadata",
                      sl_v3_metadata(sl_v3_link(req, "/topics/%s/configs/%s", ti->name, d->name),
                                     "crn:///kafka=%s/topic=%s/config=%s", sl_v3_cid(req), ti->name, d->name),
@@ -375,7 +381,8 @@ static void on_configs(struct sl_req *req)
     json_t *data = json_array();
     for (const struct sl_topic_config_def *d = sl_topic_config_defs; d->name; d++)
         json_array_append_new(data, config_json(req, &ti, d));
-    sl_http_reply_json(req, 200, sl_v3_list("KafkaTopicConfigList", sl_v3_link(req, "/topics/%s/configs", ti.name), data));
+    sl_http_reply_json(req, 200,
+                       sl_v3_list("KafkaTopicConfigList", sl_v3_link(req, "/topics/%s/configs", ti.name), data));
 }
 
 /* Loads {t} and {name}; replies and returns NULL when either is unknown. */
@@ -530,13 +537,12 @@ static json_t *v3_partition_json(struct sl_req *req, const char *t, int32_t p)
     json_t *health = json_pack("{s:b, s:i, s:i, s:s}", "failed", pi.failed, "damaged_ranges", (int)pi.damaged_ranges,
                                "quarantined_files", (int)pi.quarantined, "reason", pi.reason);
     /* No "reassignment" link: none is ever in progress on one node, and Confluent answers 404 then. */
-    return json_pack("{s:s, s:o, s:o, s:s, s:s, s:i, s:o, s:o}", "kind", "KafkaPartition", "health", health,
-                     "metadata",
-                     sl_v3_metadata(sl_v3_link(req, "/topics/%s/partitions/%d", t, (int)p), "crn:///kafka=%s/topic=%s/partition=%d",
-                              sl_v3_cid(req), t, (int)p),
+    return json_pack("{s:s, s:o, s:o, s:s, s:s, s:i, s:o, s:o}", "kind", "KafkaPartition", "health", health, "metadata",
+                     sl_v3_metadata(sl_v3_link(req, "/topics/%s/partitions/%d", t, (int)p),
+                                    "crn:///kafka=%s/topic=%s/partition=%d", sl_v3_cid(req), t, (int)p),
                      "cluster_id", sl_v3_cid(req), "topic_name", t, "partition_id", (int)p, "leader",
-                     sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/%d/replicas/%d", t, (int)p, node)), "replicas",
-                     sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/%d/replicas", t, (int)p)));
+                     sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/%d/replicas/%d", t, (int)p, node)),
+                     "replicas", sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/%d/replicas", t, (int)p)));
 }
 
 static void on_partitions(struct sl_req *req)
@@ -547,7 +553,8 @@ static void on_partitions(struct sl_req *req)
     json_t *data = json_array();
     for (int32_t p = 0; p < ti.partitions; p++)
         json_array_append_new(data, v3_partition_json(req, ti.name, p));
-    sl_http_reply_json(req, 200, sl_v3_list("KafkaPartitionList", sl_v3_link(req, "/topics/%s/partitions", ti.name), data));
+    sl_http_reply_json(req, 200,
+                       sl_v3_list("KafkaPartitionList", sl_v3_link(req, "/topics/%s/partitions", ti.name), data));
 }
 
 static void on_partition(struct sl_req *req)

@@ -28,13 +28,11 @@ static json_t *config_json(struct sl_req *req, int32_t id, const struct sl_broke
     if (c->is_static)
         json_array_append_new(syn, synonym(c->name, c->value, src));
     json_array_append_new(syn, synonym(c->name, c->is_static ? c->default_value : c->value, "DEFAULT_CONFIG"));
-    return json_pack("{s:s, s:o, s:s, s:i, s:s, s:s, s:b, s:b, s:b, s:s, s:o}", "kind", "KafkaBrokerConfig",
-                     "metadata",
+    return json_pack("{s:s, s:o, s:s, s:i, s:s, s:s, s:b, s:b, s:b, s:s, s:o}", "kind", "KafkaBrokerConfig", "metadata",
                      sl_v3_metadata(sl_v3_link(req, "/brokers/%d/configs/%s", (int)id, c->name),
                                     "crn:///kafka=%s/broker=%d/config=%s", sl_v3_cid(req), (int)id, c->name),
                      "cluster_id", sl_v3_cid(req), "broker_id", (int)id, "name", c->name, "value", c->value,
-                     "is_default", !c->is_static, "is_read_only", 1, "is_sensitive", 0, "source", src, "synonyms",
-                     syn);
+                     "is_default", !c->is_static, "is_read_only", 1, "is_sensitive", 0, "source", src, "synonyms", syn);
 }
 
 /* Appends every config of broker id to data. */
@@ -89,7 +87,8 @@ static void on_cluster_configs(struct sl_req *req)
 {
     if (sl_v3_check_cluster(req))
         return;
-    sl_http_reply_json(req, 200, sl_v3_list("KafkaClusterConfigList", sl_v3_link(req, "/broker-configs"), json_array()));
+    sl_http_reply_json(req, 200,
+                       sl_v3_list("KafkaClusterConfigList", sl_v3_link(req, "/broker-configs"), json_array()));
 }
 
 void sl_h_broker_configs_register(struct sl_router *r);

@@ -61,9 +61,9 @@ static json_t *group_json(struct sl_req *req, const struct sl_group_desc *d)
     snprintf(node, sizeof node, "%d", (int)sl_broker_node_id(sl_http_api(req)->broker)); /* the coordinator */
     return json_pack("{s:s,s:o,s:s,s:s,s:b,s:s,s:s,s:s,s:{s:o},s:{s:o},s:{s:o}}", "kind", "KafkaConsumerGroup",
                      "metadata", meta(req, "/consumer-groups/%s%s", g, NULL, ""), "cluster_id",
-                     sl_http_param(req, "cid"), "consumer_group_id", g, "is_simple", d->is_simple,
-                     "partition_assignor", "range", "state", d->nmembers ? "STABLE" : "EMPTY", "type", "CLASSIC",
-                     "coordinator", "related", link(req, "/brokers/%s%s", node, NULL), "consumers", "related",
+                     sl_http_param(req, "cid"), "consumer_group_id", g, "is_simple", d->is_simple, "partition_assignor",
+                     "range", "state", d->nmembers ? "STABLE" : "EMPTY", "type", "CLASSIC", "coordinator", "related",
+                     link(req, "/brokers/%s%s", node, NULL), "consumers", "related",
                      link(req, "/consumer-groups/%s/consumers%s", g, NULL), "lag_summary", "related",
                      link(req, "/consumer-groups/%s/lag-summary%s", g, NULL));
 }
@@ -112,8 +112,8 @@ static json_t *consumer_json(struct sl_req *req, const struct sl_group_desc *d, 
     char path[600];
     snprintf(path, sizeof path, "/consumer-groups/%%s/consumers/%s%%s", c);
     return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:{s:o}}", "kind", "KafkaConsumer", "metadata",
-                     meta(req, path, d->name, NULL, NULL), "cluster_id", sl_http_param(req, "cid"),
-                     "consumer_group_id", d->name, "consumer_id", c, "instance_id", c, "client_id",
+                     meta(req, path, d->name, NULL, NULL), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
+                     d->name, "consumer_id", c, "instance_id", c, "client_id",
                      m->kind == SL_MEMBER_WS ? "sluice-ws" : "sluice-rest", "assignments", "related",
                      link(req, "/consumer-groups/%s/consumers/%s/assignments", d->name, c));
 }
@@ -165,9 +165,9 @@ static json_t *assignment_json(struct sl_req *req, const struct sl_group_desc *d
     snprintf(part, sizeof part, "/topics/%%s/partitions/%" PRId32 "%%s", a->partition);
     snprintf(lag, sizeof lag, "/consumer-groups/%%s/lags/%s/partitions/%" PRId32, a->topic, a->partition);
     return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:i,s:{s:o},s:{s:o}}", "kind", "KafkaConsumerAssignment", "metadata",
-                     meta(req, path, d->name, NULL, crn), "cluster_id", sl_http_param(req, "cid"),
-                     "consumer_group_id", d->name, "consumer_id", m->id, "topic_name", a->topic, "partition_id",
-                     (int)a->partition, "partition", "related", link(req, part, a->topic, NULL), "lag", "related",
+                     meta(req, path, d->name, NULL, crn), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
+                     d->name, "consumer_id", m->id, "topic_name", a->topic, "partition_id", (int)a->partition,
+                     "partition", "related", link(req, part, a->topic, NULL), "lag", "related",
                      link(req, lag, d->name, NULL));
 }
 
@@ -272,9 +272,9 @@ static json_t *lag_json(struct sl_req *req, const struct sl_group_desc *d, const
     char path[600];
     snprintf(path, sizeof path, "/consumer-groups/%%s/lags/%s/partitions/%" PRId32 "%%s", l->c.topic, l->c.partition);
     return json_pack("{s:s,s:o,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:s,s:s,s:s}", "kind", "KafkaConsumerLag", "metadata",
-                     meta(req, path, d->name, NULL, NULL), "cluster_id", sl_http_param(req, "cid"),
-                     "consumer_group_id", d->name, "topic_name", l->c.topic, "partition_id", (int)l->c.partition,
-                     "current_offset", (json_int_t)l->c.offset, "log_end_offset", (json_int_t)l->end, "lag",
+                     meta(req, path, d->name, NULL, NULL), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
+                     d->name, "topic_name", l->c.topic, "partition_id", (int)l->c.partition, "current_offset",
+                     (json_int_t)l->c.offset, "log_end_offset", (json_int_t)l->end, "lag",
                      (json_int_t)(l->end > l->c.offset ? l->end - l->c.offset : 0), "consumer_id", l->consumer,
                      "instance_id", l->consumer, "client_id", "");
 }

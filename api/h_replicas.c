@@ -24,11 +24,9 @@ static json_t *replica_json(struct sl_req *req, const char *t, int32_t p, const 
     int b = (int)r->broker_id;
     return json_pack("{s:s, s:o, s:s, s:s, s:i, s:i, s:b, s:b, s:o}", "kind", "KafkaReplica", "metadata",
                      sl_v3_metadata(sl_v3_link(req, "/topics/%s/partitions/%d/replicas/%d", t, (int)p, b),
-                                    "crn:///kafka=%s/topic=%s/partition=%d/replica=%d", sl_v3_cid(req), t, (int)p,
-                                    b),
-                     "cluster_id", sl_v3_cid(req), "topic_name", t, "partition_id", (int)p, "broker_id", b,
-                     "is_leader", r->leader, "is_in_sync", r->in_sync, "broker",
-                     sl_v3_related(sl_v3_link(req, "/brokers/%d", b)));
+                                    "crn:///kafka=%s/topic=%s/partition=%d/replica=%d", sl_v3_cid(req), t, (int)p, b),
+                     "cluster_id", sl_v3_cid(req), "topic_name", t, "partition_id", (int)p, "broker_id", b, "is_leader",
+                     r->leader, "is_in_sync", r->in_sync, "broker", sl_v3_related(sl_v3_link(req, "/brokers/%d", b)));
 }
 
 static void on_replicas(struct sl_req *req)
@@ -47,9 +45,9 @@ static void on_replicas(struct sl_req *req)
     json_t *data = json_array();
     for (size_t i = 0; i < n && i < MAX_REPLICAS; i++)
         json_array_append_new(data, replica_json(req, ti.name, p, &r[i]));
-    sl_http_reply_json(req, 200, sl_v3_list("KafkaReplicaList",
-                                            sl_v3_link(req, "/topics/%s/partitions/%d/replicas", ti.name, (int)p),
-                                            data));
+    sl_http_reply_json(
+        req, 200,
+        sl_v3_list("KafkaReplicaList", sl_v3_link(req, "/topics/%s/partitions/%d/replicas", ti.name, (int)p), data));
 }
 
 static void on_replica(struct sl_req *req)
@@ -107,16 +105,17 @@ static void on_broker_replicas(struct sl_req *req)
     for (size_t i = 0; i < n; i++)
         append_broker_replicas(req, &all[i], id, data);
     free(all);
-    sl_http_reply_json(req, 200, sl_v3_list("KafkaReplicaList",
-                                            sl_v3_link(req, "/brokers/%d/partition-replicas", (int)id), data));
+    sl_http_reply_json(
+        req, 200, sl_v3_list("KafkaReplicaList", sl_v3_link(req, "/brokers/%d/partition-replicas", (int)id), data));
 }
 
 static void on_reassignments_all(struct sl_req *req)
 {
     if (sl_v3_check_cluster(req))
         return;
-    sl_http_reply_json(req, 200, sl_v3_list("KafkaReassignmentList",
-                                            sl_v3_link(req, "/topics/-/partitions/-/reassignment"), json_array()));
+    sl_http_reply_json(
+        req, 200,
+        sl_v3_list("KafkaReassignmentList", sl_v3_link(req, "/topics/-/partitions/-/reassignment"), json_array()));
 }
 
 static void on_reassignments_topic(struct sl_req *req)

@@ -85,7 +85,8 @@ int sl_v3_load_broker(struct sl_req *req, const char *name, int32_t *id)
     char *end;
     errno = 0;
     long v = s ? strtol(s, &end, 10) : 0;
-    if (s && *s && !*end && !errno && v >= 0 && v <= INT32_MAX && sl_broker_known(sl_http_api(req)->broker, (int32_t)v)) {
+    if (s && *s && !*end && !errno && v >= 0 && v <= INT32_MAX &&
+        sl_broker_known(sl_http_api(req)->broker, (int32_t)v)) {
         *id = (int32_t)v;
         return 0;
     }

@@ -28,7 +28,8 @@ const char *sl_v3_cid(struct sl_req *req);
 /* Each check replies (404) and returns non-zero when it fails, 0 otherwise. */
 /* {cid} is this cluster: else 404/404. */
 int sl_v3_check_cluster(struct sl_req *req);
-/* {cid}, then {t} is a topic (copied into *ti): else 404/40401 via sl_http_reply_rc(SL_ENOTOPIC), as every topic route. */
+/* {cid}, then {t} is a topic (copied into *ti): else 404/40401 (sl_http_reply_rc(SL_ENOTOPIC)), as every
+ * topic route. */
 int sl_v3_load_topic(struct sl_req *req, struct sl_topic_info *ti);
 /* sl_v3_load_topic, then {p} is one of its partitions (into *p): else 400 for a malformed {p}, 404/40402. */
 int sl_v3_load_partition(struct sl_req *req, struct sl_topic_info *ti, int32_t *p);

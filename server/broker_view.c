@@ -18,7 +18,7 @@
 /* Kafka broker config -> the sluice key that has its meaning, or a fixed value sluice always has. */
 struct mapping {
     const char *kafka;
-    const char *key;   /* sluice config key, or NULL for fixed */
+    const char *key; /* sluice config key, or NULL for fixed */
     const char *fixed; /* the value when key is NULL */
     /* optional: turns the sluice value into Kafka's terms; out has 128 bytes */
     void (*map)(const char *v, char *out);

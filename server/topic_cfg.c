@@ -72,8 +72,10 @@ static int refuse_read_only(const char *key, char *err, size_t errlen)
     const struct sl_topic_config_def *d = sl_topic_config_def(key);
     if (!d || d->honoured >= 0)
         return 0;
-    snprintf(err, errlen, "Config '%s' is read-only on sluice: it cannot be set or reset (sluice keeps Kafka's "
-             "behaviour for it)", key);
+    snprintf(err, errlen,
+             "Config '%s' is read-only on sluice: it cannot be set or reset (sluice keeps Kafka's "
+             "behaviour for it)",
+             key);
     return SL_ECONFIG;
 }
 

@@ -72,9 +72,9 @@ static json_t *topic_config(const char *name, const char *value, bool dflt, bool
     snprintf(self, sizeof self, "%s/v3/clusters/%s/topics/topic-1/configs/%s", proc.base, cid, name);
     snprintf(crn, sizeof crn, "crn:///kafka=%s/topic=topic-1/config=%s", cid, name);
     return json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:o}", "kind", "KafkaTopicConfig",
-                     "metadata", "self", self, "resource_name", crn, "cluster_id", cid, "topic_name", "topic-1",
-                     "name", name, "value", value, "is_default", dflt, "is_read_only", ro, "is_sensitive", 0,
-                     "source", source, "synonyms", synonyms);
+                     "metadata", "self", self, "resource_name", crn, "cluster_id", cid, "topic_name", "topic-1", "name",
+                     name, "value", value, "is_default", dflt, "is_read_only", ro, "is_sensitive", 0, "source", source,
+                     "synonyms", synonyms);
 }
 
 /* j equals want (which is freed). */
@@ -230,9 +230,9 @@ START_TEST(listTopicConfigs_existingTopic_returnsConfigs)
     assert_contains(j, cleanup_policy_default());
     assert_contains(j, topic_config("compression.type", "producer", true, true, "DEFAULT_CONFIG",
                                     json_pack("[o]", synonym("compression.type", "producer", "DEFAULT_CONFIG"))));
-    assert_contains(j, topic_config("delete.retention.ms", "86400000", true, true, "DEFAULT_CONFIG",
-                                    json_pack("[o]", synonym("log.cleaner.delete.retention.ms", "86400000",
-                                                             "DEFAULT_CONFIG"))));
+    assert_contains(
+        j, topic_config("delete.retention.ms", "86400000", true, true, "DEFAULT_CONFIG",
+                        json_pack("[o]", synonym("log.cleaner.delete.retention.ms", "86400000", "DEFAULT_CONFIG"))));
     json_decref(j);
 }
 END_TEST
@@ -288,8 +288,8 @@ static json_t *retention_topic(const char *value, bool topic_set)
         json_array_append_new(syn, synonym("retention.ms", value, "DYNAMIC_TOPIC_CONFIG"));
     json_array_append_new(syn, synonym("log.retention.ms", "3600000", "STATIC_BROKER_CONFIG"));
     json_array_append_new(syn, synonym("log.retention.ms", "604800000", "DEFAULT_CONFIG"));
-    return topic_config("retention.ms", value, false, false, topic_set ? "DYNAMIC_TOPIC_CONFIG" : "STATIC_BROKER_CONFIG",
-                        syn);
+    return topic_config("retention.ms", value, false, false,
+                        topic_set ? "DYNAMIC_TOPIC_CONFIG" : "STATIC_BROKER_CONFIG", syn);
 }
 
 /* TopicConfigsResourceIntegrationTest.getUpdateReset_withExistingConfig, on retention.ms (Confluent sets

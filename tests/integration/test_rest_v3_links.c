@@ -48,9 +48,10 @@ static void make_data(void)
     ck_assert_int_eq(sl_http_json(&proc, "POST", path, "{\"topic_name\":\"crawl\",\"partitions_count\":3}", NULL), 201);
     const char *v2json = "application/vnd.kafka.json.v2+json", *v2ct = "application/vnd.kafka.v2+json";
     v2req("POST", "/topics/crawl", v2json,
-       "{\"records\":[{\"value\":1,\"partition\":0},{\"value\":2,\"partition\":1},{\"value\":3,\"partition\":2}]}", 200);
-    v2req("POST", "/consumers/crawlers", v2ct, "{\"name\":\"m1\",\"format\":\"json\",\"auto.offset.reset\":\"earliest\"}",
-       200);
+          "{\"records\":[{\"value\":1,\"partition\":0},{\"value\":2,\"partition\":1},{\"value\":3,\"partition\":2}]}",
+          200);
+    v2req("POST", "/consumers/crawlers", v2ct,
+          "{\"name\":\"m1\",\"format\":\"json\",\"auto.offset.reset\":\"earliest\"}", 200);
     v2req("POST", "/consumers/crawlers/instances/m1/subscription", v2ct, "{\"topics\":[\"crawl\"]}", 204);
     v2req("GET", "/consumers/crawlers/instances/m1/records?timeout=2000", NULL, NULL, 200);
     v2req("POST", "/consumers/crawlers/instances/m1/offsets", v2ct, NULL, 200);

@@ -50,10 +50,9 @@ static json_t *replica(int p, bool leader)
     snprintf(self, sizeof self, "%s/v3/clusters/%s/topics/topic-1/partitions/%d/replicas/0", proc.base, cid, p);
     snprintf(crn, sizeof crn, "crn:///kafka=%s/topic=topic-1/partition=%d/replica=0", cid, p);
     snprintf(broker, sizeof broker, "%s/v3/clusters/%s/brokers/0", proc.base, cid);
-    return json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:i, s:b, s:b, s:{s:s}}", "kind", "KafkaReplica",
-                     "metadata", "self", self, "resource_name", crn, "cluster_id", cid, "topic_name", "topic-1",
-                     "partition_id", p, "broker_id", 0, "is_leader", leader, "is_in_sync", 1, "broker", "related",
-                     broker);
+    return json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:i, s:b, s:b, s:{s:s}}", "kind", "KafkaReplica", "metadata",
+                     "self", self, "resource_name", crn, "cluster_id", cid, "topic_name", "topic-1", "partition_id", p,
+                     "broker_id", 0, "is_leader", leader, "is_in_sync", 1, "broker", "related", broker);
 }
 
 static void assert_self(json_t *j, const char *suffix)
