@@ -109,10 +109,11 @@ static void on_group(struct sl_req *req)
 static json_t *consumer_json(struct sl_req *req, const struct sl_group_desc *d, const struct sl_member_desc *m)
 {
     const char *c = m->id;
-    char path[600];
+    char path[600], crn[600];
     snprintf(path, sizeof path, "/consumer-groups/%%s/consumers/%s%%s", c);
+    snprintf(crn, sizeof crn, "/consumer=%s", c);
     return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:{s:o}}", "kind", "KafkaConsumer", "metadata",
-                     meta(req, path, d->name, NULL, NULL), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
+                     meta(req, path, d->name, NULL, crn), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
                      d->name, "consumer_id", c, "instance_id", c, "client_id",
                      m->kind == SL_MEMBER_WS ? "sluice-ws" : "sluice-rest", "assignments", "related",
                      link(req, "/consumer-groups/%s/consumers/%s/assignments", d->name, c));
@@ -269,10 +270,11 @@ static int lags(struct sl_req *req, const struct sl_group_desc *d, struct lag **
 
 static json_t *lag_json(struct sl_req *req, const struct sl_group_desc *d, const struct lag *l)
 {
-    char path[600];
+    char path[600], crn[600];
     snprintf(path, sizeof path, "/consumer-groups/%%s/lags/%s/partitions/%" PRId32 "%%s", l->c.topic, l->c.partition);
+    snprintf(crn, sizeof crn, "/lag=%s/partition=%" PRId32, l->c.topic, l->c.partition);
     return json_pack("{s:s,s:o,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:s,s:s,s:s}", "kind", "KafkaConsumerLag", "metadata",
-                     meta(req, path, d->name, NULL, NULL), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
+                     meta(req, path, d->name, NULL, crn), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
                      d->name, "topic_name", l->c.topic, "partition_id", (int)l->c.partition, "current_offset",
                      (json_int_t)l->c.offset, "log_end_offset", (json_int_t)l->end, "lag",
                      (json_int_t)(l->end > l->c.offset ? l->end - l->c.offset : 0), "consumer_id", l->consumer,
@@ -358,6 +360,11 @@ static void on_lag_summary(struct sl_req *req)
         json_object_set_new(j, "max_lag_consumer",
                             json_pack("{s:o}", "related", link(req, "/consumer-groups/%s/consumers/%s", d.name,
                                                                m->consumer)));
+    if (m) {
+        char part[64];
+        snprintf(part, sizeof part, "/topics/%%s/partitions/%" PRId32 "%%s", m->c.partition);
+        json_object_set_new(j, "max_lag_partition", json_pack("{s:o}", "related", link(req, part, m->c.topic, NULL)));
+    }
     sl_http_reply_json(req, 200, j);
     free(v);
     sl_groups_desc_fini(&d);
