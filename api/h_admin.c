@@ -1,5 +1,7 @@
 /* Confluent v3 administration: clusters, brokers, topics (list, create, get, raise partitions, delete),
- * topic configs (list, get, set, reset, batch alter) and partitions, under /v3/clusters/{cid}.
+ * topic configs (list, get, set, reset, batch alter) and partitions, under /v3/clusters/{cid}. Topic configs
+ * list every standard Kafka topic config (server/topic_cfg.c); the ones sluice does not honour are
+ * is_read_only, and setting or resetting one is 400/40002 naming it, with nothing changed.
  *
  * Shapes follow kafka-rest's api/v3/openapi.yaml: every object carries kind, metadata {self, resource_name}
  * and "related" links; lists are {kind: "...List", metadata: {self, next: null}, data: [...]}. Links are
@@ -8,7 +10,6 @@
  * (or invalid) topic 404/40401; an unknown partition 404/40402; an unknown config name 404/404; bad input 400 (400 for malformed JSON or wrong
  * types, 40002 for values Kafka would reject); a body that is not JSON 415. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,77 +18,13 @@
 #include "api/http.h"
 #include "api/jsonbody.h"
 #include "api/router.h"
+#include "api/v3links.h"
 #include "server/broker.h"
 #include "server/config.h"
 #include "storage/err.h"
 
 #define MAX_PARTITIONS 10000
 #define NODES 1
-
-/* ---- links and common shapes ---- */
-
-/* Formats "<base_url>/v3/clusters/<cid><suffix...>" into a new json string. */
-static json_t *link(struct sl_req *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_t *link(struct sl_req *req, const char *fmt, ...)
-{
-    char path[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    struct sl_api *api = sl_http_api(req);
-    return json_sprintf("%s/v3/clusters/%s%s", sl_api_base_url(api), sl_broker_cluster_id(api->broker), path);
-}
-
-static json_t *related(json_t *url)
-{
-    return json_pack("{s:o}", "related", url);
-}
-
-static json_t *metadata(json_t *self, const char *crn_fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_t *metadata(json_t *self, const char *crn_fmt, ...)
-{
-    char crn[1024];
-    va_list ap;
-    va_start(ap, crn_fmt);
-    vsnprintf(crn, sizeof crn, crn_fmt, ap);
-    va_end(ap);
-    return json_pack("{s:o, s:s}", "self", self, "resource_name", crn);
-}
-
-static json_t *list(const char *kind, json_t *self, json_t *data)
-{
-    return json_pack("{s:s, s:{s:o, s:n}, s:o}", "kind", kind, "metadata", "self", self, "next", "data", data);
-}
-
-static const char *cid(struct sl_req *req)
-{
-    return sl_broker_cluster_id(sl_http_api(req)->broker);
-}
-
-/* Checks {cid}; replies 404 and returns non-zero when it is not this cluster. */
-static int check_cluster(struct sl_req *req)
-{
-    const char *c = sl_http_param(req, "cid");
-    if (c && !strcmp(c, cid(req)))
-        return 0;
-    sl_http_reply_error(req, 404, 404, "Cluster '%s' not found.", c ? c : "");
-    return -1;
-}
-
-/* Checks {cid} and loads {t}; replies and returns non-zero on failure. */
-static int load_topic(struct sl_req *req, struct sl_topic_info *ti)
-{
-    if (check_cluster(req))
-        return -1;
-    const char *t = sl_http_param(req, "t");
-    int rc = sl_topic_name_valid(t) ? sl_broker_topic_info(sl_http_api(req)->broker, t, ti) : SL_ENOTOPIC;
-    if (rc == SL_ENOTOPIC)
-        sl_http_reply_rc(req, rc, "Topic '%s' not found.", t);
-    else if (rc)
-        sl_http_reply_rc(req, rc, NULL);
-    return rc;
-}
 
 /* Requires a JSON request body; replies 415 otherwise. */
 static void begin_json(struct sl_req *req)
@@ -98,33 +35,36 @@ static void begin_json(struct sl_req *req)
 
 /* ---- clusters and brokers ---- */
 
+/* No "acls" link: ACLs come with issue 16 (README, differences). */
 static json_t *cluster_json(struct sl_req *req)
 {
-    const char *c = cid(req);
-    return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "kind", "KafkaCluster", "metadata",
-                     metadata(link(req, "%s", ""), "crn:///kafka=%s", c), "cluster_id", c, "controller",
-                     related(link(req, "/brokers/%d", (int)sl_broker_node_id(sl_http_api(req)->broker))), "acls",
-                     related(link(req, "/acls")), "brokers", related(link(req, "/brokers")), "broker_configs",
-                     related(link(req, "/broker-configs")), "consumer_groups",
-                     related(link(req, "/consumer-groups")), "topics", related(link(req, "/topics")),
-                     "partition_reassignments", related(link(req, "/topics/-/partitions/-/reassignment")));
+    const char *c = sl_v3_cid(req);
+    int node = (int)sl_broker_node_id(sl_http_api(req)->broker);
+    return json_pack(
+        "{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "kind", "KafkaCluster", "metadata",
+        sl_v3_metadata(sl_v3_link(req, "%s", ""), "crn:///kafka=%s", c), "cluster_id", c, "controller",
+        sl_v3_related(sl_v3_link(req, "/brokers/%d", node)), "brokers", sl_v3_related(sl_v3_link(req, "/brokers")),
+        "broker_configs", sl_v3_related(sl_v3_link(req, "/broker-configs")), "consumer_groups",
+        sl_v3_related(sl_v3_link(req, "/consumer-groups")), "topics", sl_v3_related(sl_v3_link(req, "/topics")),
+        "partition_reassignments", sl_v3_related(sl_v3_link(req, "/topics/-/partitions/-/reassignment")));
 }
 
 static void on_clusters(struct sl_req *req)
 {
-    json_t *self = link(req, "%s", "");
+    json_t *self = sl_v3_link(req, "%s", "");
     char *s = strdup(json_string_value(self));
     json_decref(self);
     char *cut = s ? strstr(s, "/v3/clusters/") : NULL;
     if (cut)
         cut[strlen("/v3/clusters")] = '\0';
-    sl_http_reply_json(req, 200, list("KafkaClusterList", json_string(s ? s : ""), json_pack("[o]", cluster_json(req))));
+    sl_http_reply_json(req, 200,
+                       sl_v3_list("KafkaClusterList", json_string(s ? s : ""), json_pack("[o]", cluster_json(req))));
     free(s);
 }
 
 static void on_cluster(struct sl_req *req)
 {
-    if (check_cluster(req))
+    if (sl_v3_check_cluster(req))
         return;
     sl_http_reply_json(req, 200, cluster_json(req));
 }
@@ -134,33 +74,28 @@ static json_t *broker_json(struct sl_req *req, int32_t id)
     struct sl_api *api = sl_http_api(req);
     const char *host = sl_api_advertised_host(api);
     int port = (int)atomic_load(&api->rest_port);
-    return json_pack("{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
-                     metadata(link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", cid(req), (int)id),
-                     "cluster_id", cid(req), "broker_id", (int)id, "host", host, "port", port, "rack",
-                     "configs", related(link(req, "/brokers/%d/configs", (int)id)), "partition_replicas",
-                     related(link(req, "/brokers/%d/partition-replicas", (int)id)));
+    return json_pack(
+        "{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
+        sl_v3_metadata(sl_v3_link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", sl_v3_cid(req), (int)id),
+        "cluster_id", sl_v3_cid(req), "broker_id", (int)id, "host", host, "port", port, "rack", "configs",
+        sl_v3_related(sl_v3_link(req, "/brokers/%d/configs", (int)id)), "partition_replicas",
+        sl_v3_related(sl_v3_link(req, "/brokers/%d/partition-replicas", (int)id)));
 }
 
 static void on_brokers(struct sl_req *req)
 {
-    if (check_cluster(req))
+    if (sl_v3_check_cluster(req))
         return;
     int32_t id = sl_broker_node_id(sl_http_api(req)->broker);
-    sl_http_reply_json(req, 200, list("KafkaBrokerList", link(req, "/brokers"), json_pack("[o]", broker_json(req, id))));
+    sl_http_reply_json(
+        req, 200, sl_v3_list("KafkaBrokerList", sl_v3_link(req, "/brokers"), json_pack("[o]", broker_json(req, id))));
 }
 
 static void on_broker(struct sl_req *req)
 {
-    if (check_cluster(req))
+    int32_t id;
+    if (sl_v3_load_broker(req, "id", &id))
         return;
-    const char *s = sl_http_param(req, "id");
-    int32_t id = sl_broker_node_id(sl_http_api(req)->broker);
-    char buf[16];
-    snprintf(buf, sizeof buf, "%d", (int)id);
-    if (strcmp(s, buf)) {
-        sl_http_reply_error(req, 404, 404, "Broker '%s' not found.", s);
-        return;
-    }
     sl_http_reply_json(req, 200, broker_json(req, id));
 }
 
@@ -168,17 +103,19 @@ static void on_broker(struct sl_req *req)
 
 static json_t *topic_json(struct sl_req *req, const char *name, int32_t partitions, bool internal)
 {
-    return json_pack("{s:s, s:o, s:s, s:s, s:b, s:i, s:i, s:o, s:o, s:o, s:[]}", "kind", "KafkaTopic", "metadata",
-                     metadata(link(req, "/topics/%s", name), "crn:///kafka=%s/topic=%s", cid(req), name),
-                     "cluster_id", cid(req), "topic_name", name, "is_internal", internal, "replication_factor", NODES,
-                     "partitions_count", (int)partitions, "partitions", related(link(req, "/topics/%s/partitions", name)),
-                     "configs", related(link(req, "/topics/%s/configs", name)), "partition_reassignments",
-                     related(link(req, "/topics/%s/partitions/-/reassignment", name)), "authorized_operations");
+    return json_pack(
+        "{s:s, s:o, s:s, s:s, s:b, s:i, s:i, s:o, s:o, s:o, s:[]}", "kind", "KafkaTopic", "metadata",
+        sl_v3_metadata(sl_v3_link(req, "/topics/%s", name), "crn:///kafka=%s/topic=%s", sl_v3_cid(req), name),
+        "cluster_id", sl_v3_cid(req), "topic_name", name, "is_internal", internal, "replication_factor", NODES,
+        "partitions_count", (int)partitions, "partitions",
+        sl_v3_related(sl_v3_link(req, "/topics/%s/partitions", name)), "configs",
+        sl_v3_related(sl_v3_link(req, "/topics/%s/configs", name)), "partition_reassignments",
+        sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/-/reassignment", name)), "authorized_operations");
 }
 
 static void on_topics(struct sl_req *req)
 {
-    if (check_cluster(req))
+    if (sl_v3_check_cluster(req))
         return;
     struct sl_topic_info *all = NULL;
     size_t n = 0;
@@ -191,13 +128,13 @@ static void on_topics(struct sl_req *req)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(data, topic_json(req, all[i].name, all[i].partitions, all[i].internal));
     free(all);
-    sl_http_reply_json(req, 200, list("KafkaTopicList", link(req, "/topics"), data));
+    sl_http_reply_json(req, 200, sl_v3_list("KafkaTopicList", sl_v3_link(req, "/topics"), data));
 }
 
 static void on_topic(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    if (load_topic(req, &ti))
+    if (sl_v3_load_topic(req, &ti))
         return;
     sl_http_reply_json(req, 200, topic_json(req, ti.name, ti.partitions, ti.internal));
 }
@@ -330,7 +267,7 @@ static void reply_create_error(struct sl_req *req, int rc, const char *name, con
 
 static void on_create(struct sl_req *req)
 {
-    if (check_cluster(req))
+    if (sl_v3_check_cluster(req))
         return;
     json_t *j = sl_http_body_json(req, JSON_OBJECT);
     if (!j)
@@ -345,7 +282,7 @@ static void on_create(struct sl_req *req)
         reply_create_error(req, rc, c.name, err);
         goto out;
     }
-    json_t *self = link(req, "/topics/%s", c.name);
+    json_t *self = sl_v3_link(req, "/topics/%s", c.name);
     sl_http_add_header(req, "Location", json_string_value(self));
     json_decref(self);
     sl_http_reply_json(req, c.validate_only ? 200 : 201, topic_json(req, c.name, (int32_t)c.partitions, false));
@@ -357,7 +294,7 @@ out:
 static void on_patch(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    if (load_topic(req, &ti))
+    if (sl_v3_load_topic(req, &ti))
         return;
     json_t *j = sl_http_body_json(req, JSON_OBJECT);
     if (!j)
@@ -390,7 +327,7 @@ static void on_patch(struct sl_req *req)
 static void on_delete(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    if (load_topic(req, &ti))
+    if (sl_v3_load_topic(req, &ti))
         return;
     int rc = sl_broker_topic_delete(sl_http_api(req)->broker, ti.name);
     if (rc)
@@ -401,63 +338,73 @@ static void on_delete(struct sl_req *req)
 
 /* ---- topic configs ---- */
 
-static int config_index(const char *name)
+static json_t *synonym(const char *name, const char *value, const char *source)
 {
-    for (int i = 0; sl_topic_config_names[i]; i++)
-        if (!strcmp(sl_topic_config_names[i], name))
-            return i;
-    return -1;
+    return json_pack("{s:s, s:s, s:s}", "name", name, "value", value, "source", source);
 }
 
-static json_t *config_json(struct sl_req *req, const struct sl_topic_info *ti, int i)
+/* One topic config as Kafka describes it: the topic's own value (DYNAMIC_TOPIC_CONFIG) when set, else the
+ * broker config it follows (STATIC_BROKER_CONFIG when given at start), else the default; the synonyms list
+ * those in that order, the broker-level ones under the broker's name. Configs sluice does not honour are
+ * read-only and follow the broker config when sluice has it, else keep Kafka's default. */
+static json_t *config_json(struct sl_req *req, const struct sl_topic_info *ti, const struct sl_topic_config_def *d)
 {
-    const char *name = sl_topic_config_names[i];
-    char v[64] = "", dv[64] = "";
-    sl_topic_cfg_get(&ti->cfg, name, v, sizeof v);
-    sl_topic_cfg_get(sl_broker_topic_defaults(sl_http_api(req)->broker), name, dv, sizeof dv);
-    bool dflt = !(ti->overridden & (1u << i));
+    struct sl_broker *b = sl_http_api(req)->broker;
+    const struct sl_broker_config *bc = sl_broker_config_find(b, sl_broker_node_id(b), d->broker_name);
+    char v[128];
+    bool topic_set = d->honoured >= 0 && (ti->overridden & (1u << d->honoured));
+    if (d->honoured >= 0)
+        sl_topic_cfg_get(&ti->cfg, d->name, v, sizeof v);
+    else
+        snprintf(v, sizeof v, "%s", bc ? bc->value : d->kafka_default);
+    const char *bname = d->broker_name ? d->broker_name : d->name;
     json_t *syn = json_array();
-    if (!dflt)
-        json_array_append_new(syn, json_pack("{s:s, s:s, s:s}", "name", name, "value", v, "source",
-                                             "DYNAMIC_TOPIC_CONFIG"));
-    json_array_append_new(syn, json_pack("{s:s, s:s, s:s}", "name", name, "value", dv, "source", "DEFAULT_CONFIG"));
+    if (topic_set)
+        json_array_append_new(syn, synonym(d->name, v, "DYNAMIC_TOPIC_CONFIG"));
+    if (bc && bc->is_static)
+        json_array_append_new(syn, synonym(bname, bc->value, "STATIC_BROKER_CONFIG"));
+    json_array_append_new(syn, synonym(bname, bc ? bc->default_value : d->kafka_default, "DEFAULT_CONFIG"));
+    const char *src = topic_set             ? "DYNAMIC_TOPIC_CONFIG"
+                      : bc && bc->is_static ? "STATIC_BROKER_CONFIG"
+                                            : "DEFAULT_CONFIG";
     return json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:o}", "kind", "KafkaTopicConfig", "metadata",
-                     metadata(link(req, "/topics/%s/configs/%s", ti->name, name), "crn:///kafka=%s/topic=%s/config=%s",
-                              cid(req), ti->name, name),
-                     "cluster_id", cid(req), "topic_name", ti->name, "name", name, "value", v, "is_default", dflt,
-                     "is_read_only", 0, "is_sensitive", 0, "source", dflt ? "DEFAULT_CONFIG" : "DYNAMIC_TOPIC_CONFIG",
+                     sl_v3_metadata(sl_v3_link(req, "/topics/%s/configs/%s", ti->name, d->name),
+                                    "crn:///kafka=%s/topic=%s/config=%s", sl_v3_cid(req), ti->name, d->name),
+                     "cluster_id", sl_v3_cid(req), "topic_name", ti->name, "name", d->name, "value", v, "is_default",
+                     !strcmp(src, "DEFAULT_CONFIG"), "is_read_only", d->honoured < 0, "is_sensitive", 0, "source", src,
                      "synonyms", syn);
 }
 
 static void on_configs(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    if (load_topic(req, &ti))
+    if (sl_v3_load_topic(req, &ti))
         return;
     json_t *data = json_array();
-    for (int i = 0; sl_topic_config_names[i]; i++)
-        json_array_append_new(data, config_json(req, &ti, i));
-    sl_http_reply_json(req, 200, list("KafkaTopicConfigList", link(req, "/topics/%s/configs", ti.name), data));
+    for (const struct sl_topic_config_def *d = sl_topic_config_defs; d->name; d++)
+        json_array_append_new(data, config_json(req, &ti, d));
+    sl_http_reply_json(req, 200,
+                       sl_v3_list("KafkaTopicConfigList", sl_v3_link(req, "/topics/%s/configs", ti.name), data));
 }
 
-/* Loads {t} and {name}; replies and returns -1 when either is unknown. */
-static int load_config(struct sl_req *req, struct sl_topic_info *ti)
+/* Loads {t} and {name}; replies and returns NULL when either is unknown. */
+static const struct sl_topic_config_def *load_config(struct sl_req *req, struct sl_topic_info *ti)
 {
-    if (load_topic(req, ti))
-        return -1;
+    if (sl_v3_load_topic(req, ti))
+        return NULL;
     const char *name = sl_http_param(req, "name");
-    int i = config_index(name);
-    if (i < 0)
+    const struct sl_topic_config_def *d = sl_topic_config_def(name);
+    if (!d)
         sl_http_reply_error(req, 404, 404, "Config '%s' not found for topic '%s'.", name, ti->name);
-    return i;
+    return d;
 }
 
 static void on_config(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    int i = load_config(req, &ti);
-    if (i >= 0)
-        sl_http_reply_json(req, 200, config_json(req, &ti, i));
+    const struct sl_topic_config_def *d = load_config(req, &ti);
+    if (d)
+        sl_http_reply_json(req, 200, config_json(req, &ti, d));
 }
 
 /* Sets or resets (value NULL) one config and replies 204 or the error. */
@@ -474,8 +421,8 @@ static void set_one(struct sl_req *req, const char *topic, const char *name, con
 static void on_config_put(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    int i = load_config(req, &ti);
-    if (i < 0)
+    const struct sl_topic_config_def *d = load_config(req, &ti);
+    if (!d)
         return;
     json_t *j = sl_http_body_json(req, JSON_OBJECT);
     if (!j)
@@ -487,7 +434,7 @@ static void on_config_put(struct sl_req *req)
     } else if (!json_is_string(v)) {
         sl_http_reply_error(req, 400, 400, "'value' is required and must be a string.");
     } else {
-        set_one(req, ti.name, sl_topic_config_names[i], json_string_value(v));
+        set_one(req, ti.name, d->name, json_string_value(v));
     }
     json_decref(j);
 }
@@ -495,9 +442,9 @@ static void on_config_put(struct sl_req *req)
 static void on_config_delete(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    int i = load_config(req, &ti);
-    if (i >= 0)
-        set_one(req, ti.name, sl_topic_config_names[i], NULL);
+    const struct sl_topic_config_def *d = load_config(req, &ti);
+    if (d)
+        set_one(req, ti.name, d->name, NULL);
 }
 
 /* Validates every entry of an alter batch against a copy of the topic's config. Replies on failure. */
@@ -538,7 +485,7 @@ static int validate_alter(struct sl_req *req, const struct sl_topic_info *ti, js
 static void on_alter(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    if (load_topic(req, &ti))
+    if (sl_v3_load_topic(req, &ti))
         return;
     json_t *j = sl_http_body_json(req, JSON_OBJECT);
     if (!j)
@@ -579,44 +526,45 @@ static void on_alter(struct sl_req *req)
 
 static json_t *v3_partition_json(struct sl_req *req, const char *t, int32_t p)
 {
-    int node = (int)sl_broker_node_id(sl_http_api(req)->broker);
+    struct sl_replica_info r[8];
+    size_t nr = 0;
+    int node = -1;
+    sl_broker_replicas(sl_http_api(req)->broker, t, p, r, 8, &nr);
+    for (size_t i = 0; i < nr && i < 8 && node < 0; i++)
+        node = r[i].leader ? (int)r[i].broker_id : -1;
     struct sl_part_info pi;
     memset(&pi, 0, sizeof pi);
     sl_broker_partition_info(sl_http_api(req)->broker, t, p, &pi);
     /* sluice's addition: what recovery or a failed write left (Confluent's partition has no such field). */
     json_t *health = json_pack("{s:b, s:i, s:i, s:s}", "failed", pi.failed, "damaged_ranges", (int)pi.damaged_ranges,
                                "quarantined_files", (int)pi.quarantined, "reason", pi.reason);
-    return json_pack("{s:s, s:o, s:o, s:s, s:s, s:i, s:o, s:o, s:o}", "kind", "KafkaPartition", "health", health,
-                     "metadata",
-                     metadata(link(req, "/topics/%s/partitions/%d", t, (int)p), "crn:///kafka=%s/topic=%s/partition=%d",
-                              cid(req), t, (int)p),
-                     "cluster_id", cid(req), "topic_name", t, "partition_id", (int)p, "leader",
-                     related(link(req, "/topics/%s/partitions/%d/replicas/%d", t, (int)p, node)), "replicas",
-                     related(link(req, "/topics/%s/partitions/%d/replicas", t, (int)p)), "reassignment",
-                     related(link(req, "/topics/%s/partitions/%d/reassignment", t, (int)p)));
+    /* No "reassignment" link: none is ever in progress on one node, and Confluent answers 404 then. */
+    return json_pack("{s:s, s:o, s:o, s:s, s:s, s:i, s:o, s:o}", "kind", "KafkaPartition", "health", health, "metadata",
+                     sl_v3_metadata(sl_v3_link(req, "/topics/%s/partitions/%d", t, (int)p),
+                                    "crn:///kafka=%s/topic=%s/partition=%d", sl_v3_cid(req), t, (int)p),
+                     "cluster_id", sl_v3_cid(req), "topic_name", t, "partition_id", (int)p, "leader",
+                     sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/%d/replicas/%d", t, (int)p, node)),
+                     "replicas", sl_v3_related(sl_v3_link(req, "/topics/%s/partitions/%d/replicas", t, (int)p)));
 }
 
 static void on_partitions(struct sl_req *req)
 {
     struct sl_topic_info ti;
-    if (load_topic(req, &ti))
+    if (sl_v3_load_topic(req, &ti))
         return;
     json_t *data = json_array();
     for (int32_t p = 0; p < ti.partitions; p++)
         json_array_append_new(data, v3_partition_json(req, ti.name, p));
-    sl_http_reply_json(req, 200, list("KafkaPartitionList", link(req, "/topics/%s/partitions", ti.name), data));
+    sl_http_reply_json(req, 200,
+                       sl_v3_list("KafkaPartitionList", sl_v3_link(req, "/topics/%s/partitions", ti.name), data));
 }
 
 static void on_partition(struct sl_req *req)
 {
     struct sl_topic_info ti;
     int32_t p;
-    if (load_topic(req, &ti) || sl_http_param_partition(req, "p", &p))
+    if (sl_v3_load_partition(req, &ti, &p))
         return;
-    if (p >= ti.partitions) {
-        sl_http_reply_rc(req, SL_ENOPART, "Partition %d of topic '%s' not found.", (int)p, ti.name);
-        return;
-    }
     sl_http_reply_json(req, 200, v3_partition_json(req, ti.name, p));
 }
 

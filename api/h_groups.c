@@ -1,5 +1,7 @@
-/* v3 consumer groups (read-only): GET /v3/clusters/{cid}/consumer-groups[/{g}], .../{g}/consumers,
- * .../{g}/lags, .../{g}/lag-summary, in Confluent's v3 shapes (kind, metadata.self, related links).
+/* v3 consumer groups (read-only): GET /v3/clusters/{cid}/consumer-groups[/{g}], .../{g}/consumers[/{c}],
+ * .../{g}/consumers/{c}/assignments[/{t}/partitions/{p}], .../{g}/lags[/{t}/partitions/{p}], .../{g}/lag-summary,
+ * in Confluent's v3 shapes (kind, metadata.self, related links). Unknown group 404/40405 (SL_ENOGROUP), unknown
+ * consumer, assignment or lag 404/404, as Confluent's NotFoundException.
  *
  * A group is listed when it has members (REST instances, WebSocket members) or committed offsets. Lags are
  * computed for the partitions the group has committed offsets for, plus assigned partitions without one
@@ -55,11 +57,13 @@ static int check_cluster(struct sl_req *req)
 static json_t *group_json(struct sl_req *req, const struct sl_group_desc *d)
 {
     const char *g = d->name;
+    char node[16];
+    snprintf(node, sizeof node, "%d", (int)sl_broker_node_id(sl_http_api(req)->broker)); /* the coordinator */
     return json_pack("{s:s,s:o,s:s,s:s,s:b,s:s,s:s,s:s,s:{s:o},s:{s:o},s:{s:o}}", "kind", "KafkaConsumerGroup",
                      "metadata", meta(req, "/consumer-groups/%s%s", g, NULL, ""), "cluster_id",
-                     sl_http_param(req, "cid"), "consumer_group_id", g, "is_simple", d->is_simple,
-                     "partition_assignor", "range", "state", d->nmembers ? "STABLE" : "EMPTY", "type", "CLASSIC",
-                     "coordinator", "related", link(req, "/brokers/%s%s", "1", NULL), "consumers", "related",
+                     sl_http_param(req, "cid"), "consumer_group_id", g, "is_simple", d->is_simple, "partition_assignor",
+                     "range", "state", d->nmembers ? "STABLE" : "EMPTY", "type", "CLASSIC", "coordinator", "related",
+                     link(req, "/brokers/%s%s", node, NULL), "consumers", "related",
                      link(req, "/consumer-groups/%s/consumers%s", g, NULL), "lag_summary", "related",
                      link(req, "/consumer-groups/%s/lag-summary%s", g, NULL));
 }
@@ -102,24 +106,104 @@ static void on_group(struct sl_req *req)
     sl_groups_desc_fini(&d);
 }
 
+static json_t *consumer_json(struct sl_req *req, const struct sl_group_desc *d, const struct sl_member_desc *m)
+{
+    const char *c = m->id;
+    char path[600], crn[600];
+    snprintf(path, sizeof path, "/consumer-groups/%%s/consumers/%s%%s", c);
+    snprintf(crn, sizeof crn, "/consumer=%s", c);
+    return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:{s:o}}", "kind", "KafkaConsumer", "metadata",
+                     meta(req, path, d->name, NULL, crn), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
+                     d->name, "consumer_id", c, "instance_id", c, "client_id",
+                     m->kind == SL_MEMBER_WS ? "sluice-ws" : "sluice-rest", "assignments", "related",
+                     link(req, "/consumer-groups/%s/consumers/%s/assignments", d->name, c));
+}
+
 static void on_consumers(struct sl_req *req)
 {
     struct sl_group_desc d;
     if (describe(req, &d))
         return;
     json_t *data = json_array();
-    for (size_t i = 0; i < d.nmembers; i++) {
-        const char *c = d.members[i].id;
-        char path[600];
-        snprintf(path, sizeof path, "/consumer-groups/%%s/consumers/%s%%s", c);
-        json_array_append_new(
-            data, json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:{s:o}}", "kind", "KafkaConsumer", "metadata",
-                            meta(req, path, d.name, NULL, NULL), "cluster_id", sl_http_param(req, "cid"),
-                            "consumer_group_id", d.name, "consumer_id", c, "instance_id", c, "client_id",
-                            d.members[i].kind == SL_MEMBER_WS ? "sluice-ws" : "sluice-rest", "assignments", "related",
-                            link(req, "/consumer-groups/%s/consumers/%s/assignments", d.name, c)));
-    }
+    for (size_t i = 0; i < d.nmembers; i++)
+        json_array_append_new(data, consumer_json(req, &d, &d.members[i]));
     sl_http_reply_json(req, 200, list_of(req, "KafkaConsumerList", "/consumer-groups/%s/consumers", d.name, data));
+    sl_groups_desc_fini(&d);
+}
+
+/* Describes {g} and finds member {c}; replies (404) and returns NULL when either is unknown. On success the
+ * caller finishes *d with sl_groups_desc_fini. */
+static const struct sl_member_desc *load_member(struct sl_req *req, struct sl_group_desc *d)
+{
+    if (describe(req, d))
+        return NULL;
+    const char *c = sl_http_param(req, "c");
+    for (size_t i = 0; i < d->nmembers; i++)
+        if (!strcmp(d->members[i].id, c))
+            return &d->members[i];
+    sl_http_reply_error(req, 404, 404, "Consumer '%s' not found in consumer group '%s'.", c, d->name);
+    sl_groups_desc_fini(d);
+    return NULL;
+}
+
+static void on_consumer(struct sl_req *req)
+{
+    struct sl_group_desc d;
+    const struct sl_member_desc *m = load_member(req, &d);
+    if (!m)
+        return;
+    sl_http_reply_json(req, 200, consumer_json(req, &d, m));
+    sl_groups_desc_fini(&d);
+}
+
+static json_t *assignment_json(struct sl_req *req, const struct sl_group_desc *d, const struct sl_member_desc *m,
+                               const struct sl_tp *a)
+{
+    char path[900], crn[900], part[600], lag[600];
+    snprintf(path, sizeof path, "/consumer-groups/%%s/consumers/%s/assignments/%s/partitions/%" PRId32 "%%s", m->id,
+             a->topic, a->partition);
+    snprintf(crn, sizeof crn, "/consumer=%s/assignment=%s/partition=%" PRId32, m->id, a->topic, a->partition);
+    snprintf(part, sizeof part, "/topics/%%s/partitions/%" PRId32 "%%s", a->partition);
+    snprintf(lag, sizeof lag, "/consumer-groups/%%s/lags/%s/partitions/%" PRId32, a->topic, a->partition);
+    return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:i,s:{s:o},s:{s:o}}", "kind", "KafkaConsumerAssignment", "metadata",
+                     meta(req, path, d->name, NULL, crn), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
+                     d->name, "consumer_id", m->id, "topic_name", a->topic, "partition_id", (int)a->partition,
+                     "partition", "related", link(req, part, a->topic, NULL), "lag", "related",
+                     link(req, lag, d->name, NULL));
+}
+
+static void on_assignments(struct sl_req *req)
+{
+    struct sl_group_desc d;
+    const struct sl_member_desc *m = load_member(req, &d);
+    if (!m)
+        return;
+    json_t *data = json_array();
+    for (size_t j = 0; j < m->nassigned; j++)
+        json_array_append_new(data, assignment_json(req, &d, m, &m->assigned[j]));
+    char path[600];
+    snprintf(path, sizeof path, "/consumer-groups/%%s/consumers/%s/assignments", m->id);
+    sl_http_reply_json(req, 200, list_of(req, "KafkaConsumerAssignmentList", path, d.name, data));
+    sl_groups_desc_fini(&d);
+}
+
+static void on_assignment(struct sl_req *req)
+{
+    struct sl_group_desc d;
+    const struct sl_member_desc *m = load_member(req, &d);
+    if (!m)
+        return;
+    const char *t = sl_http_param(req, "t"), *p = sl_http_param(req, "p");
+    for (size_t j = 0; j < m->nassigned; j++) {
+        char pid[16];
+        snprintf(pid, sizeof pid, "%" PRId32, m->assigned[j].partition);
+        if (!strcmp(m->assigned[j].topic, t) && !strcmp(pid, p)) {
+            sl_http_reply_json(req, 200, assignment_json(req, &d, m, &m->assigned[j]));
+            sl_groups_desc_fini(&d);
+            return;
+        }
+    }
+    sl_http_reply_error(req, 404, 404, "Partition %s-%s is not assigned to consumer '%s'.", t, p, m->id);
     sl_groups_desc_fini(&d);
 }
 
@@ -184,32 +268,66 @@ static int lags(struct sl_req *req, const struct sl_group_desc *d, struct lag **
     return 0;
 }
 
+static json_t *lag_json(struct sl_req *req, const struct sl_group_desc *d, const struct lag *l)
+{
+    char path[600], crn[600];
+    snprintf(path, sizeof path, "/consumer-groups/%%s/lags/%s/partitions/%" PRId32 "%%s", l->c.topic, l->c.partition);
+    snprintf(crn, sizeof crn, "/lag=%s/partition=%" PRId32, l->c.topic, l->c.partition);
+    return json_pack("{s:s,s:o,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:s,s:s,s:s}", "kind", "KafkaConsumerLag", "metadata",
+                     meta(req, path, d->name, NULL, crn), "cluster_id", sl_http_param(req, "cid"), "consumer_group_id",
+                     d->name, "topic_name", l->c.topic, "partition_id", (int)l->c.partition, "current_offset",
+                     (json_int_t)l->c.offset, "log_end_offset", (json_int_t)l->end, "lag",
+                     (json_int_t)(l->end > l->c.offset ? l->end - l->c.offset : 0), "consumer_id", l->consumer,
+                     "instance_id", l->consumer, "client_id", "");
+}
+
+/* Describes {g} and collects its lags; replies and returns non-zero on failure. On success the caller frees
+ * *v and finishes *d. */
+static int load_lags(struct sl_req *req, struct sl_group_desc *d, struct lag **v, size_t *n)
+{
+    if (describe(req, d))
+        return -ENOENT;
+    if (lags(req, d, v, n)) {
+        sl_groups_desc_fini(d);
+        sl_http_reply_rc(req, -ENOMEM, NULL);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 static void on_lags(struct sl_req *req)
 {
     struct sl_group_desc d;
     struct lag *v;
     size_t n;
-    if (describe(req, &d))
+    if (load_lags(req, &d, &v, &n))
         return;
-    if (lags(req, &d, &v, &n)) {
-        sl_groups_desc_fini(&d);
-        sl_http_reply_rc(req, -ENOMEM, NULL);
-        return;
-    }
     json_t *data = json_array();
-    for (size_t i = 0; i < n; i++) {
-        char path[600];
-        snprintf(path, sizeof path, "/consumer-groups/%%s/lags/%s/partitions/%" PRId32 "%%s", v[i].c.topic,
-                 v[i].c.partition);
-        json_array_append_new(
-            data, json_pack("{s:s,s:o,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:s,s:s,s:s}", "kind", "KafkaConsumerLag",
-                            "metadata", meta(req, path, d.name, NULL, NULL), "cluster_id", sl_http_param(req, "cid"),
-                            "consumer_group_id", d.name, "topic_name", v[i].c.topic, "partition_id",
-                            (int)v[i].c.partition, "current_offset", (json_int_t)v[i].c.offset, "log_end_offset",
-                            (json_int_t)v[i].end, "lag", (json_int_t)(v[i].end > v[i].c.offset ? v[i].end - v[i].c.offset : 0),
-                            "consumer_id", v[i].consumer, "instance_id", v[i].consumer, "client_id", ""));
-    }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(data, lag_json(req, &d, &v[i]));
     sl_http_reply_json(req, 200, list_of(req, "KafkaConsumerLagList", "/consumer-groups/%s/lags", d.name, data));
+    free(v);
+    sl_groups_desc_fini(&d);
+}
+
+static void on_lag(struct sl_req *req)
+{
+    struct sl_group_desc d;
+    struct lag *v;
+    size_t n, i;
+    if (load_lags(req, &d, &v, &n))
+        return;
+    const char *t = sl_http_param(req, "t"), *p = sl_http_param(req, "p");
+    char pid[16] = "";
+    for (i = 0; i < n; i++) {
+        snprintf(pid, sizeof pid, "%" PRId32, v[i].c.partition);
+        if (!strcmp(v[i].c.topic, t) && !strcmp(pid, p))
+            break;
+    }
+    if (i < n)
+        sl_http_reply_json(req, 200, lag_json(req, &d, &v[i]));
+    else
+        sl_http_reply_error(req, 404, 404, "Consumer group '%s' has no lag for partition %s-%s.", d.name, t, p);
     free(v);
     sl_groups_desc_fini(&d);
 }
@@ -219,13 +337,8 @@ static void on_lag_summary(struct sl_req *req)
     struct sl_group_desc d;
     struct lag *v;
     size_t n, max_i = 0;
-    if (describe(req, &d))
+    if (load_lags(req, &d, &v, &n))
         return;
-    if (lags(req, &d, &v, &n)) {
-        sl_groups_desc_fini(&d);
-        sl_http_reply_rc(req, -ENOMEM, NULL);
-        return;
-    }
     int64_t total = 0, max = -1;
     for (size_t i = 0; i < n; i++) {
         int64_t l = v[i].end > v[i].c.offset ? v[i].end - v[i].c.offset : 0;
@@ -247,6 +360,11 @@ static void on_lag_summary(struct sl_req *req)
         json_object_set_new(j, "max_lag_consumer",
                             json_pack("{s:o}", "related", link(req, "/consumer-groups/%s/consumers/%s", d.name,
                                                                m->consumer)));
+    if (m) {
+        char part[64];
+        snprintf(part, sizeof part, "/topics/%%s/partitions/%" PRId32 "%%s", m->c.partition);
+        json_object_set_new(j, "max_lag_partition", json_pack("{s:o}", "related", link(req, part, m->c.topic, NULL)));
+    }
     sl_http_reply_json(req, 200, j);
     free(v);
     sl_groups_desc_fini(&d);
@@ -257,6 +375,11 @@ void sl_h_groups_register(struct sl_router *r)
     sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups", on_list);
     sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups/{g}", on_group);
     sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups/{g}/consumers", on_consumers);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups/{g}/consumers/{c}", on_consumer);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups/{g}/consumers/{c}/assignments", on_assignments);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups/{g}/consumers/{c}/assignments/{t}/partitions/{p}",
+                  on_assignment);
     sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups/{g}/lags", on_lags);
+    sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups/{g}/lags/{t}/partitions/{p}", on_lag);
     sl_router_add(r, "GET", "/v3/clusters/{cid}/consumer-groups/{g}/lag-summary", on_lag_summary);
 }

@@ -4,6 +4,8 @@
 void sl_h_ops_register(struct sl_router *r);
 void sl_h_topics_register(struct sl_router *r);
 void sl_h_admin_register(struct sl_router *r);
+void sl_h_replicas_register(struct sl_router *r);
+void sl_h_broker_configs_register(struct sl_router *r);
 void sl_h_produce_register(struct sl_router *r);
 void sl_h_consumers_register(struct sl_router *r);
 void sl_h_records_register(struct sl_router *r);
@@ -16,6 +18,8 @@ void sl_routes_register_all(struct sl_router *r)
     sl_h_ops_register(r);
     sl_h_topics_register(r);
     sl_h_admin_register(r);
+    sl_h_replicas_register(r);
+    sl_h_broker_configs_register(r);
     sl_h_produce_register(r);
     sl_h_consumers_register(r);
     sl_h_records_register(r);

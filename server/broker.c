@@ -326,6 +326,7 @@ static void set_fd_limit(const struct sl_config *cfg)
 static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
 {
     defaults_from_config(b, cfg);
+    sl_broker_view_init(b, cfg);
     set_fd_limit(cfg);
     b->durability = cfg->durability;
     b->flush_ms = cfg->flush_ms > 0 ? cfg->flush_ms : 1000;

@@ -50,6 +50,18 @@ struct sl_topic_cfg {
 /* Names of the honoured topic configs, NULL-terminated, in a stable order. */
 extern const char *const sl_topic_config_names[];
 
+/* One standard Kafka topic config (Kafka's TopicConfig). */
+struct sl_topic_config_def {
+    const char *name;          /* "retention.ms" */
+    const char *kafka_default; /* Kafka's default value, as text */
+    const char *broker_name;   /* the broker config it defaults to ("log.retention.ms"), or NULL when none */
+    int honoured;              /* index in sl_topic_config_names, or -1: read-only, Kafka's behaviour fixed */
+};
+/* Every standard Kafka topic config, sorted by name, terminated by a NULL name. Static. */
+extern const struct sl_topic_config_def sl_topic_config_defs[];
+/* The definition named name, or NULL. */
+const struct sl_topic_config_def *sl_topic_config_def(const char *name);
+
 /* The bounds on topic configs a client sets (create, alter), where a tiny value is an attack on the server:
  * segment.bytes >= 1 MiB and segment.ms >= 60000, Kafka's KIP-1030 minimums (both bound how fast a partition can
  * open new segment files). Broker defaults (server config) are not bounded here. Returns 0 or SL_ECONFIG (err
@@ -57,7 +69,8 @@ extern const char *const sl_topic_config_names[];
 int sl_topic_cfg_check_bounds(const char *key, const char *value, char *err, size_t errlen);
 
 /* Validates and applies one topic config to cfg. value NULL resets it to the broker default (dflt).
- * Returns 0 or SL_ECONFIG (err says why: unknown key, not a number, compact not supported, ...). */
+ * Returns 0 or SL_ECONFIG (err says why: unknown key, a read-only config (set or reset), not a number,
+ * compact not supported, ...); cfg is unchanged then. */
 int sl_topic_cfg_set(struct sl_topic_cfg *cfg, const struct sl_topic_cfg *dflt, const char *key, const char *value,
                      char *err, size_t errlen);
 /* Formats the value of key into buf. Returns 0 or SL_ECONFIG for an unknown key. */
@@ -125,6 +138,41 @@ struct sl_part_info {
 };
 /* Returns 0, SL_ENOTOPIC or SL_ENOPART. */
 int sl_broker_partition_info(struct sl_broker *b, const char *topic, int32_t partition, struct sl_part_info *out);
+
+/* ---- cluster view: brokers, replicas, broker configs (server/broker_view.c) ----
+ * One node today: the only broker is sl_broker_node_id, and it holds every partition's only replica, which
+ * is the leader and in sync. These calls are the seam a cluster will fill from its metadata. */
+
+/* The broker ids of the cluster, ascending, into out (cap entries). Returns how many there are (may be more
+ * than cap). */
+size_t sl_broker_ids(struct sl_broker *b, int32_t *out, size_t cap);
+/* True when id is a broker of the cluster. */
+bool sl_broker_known(struct sl_broker *b, int32_t id);
+
+struct sl_replica_info {
+    int32_t broker_id;
+    bool leader;
+    bool in_sync;
+};
+/* The replicas of topic/partition, leader first, into out (cap entries); *n is how many there are.
+ * Returns 0, SL_ENOTOPIC or SL_ENOPART. */
+int sl_broker_replicas(struct sl_broker *b, const char *topic, int32_t partition, struct sl_replica_info *out,
+                       size_t cap, size_t *n);
+
+/* One Kafka broker config whose meaning sluice has, resolved from the process configuration at
+ * sl_broker_open (sluice does not change broker configs at run time). */
+struct sl_broker_config {
+    const char *name;          /* Kafka's name (log.retention.ms); static */
+    char value[128];           /* the value in effect */
+    char default_value[128];   /* sluice's built-in default, in Kafka's terms */
+    bool is_static;            /* set in the config file, the environment or a flag: STATIC_BROKER_CONFIG */
+};
+/* The configs of broker id, sorted by name: *out points into b and stays valid until sl_broker_close; *n
+ * gets the count. Returns 0 or -ENOENT for an unknown broker. */
+int sl_broker_configs(struct sl_broker *b, int32_t id, const struct sl_broker_config **out, size_t *n);
+/* The config named name of broker id, or NULL when the broker or the name is unknown. Valid until
+ * sl_broker_close. */
+const struct sl_broker_config *sl_broker_config_find(struct sl_broker *b, int32_t id, const char *name);
 
 /* ---- produce ---- */
 

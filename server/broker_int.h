@@ -46,8 +46,13 @@ struct topic {
     struct part **parts;
 };
 
+/* Entries of the broker-config table (server/broker_view.c); a static assert there checks it is enough. */
+#define SL_BROKER_CONFIGS_MAX 16
+
 struct sl_broker {
     struct sl_topic_cfg defaults;
+    struct sl_broker_config configs[SL_BROKER_CONFIGS_MAX]; /* written by sl_broker_open, then read-only */
+    size_t nconfigs;
     char *data_dir;
     char *meta_dir;
     enum sl_durability durability;
@@ -132,5 +137,8 @@ int sl_housekeeper_start(struct sl_broker *b);
 void sl_housekeeper_stop(struct sl_broker *b);
 /* One pass over every partition (exposed for tests). */
 void sl_housekeeper_run_once(struct sl_broker *b, int64_t now_ms);
+
+/* server/broker_view.c: fills b->configs from cfg (the Kafka broker configs sluice has). */
+void sl_broker_view_init(struct sl_broker *b, const struct sl_config *cfg);
 
 #endif

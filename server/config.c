@@ -102,6 +102,7 @@ static const struct key_def KEYS[] = {
     STR_OPT("cluster.id", cluster_id, NULL, NULL, "unset = derived once and persisted in data.dir"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
+_Static_assert(NKEYS <= 64, "struct sl_config explicit_keys has one bit per key");
 
 /* SLUICE_* variables that are not configuration: the test harness sets them for every test process. */
 static const char *const NOT_CONFIG_ENV[] = {"SLUICE_BIN", "SLUICE_SOURCE_DIR"};
@@ -258,6 +259,8 @@ static int set_from(struct sl_config *c, const char *src, const char *key, const
     int rc = sl_config_set(c, key, value, msg, sizeof msg);
     if (rc)
         snprintf(err, errlen, "%s: %s", src, msg);
+    else
+        c->explicit_keys |= UINT64_C(1) << (find_key(key) - KEYS);
     return rc;
 }
 
@@ -521,4 +524,48 @@ void sl_config_usage(FILE *f)
     fprintf(f, "\nKeys (environment variable, default):\n");
     for (size_t i = 0; i < NKEYS; i++)
         print_key(f, &KEYS[i]);
+}
+
+/* ---- reading keys back (the v3 broker-config listing) ---- */
+
+int sl_config_get(const struct sl_config *c, const char *key, char *buf, size_t buflen)
+{
+    const struct key_def *k = find_key(key);
+    if (!k)
+        return SL_ECONFIG;
+    const void *field = (const char *)c + k->off;
+    switch (k->kind) {
+    case K_INT:
+        snprintf(buf, buflen, "%d", *(const int *)field);
+        break;
+    case K_I32:
+        snprintf(buf, buflen, "%ld", (long)*(const int32_t *)field);
+        break;
+    case K_I64:
+        snprintf(buf, buflen, "%lld", (long long)*(const int64_t *)field);
+        break;
+    case K_LEVEL:
+        snprintf(buf, buflen, "%s", (const char *[]){"debug", "info", "warn", "error"}[c->log_level & 3]);
+        break;
+    case K_DURABILITY:
+        snprintf(buf, buflen, "%s", c->durability == SL_DURABILITY_SYNC ? "sync" : "async");
+        break;
+    default: {
+        const char *s = *(char *const *)field;
+        snprintf(buf, buflen, "%s", s ? s : "");
+    }
+    }
+    return 0;
+}
+
+const char *sl_config_default(const char *key)
+{
+    const struct key_def *k = find_key(key);
+    return !k ? NULL : k->def ? k->def : "";
+}
+
+bool sl_config_explicit(const struct sl_config *c, const char *key)
+{
+    const struct key_def *k = find_key(key);
+    return k && (c->explicit_keys >> (k - KEYS) & 1u);
 }

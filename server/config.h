@@ -79,6 +79,7 @@ struct sl_config {
     char *advertised_host;      /* owned; "" = rest.bind, or localhost when that is a wildcard */
     char *cluster_id;           /* owned; NULL = derive */
     char *config_file;          /* owned; the --config file, NULL if none */
+    uint64_t explicit_keys;     /* bit i: key i of the KEYS table was set by the file, environment or a flag */
 };
 
 /* Fills c with the embedded defaults. */
@@ -96,5 +97,14 @@ int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char
 void sl_config_usage(FILE *f);
 
 void sl_config_fini(struct sl_config *c);
+
+/* The current value of key formatted as text (as it would be written in the file) into buf. Returns 0, or
+ * SL_ECONFIG for an unknown key. */
+int sl_config_get(const struct sl_config *c, const char *key, char *buf, size_t buflen);
+/* The built-in default of key as text (a static string; "" when it has none), or NULL for an unknown key. */
+const char *sl_config_default(const char *key);
+/* True when key was set by the --config file, the environment or a flag (Kafka's STATIC_BROKER_CONFIG),
+ * false when it has its built-in default or is unknown. */
+bool sl_config_explicit(const struct sl_config *c, const char *key);
 
 #endif

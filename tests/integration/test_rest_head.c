@@ -17,7 +17,7 @@ static void fill(const char *pattern, char *out, size_t cap)
 {
     static const char *const vals[][2] = {{"cid", NULL}, {"id", "1"},       {"t", "keep"},     {"name", "retention.ms"},
                                           {"p", "0"},    {"g", "hg"},       {"i", "hi"},       {"topic", "keep"},
-                                          {"file", "sluice.js"}};
+                                          {"file", "sluice.js"}, {"b", "1"},  {"c", "hi"}};
     size_t o = 0;
     for (const char *s = pattern; *s && o + 1 < cap;) {
         if (*s != '{') {
@@ -31,6 +31,8 @@ static void fill(const char *pattern, char *out, size_t cap)
                 v = vals[k][1] ? vals[k][1] : cid;
         if (strstr(pattern, "/web/js/"))
             v = "api.js";
+        if (strstr(pattern, "/brokers/{id}/configs/{name}") && !strncmp(s, "{name}", 6))
+            v = "log.retention.ms";
         o += (size_t)snprintf(out + o, cap - o, "%s", v);
         s = e + 1;
     }
@@ -73,7 +75,9 @@ START_TEST(head_answers_like_get_without_a_body)
         }
         long sg = sl_http_req("GET", url, NULL, NULL, 0, NULL, &g);
         ck_assert_msg(sg == sh, "HEAD %s: %ld, GET %ld", url, sh, sg);
-        ck_assert_msg(sg != 405 && sg != 404, "GET %s: %ld (the test's parameters do not exist?)", url, sg);
+        /* a partition's reassignment is 404 while none is in progress, which on one node is always */
+        bool none = strstr(p, "/partitions/{p}/reassignment") != NULL;
+        ck_assert_msg(sg != 405 && (sg != 404) == !none, "GET %s: %ld (the test's parameters do not exist?)", url, sg);
         ck_assert_msg(h.len == 0, "HEAD %s sent a body", url);
         sl_resp_header(&g, "Content-Type", ct_get, sizeof ct_get);
         sl_resp_header(&h, "Content-Type", ct_head, sizeof ct_head);

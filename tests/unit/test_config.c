@@ -135,6 +135,35 @@ START_TEST(env_overrides_file_and_flags_override_env)
 }
 END_TEST
 
+/* The v3 broker-config listing's STATIC_BROKER_CONFIG: what a file, the environment or a flag set, nothing
+ * else; values read back as text. */
+START_TEST(explicit_keys_are_the_ones_a_source_set)
+{
+    char *path = write_file("s.properties", "node.id = 5\n");
+    const char *env[] = {"SLUICE_RETENTION_MS=1000", NULL};
+    const char *args[] = {"--config", path, "--durability", "async", NULL};
+    struct sl_config c;
+    ck_assert_msg(load(&c, args, env) == 0, "%s", err);
+    ck_assert(sl_config_explicit(&c, "node.id"));
+    ck_assert(sl_config_explicit(&c, "retention.ms"));
+    ck_assert(sl_config_explicit(&c, "durability"));
+    ck_assert(!sl_config_explicit(&c, "segment.bytes"));
+    ck_assert(!sl_config_explicit(&c, "no.such.key"));
+    char buf[64];
+    ck_assert_int_eq(sl_config_get(&c, "retention.ms", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "1000");
+    ck_assert_int_eq(sl_config_get(&c, "durability", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "async");
+    ck_assert_int_eq(sl_config_get(&c, "data.dir", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "./data");
+    ck_assert_int_eq(sl_config_get(&c, "no.such.key", buf, sizeof buf), SL_ECONFIG);
+    ck_assert_str_eq(sl_config_default("retention.ms"), "604800000");
+    ck_assert_ptr_null(sl_config_default("no.such.key"));
+    sl_config_fini(&c);
+    free(path);
+}
+END_TEST
+
 START_TEST(flags_accept_equals_form_and_generic_set)
 {
     char *path = write_file("s.properties", "node.id = 5\n");
@@ -360,6 +389,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, defaults_match_the_documented_values);
     tcase_add_test(tc, file_parses_comments_whitespace_and_equals_in_value);
     tcase_add_test(tc, env_overrides_file_and_flags_override_env);
+    tcase_add_test(tc, explicit_keys_are_the_ones_a_source_set);
     tcase_add_test(tc, flags_accept_equals_form_and_generic_set);
     tcase_add_test(tc, file_bad_number_names_file_line_and_key);
     tcase_add_test(tc, file_unknown_key_and_missing_equals_are_errors);

@@ -56,6 +56,41 @@ START_TEST(topic_cfg_null_value_resets_to_default)
 }
 END_TEST
 
+/* The listing table: sorted by name, each honoured entry pointing at its own name in sl_topic_config_names,
+ * every honoured name in it. */
+START_TEST(topic_config_defs_are_sorted_and_match_the_honoured_names)
+{
+    int honoured = 0;
+    for (const struct sl_topic_config_def *d = sl_topic_config_defs; d->name; d++) {
+        if (d != sl_topic_config_defs)
+            ck_assert_msg(strcmp(d[-1].name, d->name) < 0, "%s after %s", d->name, d[-1].name);
+        ck_assert_ptr_eq(sl_topic_config_def(d->name), d);
+        if (d->honoured >= 0) {
+            ck_assert_str_eq(sl_topic_config_names[d->honoured], d->name);
+            honoured++;
+        }
+    }
+    int n = 0;
+    while (sl_topic_config_names[n])
+        n++;
+    ck_assert_int_eq(honoured, n);
+    ck_assert_ptr_null(sl_topic_config_def("foobar"));
+}
+END_TEST
+
+/* A standard config sluice does not honour is refused by name, set or reset, and nothing changes. */
+START_TEST(topic_cfg_refuses_read_only_configs_by_name)
+{
+    struct sl_topic_cfg c = dflt;
+    ck_assert_int_eq(sl_topic_cfg_set(&c, &dflt, "min.insync.replicas", "2", err, sizeof err), SL_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, "'min.insync.replicas' is read-only"));
+    ck_assert_int_eq(sl_topic_cfg_set(&c, &dflt, "flush.ms", NULL, err, sizeof err), SL_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, "'flush.ms' is read-only"));
+    ck_assert_int_eq(c.retention_ms, dflt.retention_ms);
+    ck_assert_int_eq(c.segment_bytes, dflt.segment_bytes);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("topic_cfg");
@@ -63,6 +98,8 @@ int main(void)
     tcase_add_test(tc, topic_cfg_sets_and_formats_every_honoured_key);
     tcase_add_test(tc, topic_cfg_rejects_bad_values_with_a_message);
     tcase_add_test(tc, topic_cfg_null_value_resets_to_default);
+    tcase_add_test(tc, topic_config_defs_are_sorted_and_match_the_honoured_names);
+    tcase_add_test(tc, topic_cfg_refuses_read_only_configs_by_name);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
