@@ -657,9 +657,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return ws ? sl_ws_confirm_upgrade(ws, wsi) : -1;
     case LWS_CALLBACK_HTTP: {
-        /* Plain HTTP: what follows this request is not frames. When the mask check already cut bytes that
-         * came after it (a pipelined request), the connection cannot go on: answer, then hang up. */
-        bool cut = sl_ws_mask_untrack(lws_get_socket_fd(wsi));
+        /* Plain HTTP (api/ws_mask.c reads what follows as the next request's head). Should the mask check
+         * still have cut this connection (a body that looked like an upgrade head), it cannot go on: answer,
+         * then hang up. */
+        bool cut = sl_ws_mask_failed(lws_get_socket_fd(wsi));
         if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket endpoints only: /ws/v1/topics/{topic}"))
             return -1;
         return cut || lws_http_transaction_completed(wsi) ? -1 : 0;

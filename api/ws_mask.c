@@ -13,12 +13,15 @@
  *
  * STATES (of one tracked fd; scan() makes every transition)
  *
- *     HEAD --"\r\n\r\n"--> HDR --header complete, MASK set--> PAYLOAD --'left' bytes skipped--> HDR
- *                           |                                    (HDR again at once when 'left' is 0)
- *                           +--second header byte has MASK clear--> FAILED (sticky)
+ *     HEAD --"\r\n\r\n", Upgrade header seen--> HDR <------------ 'left' payload bytes skipped ------------+
+ *     (a plain request's "\r\n\r\n": HEAD)     |--header complete, MASK set, 'left' > 0--> PAYLOAD --+
+ *                                               |--header complete, MASK set, 'left' = 0--> HDR
+ *                                               +--second header byte with MASK clear--> FAILED (sticky)
  *
- *   HEAD     the HTTP upgrade request, up to and including the first "\r\n\r\n"; 'got' counts how much of
- *            that terminator the last bytes matched. Bytes after it in the same read are frames.
+ *   HEAD     an HTTP request head, up to and including the first "\r\n\r\n"; 'got' counts how much of that
+ *            terminator the last bytes matched, 'upg' how much of "\nupgrade:" (any case). With an Upgrade
+ *            header the bytes after it (also in the same read) are frames; without one the request was plain
+ *            HTTP (a 404 on this port) and the next bytes are another head (keep-alive, pipelining).
  *   HDR      inside a frame header: 'got' bytes of 'need' seen (need is 2 until the length byte says 2 + 0,
  *            2 or 8 length bytes + 4 mask bytes); 'left' accumulates the 16- or 64-bit length.
  *   PAYLOAD  'left' payload bytes still to come; they are not looked at.
@@ -33,7 +36,9 @@
  *   3. Headers are followed across any split into reads, down to one byte per read.
  *
  * FAILURE MODES: a head libwebsockets ends otherwise than with "\r\n\r\n" is never left (its frames go
- * unchecked: fail open, never a false 1002). fds at or above SL_WS_MASK_FDS are not tracked. */
+ * unchecked: fail open, never a false 1002). A plain request with a body (which this port never reads) can
+ * make the body look like heads; api/ws.c hangs up a plain-HTTP socket the check cut (LWS_CALLBACK_HTTP).
+ * fds at or above SL_WS_MASK_FDS are not tracked. */
 #undef _FORTIFY_SOURCE /* recv is defined here; the fortified inline wrapper would clash */
 #include "api/ws_mask.h"
 
@@ -52,6 +57,7 @@ struct track {
     uint8_t phase;               /* enum phase; owner thread */
     uint8_t got;                 /* HEAD: terminator bytes matched; HDR: header bytes seen */
     uint8_t need;                /* HDR: header length (2 until the second byte is seen) */
+    uint8_t upg;                 /* HEAD: bytes of "\nupgrade:" matched; UPGRADE_SEEN once all were */
     uint64_t left;               /* HDR: the extended length so far; PAYLOAD: payload bytes to skip */
 };
 
@@ -88,6 +94,7 @@ void sl_ws_mask_track(int fd)
     t->phase = HEAD;
     t->got = 0;
     t->need = 0;
+    t->upg = 0;
     t->left = 0;
     atomic_store_explicit(&t->owner, &self, memory_order_release);
 }
@@ -113,17 +120,24 @@ bool sl_ws_mask_take_failures(void)
     return f;
 }
 
-/* One byte of the upgrade head. */
+#define UPGRADE_SEEN 9 /* strlen("\nupgrade:") */
+
+/* One byte of a request head. The head ends at the first "\r\n\r\n"; frames follow it only when it has an
+ * Upgrade header (else it was plain HTTP, and what follows is the next request's head). */
 static void head_byte(struct track *t, uint8_t b)
 {
-    static const char end[] = "\r\n\r\n";
+    static const char end[] = "\r\n\r\n", upgrade[] = "\nupgrade:";
+    uint8_t lc = b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b;
+    if (t->upg < UPGRADE_SEEN)
+        t->upg = lc == (uint8_t)upgrade[t->upg] ? t->upg + 1 : lc == '\n';
     if (b == (uint8_t)end[t->got])
         t->got++;
     else
         t->got = b == '\r';
     if (t->got == 4) {
-        t->phase = HDR;
+        t->phase = t->upg == UPGRADE_SEEN ? HDR : HEAD;
         t->got = 0;
+        t->upg = 0;
     }
 }
 

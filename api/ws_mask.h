@@ -17,9 +17,10 @@
  * api/ws.c); sl_ws_mask_track ignores larger ones, whose frames then go unchecked. */
 #define SL_WS_MASK_FDS (1 << 18)
 
-/* Starts following fd, a socket just accepted and not yet read from: its first bytes are an HTTP upgrade
- * request, the bytes after the first "\r\n\r\n" client frames. Forgets whatever an earlier socket with the
- * same number left. Call on the thread that will read fd (libwebsockets' FILTER_NETWORK_CONNECTION). */
+/* Starts following fd, a socket just accepted and not yet read from: its first bytes are HTTP request heads;
+ * the bytes after the first head with an Upgrade header (up to its "\r\n\r\n") are client frames. Forgets
+ * whatever an earlier socket with the same number left. Call on the thread that will read fd (libwebsockets'
+ * FILTER_NETWORK_CONNECTION). */
 void sl_ws_mask_track(int fd);
 /* Stops following fd (its recv() passes through from now on). Returns true when fd had sent an unmasked
  * frame. Call before fd is closed, so that a socket that reuses the number starts clean; a socket closed

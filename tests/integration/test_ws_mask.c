@@ -1,11 +1,13 @@
 /* RFC 6455 §5.1 against the real binary, with raw frames: a client frame without the mask closes the
  * connection with 1002 and is not answered (an unmasked ping gets no pong, an unmasked produce stores nothing),
  * also when it comes in the same TCP write as the upgrade request or behind a masked frame with a 64-bit
- * length; masked frames sent one byte per write still work; REST on the same process is unaffected while a
- * socket is being closed for it (api/ws_mask.c follows only WebSocket sockets). */
+ * length; masked frames sent one byte per write still work; REST on the same process, and plain HTTP
+ * requests pipelined on the WebSocket port, are unaffected while a socket is being closed for it
+ * (api/ws_mask.c follows only WebSocket streams). */
 #include <check.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +222,29 @@ START_TEST(rest_and_other_sockets_are_unaffected)
     ck_assert_ptr_nonnull(a);
     json_decref(a);
     ck_assert_int_eq(end_offset(), 6);
+    /* plain HTTP on the WebSocket port, two requests in one write: both reach libwebsockets, which answers
+     * each (404, then 403 from libwebsockets 4.1.6 itself for the pipelined one); a cut would leave one */
+    int fd = sl_tcp_connect(proc.ws_port);
+    static const char two[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+    ck_assert_int_eq(send(fd, two, strlen(two), MSG_NOSIGNAL), (ssize_t)strlen(two));
+    char resp[8192];
+    size_t rl = 0;
+    int nresp = 0;
+    for (int64_t dl = mono_ms() + 5000; nresp < 2 && mono_ms() < dl && rl < sizeof resp - 1;) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 100) <= 0)
+            continue;
+        ssize_t got = recv(fd, resp + rl, sizeof resp - 1 - rl, 0);
+        if (got <= 0)
+            break;
+        rl += (size_t)got;
+        resp[rl] = '\0';
+        nresp = 0;
+        for (const char *q = resp; (q = strstr(q, "HTTP/1.1 ")); q++)
+            nresp++;
+    }
+    close(fd);
+    ck_assert_msg(nresp == 2, "%d responses to two pipelined requests: %s", nresp, resp);
     ck_assert_msg(sl_wsraw_wait_closed(bad, 5000), "still open after an unmasked ping");
     ck_assert_int_eq(sl_wsraw_close_code(bad), 1002);
     ck_assert(!sl_wscl_closed(good));
