@@ -2,9 +2,12 @@
  * use to reach it, and the per-socket outgoing queue. Sessions are in ws_consume.c and ws_produce.c.
  *
  * STATES (one socket)
+ *   FILTER_NETWORK_CONNECTION: the accepted fd is tracked by the mask check (api/ws_mask.h) until CLOSED
  *   FILTER_PROTOCOL_CONNECTION: the URL is parsed into c->t (errors are kept and sent once established)
  *   ESTABLISHED: sl_wsc_open / sl_wsp_open (may fail the socket: error message, then close 4000+status)
  *   RECEIVE*: fragments reassembled into one message, then sl_wsc_message / sl_wsp_message
+ *   (an unmasked client frame never reaches RECEIVE: after the service round that held it back,
+ *   close_unmasked closes the socket with 1002; on_established does so when it came with the upgrade)
  *   SERVER_WRITEABLE: one queued control message, else one record frame (sl_wsc_write)
  *   CLOSED: c->wsi = NULL, group left, reference dropped
  *
@@ -33,6 +36,7 @@
 #include "api/errmap.h"
 #include "api/metrics.h"
 #include "api/records.h"
+#include "api/ws_mask.h"
 #include "server/logging.h"
 #include "storage/err.h"
 
@@ -311,6 +315,28 @@ static int on_filter(struct sl_ws *ws, struct lws *wsi, struct sl_ws_conn **pss)
     return 0;
 }
 
+/* The client sent a frame without the mask (RFC 6455 §5.1), which api/ws_mask.c held back: nothing of it or
+ * after it reaches libwebsockets, so it is not answered; the socket closes with 1002 once the replies queued
+ * before it are out (send_close; the client's close cannot be read any more, so the wait is CLOSE_ACK_SECS). */
+static void on_unmasked(struct sl_ws_conn *c)
+{
+    if (!c->wsi || c->closing)
+        return;
+    sl_debug("WebSocket %s: unmasked client frame, closing 1002", c->t.topic);
+    c->closing = true;
+    c->close_code = LWS_CLOSE_STATUS_PROTOCOL_ERR;
+    lws_callback_on_writable(c->wsi);
+}
+
+/* Service thread, after a round in which recv() held back unmasked frames: closes those sockets. Sockets not
+ * yet established are checked when they are (on_established). */
+static void close_unmasked(struct sl_ws *ws)
+{
+    for (struct sl_ws_conn *c = ws->conns; c; c = c->next)
+        if (c->wsi && sl_ws_mask_failed(lws_get_socket_fd(c->wsi)))
+            on_unmasked(c);
+}
+
 static void on_established(struct sl_ws *ws, struct sl_ws_conn *c)
 {
     c->prev = NULL;
@@ -321,6 +347,8 @@ static void on_established(struct sl_ws *ws, struct sl_ws_conn *c)
     ws->nconns++;
     c->established = true;
     sl_metrics_connection(1);
+    if (sl_ws_mask_failed(lws_get_socket_fd(c->wsi)))
+        on_unmasked(c); /* an unmasked frame came with the upgrade request */
     if (c->closing) {
         lws_callback_on_writable(c->wsi);
         return;
@@ -577,6 +605,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     static struct sl_ws_conn *none; /* stays NULL: callbacks without session memory (listener, vhost) */
     struct sl_ws_conn **pss = user ? user : &none;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        sl_ws_mask_track((int)(intptr_t)in); /* the accepted socket, before anything is read from it */
+        break;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return user ? on_filter(ws, wsi, pss) : -1;
     case LWS_CALLBACK_ESTABLISHED:
@@ -607,7 +638,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (*pss)
             (*pss)->last_rx_ms = sl_ws_now_ms();
         break;
+    case LWS_CALLBACK_CLOSED_HTTP:
+        sl_ws_mask_untrack(lws_get_socket_fd(wsi));
+        break;
     case LWS_CALLBACK_CLOSED:
+        sl_ws_mask_untrack(lws_get_socket_fd(wsi)); /* before libwebsockets closes the fd */
+        /* fall through */
     case LWS_CALLBACK_WSI_DESTROY:
         if (*pss) {
             on_closed(ws, *pss);
@@ -620,10 +656,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return ws ? sl_ws_confirm_upgrade(ws, wsi) : -1;
-    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP: {
+        /* Plain HTTP (api/ws_mask.c reads what follows as the next request's head). Should the mask check
+         * still have cut this connection (a body that looked like an upgrade head), it cannot go on: answer,
+         * then hang up. */
+        bool cut = sl_ws_mask_failed(lws_get_socket_fd(wsi));
         if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "WebSocket endpoints only: /ws/v1/topics/{topic}"))
             return -1;
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        return cut || lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
     default:
         break;
     }
@@ -682,9 +723,12 @@ static void *service_main(void *arg)
 {
     struct sl_ws *ws = arg;
     lws_sul_schedule(ws->ctx, 0, &ws->tick, on_tick, LWS_US_PER_SEC);
-    while (!atomic_load(&ws->stop))
+    while (!atomic_load(&ws->stop)) {
         if (lws_service(ws->ctx, 0) < 0)
             break;
+        if (sl_ws_mask_take_failures())
+            close_unmasked(ws);
+    }
     return NULL;
 }
 

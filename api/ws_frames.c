@@ -6,8 +6,10 @@
  *      protocol error. libwebsockets 4.1.6 echoed a 1-byte close as it was (codes such as 1005 it already
  *      answered with 1002); sluice answers 1002 and does not echo (LWS_CALLBACK_WS_PEER_INITIATED_CLOSE in
  *      api/ws.c).
- * NOT CHECKED: the mask bit of client frames (§5.1). libwebsockets 4.1.6 parses unmasked client frames (and
- * answers an unmasked ping) and offers no hook before its frame parser; see the issue for the state of it. */
+ *   2. Every client frame is masked (§5.1). libwebsockets 4.1.6 parses unmasked client frames (and answers an
+ *      unmasked ping) and offers no hook before its frame parser, so this one is made below it, on the byte
+ *      stream: api/ws_mask.c (sluice's recv()) holds back an unmasked frame and everything after it, and
+ *      api/ws.c closes the socket with 1002 (on_unmasked). */
 #include "api/ws_int.h"
 
 #include <stdint.h>

@@ -148,7 +148,7 @@ void sl_ws_rx_flow(struct sl_ws_conn *c);
  * for it. Service thread, inside a callback of wsi. Returns 0 or -EIO. */
 int sl_ws_write_close(struct lws *wsi, int code);
 
-/* ---- ws_frames.c: RFC 6455 checks libwebsockets 4.1.6 does not make ---- */
+/* ---- ws_frames.c: RFC 6455 checks libwebsockets 4.1.6 does not make (the mask bit: api/ws_mask.h) ---- */
 /* Whether a client close frame's payload (in, len) is valid (RFC 6455 §5.5.1, §7.4): empty, or a code sent on
  * the wire (1000-1003, 1007-1014, 3000-4999) and a reason. A 1-byte payload or another code is a protocol
  * error: answered with 1002, not echoed. Pure. */

@@ -77,17 +77,24 @@ static int send_all(int fd, const void *p, size_t n)
 
 struct sl_wsraw *sl_wsraw_connect(uint16_t port, const char *path)
 {
+    return sl_wsraw_connect_with(port, path, NULL, 0);
+}
+
+struct sl_wsraw *sl_wsraw_connect_with(uint16_t port, const char *path, const void *after, size_t an)
+{
     struct sl_wsraw *r = calloc(1, sizeof *r);
     ck_assert_ptr_nonnull(r);
     r->fd = sl_tcp_connect(port);
-    size_t plen = strlen(path) + 512;
+    size_t plen = strlen(path) + 512 + an;
     char *req = malloc(plen);
     int n = snprintf(req, plen,
                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                      "Sec-WebSocket-Protocol: sluice.v1\r\n\r\n",
                      path);
-    ck_assert_int_eq(send_all(r->fd, req, (size_t)n), 0);
+    if (an)
+        memcpy(req + n, after, an);
+    ck_assert_int_eq(send_all(r->fd, req, (size_t)n + an), 0);
     free(req);
     /* read the response headers, keeping what follows them */
     char hdr[4096] = "";

@@ -15,6 +15,9 @@ struct sl_wsraw;
 
 /* Connects to 127.0.0.1:port and upgrades path (with the query); asserts a 101. */
 struct sl_wsraw *sl_wsraw_connect(uint16_t port, const char *path);
+/* Like sl_wsraw_connect, but the n bytes at after (frames, say) go in the same send() as the upgrade request,
+ * so the server reads them with its head. */
+struct sl_wsraw *sl_wsraw_connect_with(uint16_t port, const char *path, const void *after, size_t n);
 /* Sends one frame header: first byte b0 (FIN bit | opcode), payload length 'announce', zero mask; then the
  * first n bytes of payload (n may be less than announce: the rest is sent later, or never). Returns 0, or -1
  * when the server no longer takes bytes (closed, or nothing accepted within 2 s). */
