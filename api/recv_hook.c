@@ -1,5 +1,6 @@
 /* recv() for the process (see recv_hook.h), and the REST side of it: kept-alive connections' requests
- * checked before libmicrohttpd parses them (api/http_track.h).
+ * checked before libmicrohttpd parses them (api/http_track.h). Sockets not followed here go on to the
+ * WebSocket side, the mask check (api/ws_mask.c).
  *
  * HOW IT IS REACHED: the executable defines recv, so the dynamic linker binds the shared libraries' recv
  * (libmicrohttpd's) to it; the C library's comes from dlsym(RTLD_NEXT). The sanitizer runtimes define recv
@@ -28,6 +29,7 @@
 
 #include "api/http_track.h"
 #include "api/refuse.h"
+#include "api/ws_mask.h"
 
 struct followed {
     struct sl_http_track t;
@@ -125,5 +127,5 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
         if (fl && !fl->answered)
             return followed_recv(fl, f, fd, buf, len, flags);
     }
-    return f(fd, buf, len, flags);
+    return sl_ws_mask_recv(f, fd, buf, len, flags);
 }

@@ -2,8 +2,9 @@
  * sockets, before their parsers do. libmicrohttpd 0.9.75 answers bad requests of kept-alive connections
  * itself, in HTML, with no hook for the body; the copy of recv in the executable is the one the shared
  * libraries bind to, so sluice can follow those connections' request streams (api/http_track.h) and
- * answer such a request with its JSON error instead (api/refuse.h). Every other recv() -- unregistered
- * sockets, MSG_PEEK -- goes straight to the C library's (one table load).
+ * answer such a request with its JSON error instead (api/refuse.h). Every other recv() goes to the
+ * WebSocket mask check (api/ws_mask.h), which passes sockets it does not track -- and MSG_PEEK reads --
+ * straight to the C library's (two table loads in all).
  *
  * THREADS: register on any thread before the socket is first read (libmicrohttpd's NOTIFY_STARTED runs in
  * MHD_add_connection's caller, the front, before the connection's worker reads); recv() on a registered

@@ -1,10 +1,5 @@
-/* recv() for the whole process, with the RFC 6455 §5.1 mask check on WebSocket sockets (see api/ws_mask.h).
- *
- * HOW IT IS REACHED: the executable defines recv, so the dynamic linker binds every shared library's recv
- * (libwebsockets, libmicrohttpd, libcurl in tests) to this one; the C library's is found once with
- * dlsym(RTLD_NEXT). The sanitizer runtimes define recv as a weak interceptor: this strong definition wins
- * (clang links the runtime into the executable) or comes first (gcc's libasan.so, whose interceptor
- * RTLD_NEXT then returns, which in turn calls the C library's). Either way the bytes are the kernel's.
+/* The RFC 6455 §5.1 mask check on WebSocket sockets (see api/ws_mask.h), reached from the process's recv()
+ * (api/recv_hook.c) for every socket that is not a followed REST connection.
  *
  * STATE: one struct track per fd number below SL_WS_MASK_FDS, in a static table (zero pages until used: a
  * socket costs its 24 bytes). 'owner' is the address of the registering thread's thread-local token, NULL
@@ -39,10 +34,8 @@
  * unchecked: fail open, never a false 1002). A plain request with a body (which this port never reads) can
  * make the body look like heads; api/ws.c hangs up a plain-HTTP socket the check cut (LWS_CALLBACK_HTTP).
  * fds at or above SL_WS_MASK_FDS are not tracked. */
-#undef _FORTIFY_SOURCE /* recv is defined here; the fortified inline wrapper would clash */
 #include "api/ws_mask.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -61,22 +54,9 @@ struct track {
     uint64_t left;               /* HDR: the extended length so far; PAYLOAD: payload bytes to skip */
 };
 
-typedef ssize_t (*recv_fn)(int, void *, size_t, int);
-
 static struct track tab[SL_WS_MASK_FDS];
 static _Thread_local char self;             /* its address identifies the thread */
 static _Thread_local bool failures;         /* this thread's recv() failed an fd since the last take */
-static _Atomic(recv_fn) real_recv;          /* the C library's; written once (same value by any racer) */
-
-static recv_fn next_recv(void)
-{
-    recv_fn f = atomic_load_explicit(&real_recv, memory_order_acquire);
-    if (!f) {
-        f = (recv_fn)dlsym(RTLD_NEXT, "recv");
-        atomic_store_explicit(&real_recv, f, memory_order_release);
-    }
-    return f;
-}
 
 static struct track *mine(int fd)
 {
@@ -198,7 +178,7 @@ static size_t scan(struct track *t, const uint8_t *buf, size_t n)
 }
 
 /* recv() on a FAILED fd: reads and drops, so the kernel buffer drains and end of file is seen. */
-static ssize_t drop(recv_fn f, int fd, void *buf, size_t len, int flags)
+static ssize_t drop(sl_recv_fn f, int fd, void *buf, size_t len, int flags)
 {
     ssize_t n = f(fd, buf, len, flags);
     if (n > 0) {
@@ -208,9 +188,8 @@ static ssize_t drop(recv_fn f, int fd, void *buf, size_t len, int flags)
     return n;
 }
 
-ssize_t recv(int fd, void *buf, size_t len, int flags)
+ssize_t sl_ws_mask_recv(sl_recv_fn f, int fd, void *buf, size_t len, int flags)
 {
-    recv_fn f = next_recv();
     struct track *t = (flags & MSG_PEEK) ? NULL : mine(fd);
     if (!t)
         return f(fd, buf, len, flags);

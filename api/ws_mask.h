@@ -1,9 +1,9 @@
 /* The mask-bit check of client WebSocket frames (RFC 6455 §5.1: a server MUST close the connection when a
  * client frame is not masked). libwebsockets 4.1.6 parses unmasked client frames (it even answers an unmasked
- * ping) and has no hook before its frame parser, so sluice defines recv() itself (api/ws_mask.c): the copy in
- * the executable is the one libwebsockets.so binds to. For a socket registered here it follows the byte
- * stream as libwebsockets reads it and never hands over a frame header whose MASK bit is clear; every other
- * recv() call (libmicrohttpd, test clients, other threads) goes straight to the C library's.
+ * ping) and has no hook before its frame parser, so the process's recv() (api/recv_hook.h, the copy
+ * libwebsockets.so binds to) hands its calls to sl_ws_mask_recv. For a socket registered here that follows
+ * the byte stream as libwebsockets reads it and never hands over a frame header whose MASK bit is clear;
+ * every other call (test clients, other threads) goes straight to the C library's.
  *
  * THREADS: a socket is tracked only for the thread that registered it (the WebSocket service thread, in
  * libwebsockets callbacks); recv() on the same fd from any other thread passes through untouched.
@@ -12,6 +12,9 @@
 #define SL_API_WS_MASK_H
 
 #include <stdbool.h>
+#include <sys/types.h>
+
+#include "api/recv_hook.h"
 
 /* File descriptors from 0 to SL_WS_MASK_FDS - 1 can be tracked (the bound of libwebsockets' fd table in
  * api/ws.c); sl_ws_mask_track ignores larger ones, whose frames then go unchecked. */
@@ -35,5 +38,8 @@ bool sl_ws_mask_failed(int fd);
 /* True once after this thread's recv() found one or more unmasked frames (since the previous call): the
  * service thread then looks for its sockets for which sl_ws_mask_failed holds. */
 bool sl_ws_mask_take_failures(void);
+/* recv(fd, buf, len, flags) through f (the C library's), with the check above when fd is tracked by this
+ * thread and flags lack MSG_PEEK; a pass-through to f otherwise. Called by the process's recv() only. */
+ssize_t sl_ws_mask_recv(sl_recv_fn f, int fd, void *buf, size_t len, int flags);
 
 #endif
