@@ -2,6 +2,7 @@
 #   make run   install what is missing, build (release), start one node: data in ./data, REST 8082, WS 8092
 #   make test  install what is missing, then the stages below in order; it stops at the first that fails,
 #              names it, and exits non-zero:
+#     test-layers no source file includes a layer above its own (tests/layers.sh, with its self-test)
 #     test-gcc    gcc, ASan+UBSan (build/test): every test through ctest
 #     test-clang  clang, ASan+UBSan (build/clang): every test through ctest
 #     test-tsan   clang, ThreadSanitizer (build/tsan): the integration tests (server and test threads)
@@ -13,7 +14,7 @@ TEST_PKGS := $(RUN_PKGS) check libsubunit-dev libcurl4-openssl-dev curl chromium
              $(if $(shell command -v node),,nodejs npm)
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 8
-STAGES    := test-gcc test-clang test-tsan test-fuzz
+STAGES    := test-layers test-gcc test-clang test-tsan test-fuzz
 CMAKE_DBG := -DCMAKE_BUILD_TYPE=Debug -DSLUICE_WERROR=ON
 # TSan: stop at the first report; tests/tsan.supp lists the races that are not ours (each with its reason).
 TSAN_ENV  := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
@@ -40,6 +41,10 @@ define ctest_in
   echo "---- Check summaries ($(1)) ----"; \
   grep -ahE '^[0-9]+%: Checks: ' Testing/Temporary/LastTest.log || true; exit $$rc; }
 endef
+
+test-layers:
+	tests/layers.sh --self-test
+	tests/layers.sh
 
 test-gcc: build-test
 	$(call ctest_in,build/test)

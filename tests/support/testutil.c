@@ -81,3 +81,12 @@ bool sl_test_wait_until(bool (*cond)(void *arg), void *arg, int64_t timeout_ms)
         usleep(5000);
     }
 }
+
+int sl_test_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

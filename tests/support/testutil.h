@@ -1,7 +1,8 @@
-/* Shared test fixtures: temp dirs, a fake clock, deadline waits. Test code only. */
+/* Shared test fixtures: temp dirs, a fake clock, deadline waits, the Check main. Test code only. */
 #ifndef SL_TESTS_TESTUTIL_H
 #define SL_TESTS_TESTUTIL_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,5 +22,9 @@ void sl_test_clock_advance(int64_t ms);
 int64_t sl_test_mono_ms(void);
 /* Polls cond(arg) every 5 ms until it returns true or timeout_ms passes. Returns the last result. */
 bool sl_test_wait_until(bool (*cond)(void *arg), void *arg, int64_t timeout_ms);
+
+/* The body of a unit test's main(): runs s (taking it), prints Check's summary, returns EXIT_SUCCESS when
+ * every test passed and EXIT_FAILURE otherwise. */
+int sl_test_run_suite(Suite *s);
 
 #endif
