@@ -31,11 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/from.h"
 #include "api/http.h"
 #include "api/records.h"
 #include "api/router.h"
 #include "api/metrics.h"
-#include "api/ws.h"
 #include "server/broker.h"
 #include "server/config.h"
 #include "server/groups.h"

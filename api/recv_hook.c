@@ -1,6 +1,6 @@
 /* recv() for the process (see recv_hook.h), and the REST side of it: kept-alive connections' requests
  * checked before libmicrohttpd parses them (api/http_track.h). Sockets not followed here go on to the
- * WebSocket side, the mask check (api/ws_mask.c).
+ * installed fallback (the WebSocket mask check, api/ws_mask.c, installs itself).
  *
  * HOW IT IS REACHED: the executable defines recv, so the dynamic linker binds the shared libraries' recv
  * (libmicrohttpd's) to it; the C library's comes from dlsym(RTLD_NEXT). The sanitizer runtimes define recv
@@ -29,7 +29,6 @@
 
 #include "api/http_track.h"
 #include "api/refuse.h"
-#include "api/ws_mask.h"
 
 struct followed {
     struct sl_http_track t;
@@ -38,6 +37,12 @@ struct followed {
 
 static _Atomic(struct followed *) tab[SL_RECV_HOOK_FDS];
 static _Atomic(sl_recv_fn) real_recv;
+static _Atomic(sl_recv_fallback_fn) fallback;
+
+void sl_recv_hook_fallback(sl_recv_fallback_fn fn)
+{
+    atomic_store_explicit(&fallback, fn, memory_order_release);
+}
 
 sl_recv_fn sl_recv_next(void)
 {
@@ -127,5 +132,6 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
         if (fl && !fl->answered)
             return followed_recv(fl, f, fd, buf, len, flags);
     }
-    return sl_ws_mask_recv(f, fd, buf, len, flags);
+    sl_recv_fallback_fn fb = atomic_load_explicit(&fallback, memory_order_acquire);
+    return fb ? fb(f, fd, buf, len, flags) : f(fd, buf, len, flags);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/from.h"
 #include "api/origins.h"
 #include "api/records.h"
 #include "server/broker.h"
@@ -37,14 +38,6 @@ void sl_ws_stop(struct sl_ws *w);
 /* ---- target parsing (exposed for SSE and tests) ---- */
 
 enum sl_ws_kind { SL_WS_CONSUME, SL_WS_PRODUCE };
-enum sl_from_kind { SL_FROM_LATEST, SL_FROM_EARLIEST, SL_FROM_OFFSET, SL_FROM_TIME };
-
-/* Where a reader starts: "latest", "earliest", a non-negative offset, or "time:<epoch-ms>". */
-struct sl_from {
-    enum sl_from_kind kind;
-    int64_t value; /* the offset or the timestamp */
-};
-
 struct sl_ws_target {
     enum sl_ws_kind kind;
     char topic[SL_TOPIC_NAME_MAX + 1];
@@ -56,9 +49,6 @@ struct sl_ws_target {
     int64_t max_in_flight;    /* 0 = the server default */
     bool pull;                /* mode=pull: records only against credit */
 };
-
-/* Parses a from value. Returns 0 or -EINVAL. */
-int sl_from_parse(const char *s, struct sl_from *out);
 
 /* Parses a socket's path (URL-decoded, no query) and its query arguments (each "name=value", decoded) into
  * out. Paths: /ws/v1/topics/{topic} (consume), /ws/v1/topics/{topic}/produce. Returns 0, -ENOENT (no such

@@ -1,5 +1,6 @@
 /* The RFC 6455 §5.1 mask check on WebSocket sockets (see api/ws_mask.h), reached from the process's recv()
- * (api/recv_hook.c) for every socket that is not a followed REST connection.
+ * (api/recv_hook.c) as its fallback, for every socket that is not a followed REST connection; the first
+ * sl_ws_mask_track installs it.
  *
  * STATE: one struct track per fd number below SL_WS_MASK_FDS, in a static table (zero pages until used: a
  * socket costs its 24 bytes). 'owner' is the address of the registering thread's thread-local token, NULL
@@ -70,6 +71,7 @@ void sl_ws_mask_track(int fd)
 {
     if (fd < 0 || fd >= SL_WS_MASK_FDS)
         return;
+    sl_recv_hook_fallback(sl_ws_mask_recv); /* the same value every time: the first socket installs it */
     struct track *t = &tab[fd];
     t->phase = HEAD;
     t->got = 0;

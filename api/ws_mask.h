@@ -1,7 +1,8 @@
 /* The mask-bit check of client WebSocket frames (RFC 6455 §5.1: a server MUST close the connection when a
  * client frame is not masked). libwebsockets 4.1.6 parses unmasked client frames (it even answers an unmasked
  * ping) and has no hook before its frame parser, so the process's recv() (api/recv_hook.h, the copy
- * libwebsockets.so binds to) hands its calls to sl_ws_mask_recv. For a socket registered here that follows
+ * libwebsockets.so binds to) hands its calls to sl_ws_mask_recv, installed as its fallback by the first
+ * sl_ws_mask_track. For a socket registered here that follows
  * the byte stream as libwebsockets reads it and never hands over a frame header whose MASK bit is clear;
  * every other call (test clients, other threads) goes straight to the C library's.
  *
@@ -39,7 +40,7 @@ bool sl_ws_mask_failed(int fd);
  * service thread then looks for its sockets for which sl_ws_mask_failed holds. */
 bool sl_ws_mask_take_failures(void);
 /* recv(fd, buf, len, flags) through f (the C library's), with the check above when fd is tracked by this
- * thread and flags lack MSG_PEEK; a pass-through to f otherwise. Called by the process's recv() only. */
+ * thread and flags lack MSG_PEEK; a pass-through to f otherwise. The process's recv() fallback. */
 ssize_t sl_ws_mask_recv(sl_recv_fn f, int fd, void *buf, size_t len, int flags);
 
 #endif

@@ -1,5 +1,5 @@
 /* Parsing of a WebSocket target: the path and the query arguments of ws://host/ws/v1/topics/{topic}?... .
- * Pure functions: no sockets, no broker. SSE reuses sl_from_parse. */
+ * Pure functions: no sockets, no broker. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,38 +8,6 @@
 #include "api/ws.h"
 #include "storage/err.h"
 #include "storage/topicmeta.h"
-
-static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-    if (*s < '0' || *s > '9')
-        return -EINVAL;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*end || errno || v < lo || v > hi)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
-int sl_from_parse(const char *s, struct sl_from *out)
-{
-    out->value = 0;
-    if (strcmp(s, "latest") == 0) {
-        out->kind = SL_FROM_LATEST;
-        return 0;
-    }
-    if (strcmp(s, "earliest") == 0) {
-        out->kind = SL_FROM_EARLIEST;
-        return 0;
-    }
-    if (strncmp(s, "time:", 5) == 0) {
-        out->kind = SL_FROM_TIME;
-        return parse_i64(s + 5, 0, INT64_MAX, &out->value);
-    }
-    out->kind = SL_FROM_OFFSET;
-    return parse_i64(s, 0, INT64_MAX, &out->value);
-}
 
 static int parse_path(const char *path, struct sl_ws_target *t, char *err, size_t errlen)
 {
@@ -81,7 +49,7 @@ static int apply_arg(struct sl_ws_target *t, const char *name, size_t nlen, cons
         t->from_set = true;
     } else if (IS("partition")) {
         int64_t p = 0;
-        rc = parse_i64(v, 0, INT32_MAX, &p);
+        rc = sl_parse_i64(v, 0, INT32_MAX, &p);
         t->partition = (int32_t)p;
     } else if (IS("group")) {
         size_t gl = strlen(v);
@@ -91,7 +59,7 @@ static int apply_arg(struct sl_ws_target *t, const char *name, size_t nlen, cons
     } else if (IS("format")) {
         rc = sl_rec_format_from_name(v, &t->fmt) ? -EINVAL : 0;
     } else if (IS("max_in_flight")) {
-        rc = parse_i64(v, 1, INT32_MAX, &t->max_in_flight);
+        rc = sl_parse_i64(v, 1, INT32_MAX, &t->max_in_flight);
     } else if (IS("mode")) {
         rc = strcmp(v, "pull") == 0 ? 0 : strcmp(v, "push") == 0 ? 0 : -EINVAL;
         t->pull = strcmp(v, "pull") == 0;

@@ -1,5 +1,5 @@
 /* libFuzzer harness: what a WebSocket client controls before and after the handshake -- the target path and
- * query arguments (sl_ws_target_parse, sl_from_parse: api/ws_url.c) and a producer's message, which
+ * query arguments (sl_ws_target_parse: api/ws_url.c; sl_from_parse: api/from.c) and a producer's message, which
  * sl_wsp_message (api/ws_produce.c) parses with sl_rec_parse_v2 in the target's format and whose "id" it
  * echoes raw into the ack.
  *

@@ -21,8 +21,9 @@ static const char head[] = "GET /ws/v1/topics/t HTTP/1.1\r\nHost: x\r\nUpgrade: 
 static void setup(void)
 {
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    /* the process's recv() lives in api/recv_hook.c; naming it links that object, whose recv() the calls
-     * below reach (a sanitizer runtime's interceptor would otherwise satisfy the symbol first) */
+    /* the process's recv() lives in api/recv_hook.c, and sl_ws_mask_track installs the check as its
+     * fallback; naming recv_hook links that object, whose recv() the calls below reach (a sanitizer
+     * runtime's interceptor would otherwise satisfy the symbol first) */
     ck_assert_ptr_nonnull(sl_recv_next());
     sl_ws_mask_track(sv[0]);
     sl_ws_mask_take_failures();
