@@ -10,6 +10,7 @@
  * (or invalid) topic 404/40401; an unknown partition 404/40402; an unknown config name 404/404; bad input 400 (400 for malformed JSON or wrong
  * types, 40002 for values Kafka would reject); a body that is not JSON 415. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,30 +157,46 @@ static void free_kvs(struct sl_kv *kv, size_t n)
     free(kv);
 }
 
-/* Replies 400/400 "Unrecognized field: ..." and returns -1 when object o has a member not in names. */
-static int reject_unknown(struct sl_req *req, json_t *o, const char *const *names, const char *where)
+/* The body checks below follow storage/err.h: 0, or a code with err (errlen bytes) saying what is wrong --
+ * -EINVAL answers 400/400, SL_ECONFIG 400/40002, -ENOMEM 503 (api/errmap.c) -- and the handler replies once
+ * (reply_err). */
+
+/* Formats err and returns rc. */
+static int fail(int rc, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(int rc, char *err, size_t errlen, const char *fmt, ...)
 {
-    char msg[160];
-    if (!sl_json_check_members(o, names, where, msg, sizeof msg))
-        return 0;
-    sl_http_reply_error(req, 400, 400, "%s", msg);
-    return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
-/* Reads "configs": [{name, value}] into c. Replies and returns non-zero on bad input. */
-static int parse_configs(struct sl_req *req, json_t *arr, struct create_req *c)
+/* Answers rc with err as the message (the code's default message when err is empty). */
+static void reply_err(struct sl_req *req, int rc, const char *err)
+{
+    if (err[0])
+        sl_http_reply_rc(req, rc, "%s", err);
+    else
+        sl_http_reply_rc(req, rc, NULL);
+}
+
+/* -EINVAL ("Unrecognized field: ...") when object o has a member not in names. */
+static int reject_unknown(json_t *o, const char *const *names, const char *where, char *err, size_t errlen)
+{
+    return sl_json_check_members(o, names, where, err, errlen) ? -EINVAL : 0;
+}
+
+/* Reads "configs": [{name, value}] into c. */
+static int parse_configs(json_t *arr, struct create_req *c, char *err, size_t errlen)
 {
     if (!arr || json_is_null(arr))
         return 0;
-    if (!json_is_array(arr)) {
-        sl_http_reply_error(req, 400, 400, "'configs' must be an array of {\"name\": ..., \"value\": ...}.");
-        return -1;
-    }
+    if (!json_is_array(arr))
+        return fail(-EINVAL, err, errlen, "'configs' must be an array of {\"name\": ..., \"value\": ...}.");
     c->configs = calloc(json_array_size(arr) + 1, sizeof *c->configs);
-    if (!c->configs) {
-        sl_http_reply_rc(req, -ENOMEM, NULL);
-        return -1;
-    }
+    if (!c->configs)
+        return -ENOMEM;
     size_t i;
     json_t *item;
     json_array_foreach(arr, i, item)
@@ -187,13 +204,12 @@ static int parse_configs(struct sl_req *req, json_t *arr, struct create_req *c)
         static const char *const names[] = {"name", "value", NULL};
         char where[32];
         snprintf(where, sizeof where, "configs[%zu]", i);
-        if (reject_unknown(req, item, names, where))
-            return -1;
+        int rc = reject_unknown(item, names, where, err, errlen);
+        if (rc)
+            return rc;
         json_t *n = json_object_get(item, "name"), *v = json_object_get(item, "value");
-        if (!json_is_string(n) || !(json_is_string(v) || json_is_integer(v))) {
-            sl_http_reply_error(req, 400, 400, "configs[%zu] must have a string 'name' and a string 'value'.", i);
-            return -1;
-        }
+        if (!json_is_string(n) || !(json_is_string(v) || json_is_integer(v)))
+            return fail(-EINVAL, err, errlen, "configs[%zu] must have a string 'name' and a string 'value'.", i);
         char num[32];
         if (json_is_integer(v))
             snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -203,48 +219,40 @@ static int parse_configs(struct sl_req *req, json_t *arr, struct create_req *c)
     return 0;
 }
 
-/* Parses and validates the create body. Replies and returns non-zero on bad input. */
-static int parse_create(struct sl_req *req, json_t *j, struct create_req *c)
+/* Parses and validates the create body; partitions_count defaults to dflt_partitions. */
+static int parse_create(json_t *j, int64_t dflt_partitions, struct create_req *c, char *err, size_t errlen)
 {
     static const char *const names[] = {"topic_name", "partitions_count", "replication_factor",
                                         "replicas_assignments", "configs", "validate_only", NULL};
-    if (reject_unknown(req, j, names, ""))
-        return -1;
+    int rc = reject_unknown(j, names, "", err, errlen);
+    if (rc)
+        return rc;
     json_t *name = json_object_get(j, "topic_name"), *pc = json_object_get(j, "partitions_count");
     json_t *rf = json_object_get(j, "replication_factor"), *vo = json_object_get(j, "validate_only");
-    c->partitions = sl_http_api(req)->cfg->num_partitions;
-    if (!json_is_string(name)) {
-        sl_http_reply_error(req, 400, 400, "'topic_name' is required and must be a string.");
-        return -1;
-    }
+    c->partitions = dflt_partitions;
+    if (!json_is_string(name))
+        return fail(-EINVAL, err, errlen, "'topic_name' is required and must be a string.");
     c->name = json_string_value(name);
     if ((pc && !json_is_null(pc) && !json_is_integer(pc)) || (rf && !json_is_null(rf) && !json_is_integer(rf)) ||
-        (vo && !json_is_null(vo) && !json_is_boolean(vo))) {
-        sl_http_reply_error(req, 400, 400,
-                            "'partitions_count' and 'replication_factor' must be integers, 'validate_only' a boolean.");
-        return -1;
-    }
-    if (json_object_get(j, "replicas_assignments")) {
-        sl_http_reply_error(req, 400, 40002, "'replicas_assignments' is not supported: sluice places partitions itself.");
-        return -1;
-    }
+        (vo && !json_is_null(vo) && !json_is_boolean(vo)))
+        return fail(-EINVAL, err, errlen,
+                    "'partitions_count' and 'replication_factor' must be integers, 'validate_only' a boolean.");
+    if (json_object_get(j, "replicas_assignments"))
+        return fail(SL_ECONFIG, err, errlen, "'replicas_assignments' is not supported: sluice places partitions itself.");
     if (json_is_integer(pc))
         c->partitions = json_integer_value(pc);
-    if (c->partitions < 1 || c->partitions > MAX_PARTITIONS) {
-        sl_http_reply_error(req, 400, 40002, "'partitions_count' must be between 1 and %d, got %" JSON_INTEGER_FORMAT ".",
-                            MAX_PARTITIONS, c->partitions);
-        return -1;
-    }
+    if (c->partitions < 1 || c->partitions > MAX_PARTITIONS)
+        return fail(SL_ECONFIG, err, errlen,
+                    "'partitions_count' must be between 1 and %d, got %" JSON_INTEGER_FORMAT ".", MAX_PARTITIONS,
+                    c->partitions);
     json_int_t r = json_is_integer(rf) ? json_integer_value(rf) : -1;
-    if (r == 0 || r < -1 || r > NODES) {
-        sl_http_reply_error(req, 400, 40002,
-                            "'replication_factor' %" JSON_INTEGER_FORMAT " is invalid: this cluster has %d node, "
-                            "so the replication factor must be %d (or -1 for the default).",
-                            r, NODES, NODES);
-        return -1;
-    }
+    if (r == 0 || r < -1 || r > NODES)
+        return fail(SL_ECONFIG, err, errlen,
+                    "'replication_factor' %" JSON_INTEGER_FORMAT " is invalid: this cluster has %d node, "
+                    "so the replication factor must be %d (or -1 for the default).",
+                    r, NODES, NODES);
     c->validate_only = json_is_true(vo);
-    return parse_configs(req, json_object_get(j, "configs"), c);
+    return parse_configs(json_object_get(j, "configs"), c, err, errlen);
 }
 
 static void reply_create_error(struct sl_req *req, int rc, const char *name, const char *err)
@@ -273,10 +281,13 @@ static void on_create(struct sl_req *req)
     if (!j)
         return;
     struct create_req c = {0};
-    if (parse_create(req, j, &c))
-        goto out;
     char err[512] = "";
-    int rc = sl_broker_topic_create(sl_http_api(req)->broker, c.name, (int32_t)c.partitions, c.configs, c.nconfigs,
+    int rc = parse_create(j, sl_http_api(req)->cfg->num_partitions, &c, err, sizeof err);
+    if (rc) {
+        reply_err(req, rc, err);
+        goto out;
+    }
+    rc = sl_broker_topic_create(sl_http_api(req)->broker, c.name, (int32_t)c.partitions, c.configs, c.nconfigs,
                                     c.validate_only, err, sizeof err);
     if (rc) {
         reply_create_error(req, rc, c.name, err);
@@ -291,6 +302,28 @@ out:
     json_decref(j);
 }
 
+/* Validates a PATCH body ({"partitions_count": n}, n above the current count) into *n. */
+static int parse_patch(json_t *j, const struct sl_topic_info *ti, int32_t *n, char *err, size_t errlen)
+{
+    static const char *const names[] = {"partitions_count", NULL};
+    json_t *pc = json_object_get(j, "partitions_count");
+    int rc = reject_unknown(j, names, "", err, errlen);
+    if (rc)
+        return rc;
+    if (!json_is_integer(pc))
+        return fail(-EINVAL, err, errlen, "'partitions_count' is required and must be an integer.");
+    if (json_integer_value(pc) == ti->partitions) /* Kafka's InvalidPartitionsException, as Confluent */
+        return fail(SL_ECONFIG, err, errlen,
+                    "Topic '%s' currently has %d partitions, which is the same as the requested %d.", ti->name,
+                    (int)ti->partitions, (int)ti->partitions);
+    if (json_integer_value(pc) < ti->partitions || json_integer_value(pc) > MAX_PARTITIONS)
+        return fail(SL_ECONFIG, err, errlen,
+                    "'partitions_count' can only grow: topic '%s' has %d partitions, the maximum is %d.", ti->name,
+                    (int)ti->partitions, MAX_PARTITIONS);
+    *n = (int32_t)json_integer_value(pc);
+    return 0;
+}
+
 static void on_patch(struct sl_req *req)
 {
     struct sl_topic_info ti;
@@ -299,28 +332,15 @@ static void on_patch(struct sl_req *req)
     json_t *j = sl_http_body_json(req, JSON_OBJECT);
     if (!j)
         return;
-    static const char *const names[] = {"partitions_count", NULL};
-    json_t *pc = json_object_get(j, "partitions_count");
-    if (reject_unknown(req, j, names, "")) {
-        /* replied */
-    } else if (!json_is_integer(pc)) {
-        sl_http_reply_error(req, 400, 400, "'partitions_count' is required and must be an integer.");
-    } else if (json_integer_value(pc) == ti.partitions) { /* Kafka's InvalidPartitionsException, as Confluent */
-        sl_http_reply_error(req, 400, 40002, "Topic '%s' currently has %d partitions, which is the same as the requested %d.",
-                            ti.name, (int)ti.partitions, (int)ti.partitions);
-    } else if (json_integer_value(pc) < ti.partitions || json_integer_value(pc) > MAX_PARTITIONS) {
-        sl_http_reply_error(req, 400, 40002,
-                            "'partitions_count' can only grow: topic '%s' has %d partitions, the maximum is %d.",
-                            ti.name, (int)ti.partitions, MAX_PARTITIONS);
-    } else {
-        char err[512] = "";
-        int32_t n = (int32_t)json_integer_value(pc);
-        int rc = sl_broker_topic_add_partitions(sl_http_api(req)->broker, ti.name, n, err, sizeof err);
-        if (rc)
-            reply_create_error(req, rc, ti.name, err);
-        else
-            sl_http_reply_json(req, 200, topic_json(req, ti.name, n, ti.internal));
-    }
+    char err[512] = "";
+    int32_t n = 0;
+    int rc = parse_patch(j, &ti, &n, err, sizeof err);
+    if (rc)
+        reply_err(req, rc, err);
+    else if ((rc = sl_broker_topic_add_partitions(sl_http_api(req)->broker, ti.name, n, err, sizeof err)))
+        reply_create_error(req, rc, ti.name, err);
+    else
+        sl_http_reply_json(req, 200, topic_json(req, ti.name, n, ti.internal));
     json_decref(j);
 }
 
@@ -429,13 +449,14 @@ static void on_config_put(struct sl_req *req)
         return;
     static const char *const names[] = {"value", NULL};
     json_t *v = json_object_get(j, "value");
-    if (reject_unknown(req, j, names, "")) {
-        /* replied */
-    } else if (!json_is_string(v)) {
-        sl_http_reply_error(req, 400, 400, "'value' is required and must be a string.");
-    } else {
+    char err[160] = "";
+    int rc = reject_unknown(j, names, "", err, sizeof err);
+    if (!rc && !json_is_string(v))
+        rc = fail(-EINVAL, err, sizeof err, "'value' is required and must be a string.");
+    if (rc)
+        reply_err(req, rc, err);
+    else
         set_one(req, ti.name, d->name, json_string_value(v));
-    }
     json_decref(j);
 }
 
@@ -447,11 +468,12 @@ static void on_config_delete(struct sl_req *req)
         set_one(req, ti.name, d->name, NULL);
 }
 
-/* Validates every entry of an alter batch against a copy of the topic's config. Replies on failure. */
-static int validate_alter(struct sl_req *req, const struct sl_topic_info *ti, json_t *data)
+/* Validates every entry of an alter batch against a copy of the topic's config (dflt: the broker's topic
+ * defaults). */
+static int validate_alter(const struct sl_topic_cfg *dflt, const struct sl_topic_info *ti, json_t *data, char *err,
+                          size_t errlen)
 {
     struct sl_topic_cfg copy = ti->cfg;
-    const struct sl_topic_cfg *dflt = sl_broker_topic_defaults(sl_http_api(req)->broker);
     size_t i;
     json_t *item;
     json_array_foreach(data, i, item)
@@ -459,25 +481,40 @@ static int validate_alter(struct sl_req *req, const struct sl_topic_info *ti, js
         static const char *const names[] = {"name", "value", "operation", NULL};
         char where[32];
         snprintf(where, sizeof where, "data[%zu]", i);
-        if (reject_unknown(req, item, names, where))
-            return -1;
+        int rc = reject_unknown(item, names, where, err, errlen);
+        if (rc)
+            return rc;
         json_t *n = json_object_get(item, "name"), *v = json_object_get(item, "value");
         json_t *op = json_object_get(item, "operation");
         bool del = json_is_string(op) && !strcasecmp(json_string_value(op), "DELETE");
         bool set = !op || json_is_null(op) || (json_is_string(op) && !strcasecmp(json_string_value(op), "SET"));
-        if (!json_is_string(n) || (!del && !set) || (set && !json_is_string(v))) {
-            sl_http_reply_error(req, 400, 400,
-                                "data[%zu] must be {\"name\": string, \"value\": string} or "
-                                "{\"name\": string, \"operation\": \"DELETE\"}.",
-                                i);
-            return -1;
-        }
-        char err[512] = "";
-        if ((!del && sl_topic_cfg_check_bounds(json_string_value(n), json_string_value(v), err, sizeof err)) ||
-            sl_topic_cfg_set(&copy, dflt, json_string_value(n), del ? NULL : json_string_value(v), err, sizeof err)) {
-            sl_http_reply_error(req, 400, 40002, "data[%zu]: %s", i, err[0] ? err : "invalid configuration");
-            return -1;
-        }
+        if (!json_is_string(n) || (!del && !set) || (set && !json_is_string(v)))
+            return fail(-EINVAL, err, errlen,
+                        "data[%zu] must be {\"name\": string, \"value\": string} or "
+                        "{\"name\": string, \"operation\": \"DELETE\"}.",
+                        i);
+        char why[512] = "";
+        if ((!del && sl_topic_cfg_check_bounds(json_string_value(n), json_string_value(v), why, sizeof why)) ||
+            sl_topic_cfg_set(&copy, dflt, json_string_value(n), del ? NULL : json_string_value(v), why, sizeof why))
+            return fail(SL_ECONFIG, err, errlen, "data[%zu]: %s", i, why[0] ? why : "invalid configuration");
+    }
+    return 0;
+}
+
+/* Applies a validated alter batch, entry by entry. Returns 0 or the first failure (err says why). */
+static int apply_alter(struct sl_broker *b, const char *topic, json_t *data, char *err, size_t errlen)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(data, i, item)
+    {
+        json_t *op = json_object_get(item, "operation");
+        bool del = json_is_string(op) && !strcasecmp(json_string_value(op), "DELETE");
+        const char *v = del ? NULL : json_string_value(json_object_get(item, "value"));
+        int rc = sl_broker_topic_set_config(b, topic, json_string_value(json_object_get(item, "name")), v, err,
+                                            errlen);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -492,33 +529,21 @@ static void on_alter(struct sl_req *req)
         return;
     static const char *const names[] = {"data", "validate_only", NULL};
     json_t *data = json_object_get(j, "data"), *vo = json_object_get(j, "validate_only");
-    if (reject_unknown(req, j, names, "")) {
-        /* replied */
-    } else if (!json_is_array(data) || (vo && !json_is_null(vo) && !json_is_boolean(vo))) {
-        sl_http_reply_error(req, 400, 400, "'data' is required and must be an array, 'validate_only' a boolean.");
-    } else if (validate_alter(req, &ti, data)) {
-        /* replied */
-    } else if (json_is_true(vo)) {
+    struct sl_broker *b = sl_http_api(req)->broker;
+    char err[512] = "";
+    int rc = reject_unknown(j, names, "", err, sizeof err);
+    if (!rc && (!json_is_array(data) || (vo && !json_is_null(vo) && !json_is_boolean(vo))))
+        rc = fail(-EINVAL, err, sizeof err, "'data' is required and must be an array, 'validate_only' a boolean.");
+    if (!rc)
+        rc = validate_alter(sl_broker_topic_defaults(b), &ti, data, err, sizeof err);
+    if (rc)
+        reply_err(req, rc, err);
+    else if (json_is_true(vo))
         sl_http_reply_empty(req, 204); /* valid; nothing applied */
-    } else {
-        size_t i;
-        json_t *item;
-        int rc = 0;
-        char err[512] = "";
-        json_array_foreach(data, i, item)
-        {
-            json_t *op = json_object_get(item, "operation");
-            bool del = json_is_string(op) && !strcasecmp(json_string_value(op), "DELETE");
-            const char *v = del ? NULL : json_string_value(json_object_get(item, "value"));
-            if ((rc = sl_broker_topic_set_config(sl_http_api(req)->broker, ti.name,
-                                                 json_string_value(json_object_get(item, "name")), v, err, sizeof err)))
-                break;
-        }
-        if (rc)
-            reply_create_error(req, rc, ti.name, err);
-        else
-            sl_http_reply_empty(req, 204);
-    }
+    else if ((rc = apply_alter(b, ti.name, data, err, sizeof err)))
+        reply_create_error(req, rc, ti.name, err);
+    else
+        sl_http_reply_empty(req, 204);
     json_decref(j);
 }
 
