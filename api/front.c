@@ -34,7 +34,6 @@
 
 #include "api/http.h"
 #include "api/http1.h"
-#include "api/produce_stream.h"
 #include "server/logging.h"
 
 _Static_assert(SL_FRONT_PEEK == SL_REFUSE_HEAD_MAX, "the peek buffer is the head limit");
@@ -55,7 +54,7 @@ struct sl_front {
     int reserve; /* front thread only; see INVARIANT 3 */
     uint16_t port;
     struct MHD_Daemon *d;
-    struct sl_streams *streams;
+    struct sl_front_streams streams;
     const struct sl_router *router;
     int64_t header_timeout_ms;
     struct waiting *wait; /* front thread only */
@@ -81,7 +80,24 @@ enum sl_front_kind sl_front_classify(const struct sl_router *r, const char *buf,
     }
     char path[1024];
     struct sl_route_match m;
-    return sl_streams_wants(r, &h, path, sizeof path, &m) ? SL_FRONT_STREAM : SL_FRONT_MHD;
+    return sl_front_is_stream(r, &h, path, sizeof path, &m) ? SL_FRONT_STREAM : SL_FRONT_MHD;
+}
+
+bool sl_front_is_stream(const struct sl_router *r, const struct sl_http1_head *h, char *path, size_t cap,
+                        struct sl_route_match *m)
+{
+    if (h->method_len != 4 || memcmp(h->method, "POST", 4) || h->minor < 1 ||
+        !sl_http1_has_token(h, "Transfer-Encoding", "chunked"))
+        return false;
+    size_t n = strcspn(h->target, "? ");
+    if (n > h->target_len)
+        n = h->target_len;
+    if (n == 0 || n >= cap || h->target[0] != '/')
+        return false;
+    memcpy(path, h->target, n);
+    path[n] = '\0';
+    MHD_http_unescape(path);
+    return sl_router_match(r, "POST", path, m, NULL, 0) == SL_ROUTE_FOUND && (m->flags & SL_ROUTE_STREAM);
 }
 
 /* Watches fd (edge-triggered) and lists it. Returns 0 or -errno (then fd is still the caller's). */
@@ -140,7 +156,7 @@ static void refuse(struct sl_front *f, struct waiting *w, int fd, const struct s
 static void hand_over(struct sl_front *f, int fd, const struct sockaddr_storage *addr, socklen_t alen,
                       enum sl_front_kind kind)
 {
-    if (kind == SL_FRONT_STREAM && sl_streams_take(f->streams, fd) == 0)
+    if (kind == SL_FRONT_STREAM && f->streams.take && f->streams.take(f->streams.ctx, fd) == 0)
         return;
     /* libmicrohttpd also serves a stream it cannot take (limit, stopping): reports after the upload */
     if (MHD_add_connection(f->d, fd, (const struct sockaddr *)addr, alen) != MHD_YES)
@@ -351,13 +367,13 @@ static void front_free(struct sl_front *f)
 }
 
 int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, size_t max_wait,
-                   int64_t header_timeout_ms, struct MHD_Daemon *d, struct sl_streams *streams,
+                   int64_t header_timeout_ms, struct MHD_Daemon *d, const struct sl_front_streams *streams,
                    const struct sl_router *r, struct sl_front **out)
 {
     struct sl_front *f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;
-    *f = (struct sl_front){.lfd = -1, .d = d, .streams = streams, .router = r, .max_wait = max_wait,
+    *f = (struct sl_front){.lfd = -1, .d = d, .streams = *streams, .router = r, .max_wait = max_wait,
                            .header_timeout_ms = header_timeout_ms};
     f->epfd = epoll_create1(EPOLL_CLOEXEC);
     f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -1,6 +1,7 @@
 /* The REST port's listener. It accepts each connection, looks at the head of its first request without
- * consuming it (MSG_PEEK), and hands the connection over: a chunked v3 produce to api/produce_stream.c
- * (which answers while the upload goes on), everything else to libmicrohttpd (MHD_add_connection; the
+ * consuming it (MSG_PEEK), and hands the connection over: a chunked POST to a route flagged SL_ROUTE_STREAM
+ * to the stream taker it was given (the v3 produce, api/produce_stream.c, which answers while the upload
+ * goes on), everything else to libmicrohttpd (MHD_add_connection; the
  * daemon runs without a listen socket). A connection stays with whoever got it for its whole life, so only
  * the first request of a connection can be a raw stream; a chunked produce later on a kept-alive
  * libmicrohttpd connection is still served, with its reports after the upload.
@@ -36,7 +37,20 @@
 
 struct MHD_Daemon;
 struct sl_front;
-struct sl_streams;
+
+/* Who serves connections whose first request is a stream (see above). take owns fd when it returns 0;
+ * otherwise fd stays the caller's (libmicrohttpd then serves the request, its reports after the upload).
+ * Called on the front's thread. */
+struct sl_front_streams {
+    int (*take)(void *ctx, int fd);
+    void *ctx;
+};
+
+/* True when head (a complete request head) is a stream: POST, HTTP/1.1, a chunked body, and a path (its
+ * query cut, percent-decoded into path, cap bytes) that matches a route flagged SL_ROUTE_STREAM (m, into
+ * path). Any thread. */
+bool sl_front_is_stream(const struct sl_router *r, const struct sl_http1_head *head, char *path, size_t cap,
+                        struct sl_route_match *m);
 
 /* What to do with a connection, given the first n bytes it sent (full: the peek buffer is full). REFUSE:
  * answer *why (api/refuse.h) and close. */
@@ -46,10 +60,10 @@ enum sl_front_kind sl_front_classify(const struct sl_router *r, const char *buf,
 
 /* Binds addr (SO_REUSEADDR; port 0 = ephemeral), listens and starts the thread. At most max_wait connections
  * wait here for their head; beyond that they are answered 503 (libmicrohttpd applies the same limit).
- * A first head must arrive whole within header_timeout_ms. d, streams and r are borrowed and must outlive
- * the front. Returns 0 and *out, or -errno. */
+ * A first head must arrive whole within header_timeout_ms. d, streams' ctx and r are borrowed and must
+ * outlive the front (streams itself is copied). Returns 0 and *out, or -errno. */
 int sl_front_start(const struct sockaddr *addr, socklen_t len, int backlog, size_t max_wait,
-                   int64_t header_timeout_ms, struct MHD_Daemon *d, struct sl_streams *streams,
+                   int64_t header_timeout_ms, struct MHD_Daemon *d, const struct sl_front_streams *streams,
                    const struct sl_router *r, struct sl_front **out);
 /* The bound port. */
 uint16_t sl_front_port(const struct sl_front *f);

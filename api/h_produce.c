@@ -473,6 +473,6 @@ void sl_h_produce_register(struct sl_router *r)
     static const struct sl_route_ops v3 = {.begin = on_v3_begin, .body = on_v3_body, .handle = on_v3_records};
     sl_router_add_ops(r, "POST", "/topics/{t}", &v2, 0);
     sl_router_add_ops(r, "POST", "/topics/{t}/partitions/{p}", &v2, 0);
-    sl_router_add_ops(r, "POST", "/v3/clusters/{cid}/topics/{t}/records", &v3, 0);
+    sl_router_add_ops(r, "POST", "/v3/clusters/{cid}/topics/{t}/records", &v3, SL_ROUTE_STREAM);
     sl_router_add(r, "POST", "/v3/clusters/{cid}/topics/{t}/records:batch", on_v3_batch);
 }

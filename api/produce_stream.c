@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api/front.h"
 #include "api/http_int.h"
 #include "api/metrics.h"
 #include "api/v3produce.h"
@@ -37,7 +38,6 @@
 
 #define IN_CAP 65536
 #define OUT_HIGH (1u << 20)
-#define STREAM_ROUTE "/v3/clusters/{cid}/topics/{t}/records"
 
 struct sl_streams {
     struct sl_http_srv *srv;
@@ -137,23 +137,6 @@ static bool stopping(struct sl_streams *s)
     bool st = s->stopping;
     pthread_mutex_unlock(&s->mu);
     return st;
-}
-
-bool sl_streams_wants(const struct sl_router *r, const struct sl_http1_head *h, char *path, size_t cap,
-                      struct sl_route_match *m)
-{
-    if (h->method_len != 4 || memcmp(h->method, "POST", 4) || h->minor < 1 ||
-        !sl_http1_has_token(h, "Transfer-Encoding", "chunked"))
-        return false;
-    size_t n = strcspn(h->target, "? ");
-    if (n > h->target_len)
-        n = h->target_len;
-    if (n == 0 || n >= cap || h->target[0] != '/')
-        return false;
-    memcpy(path, h->target, n);
-    path[n] = '\0';
-    MHD_http_unescape(path);
-    return sl_router_match(r, "POST", path, m, NULL, 0) == SL_ROUTE_FOUND && !strcmp(m->pattern, STREAM_ROUTE);
 }
 
 /* ---- one connection: lifetime ---- */
@@ -393,7 +376,7 @@ static void serve(struct pconn *c)
         c->gone = true;
         return;
     }
-    if (!sl_streams_wants(c->s->srv->api->router, &h, path, sizeof path, &m)) {
+    if (!sl_front_is_stream(c->s->srv->api->router, &h, path, sizeof path, &m)) {
         send_error(c, 400, 400, "Bad Request"); /* the front classified it: not reached normally */
         return;
     }

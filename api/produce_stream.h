@@ -49,11 +49,6 @@ struct sl_streams_cfg {
 /* The registry of streaming connections of one REST server. srv (CORS, api) must outlive it; cfg is copied.
  * Returns 0 and *out, or -ENOMEM. */
 int sl_streams_new(struct sl_http_srv *srv, const struct sl_streams_cfg *cfg, struct sl_streams **out);
-/* True when head (a complete request head) is a streaming produce this module serves: POST, HTTP/1.1, a
- * chunked body, and the path of the v3 records route. path gets the decoded path (cap bytes) and m the
- * route match into it. Any thread. */
-bool sl_streams_wants(const struct sl_router *r, const struct sl_http1_head *head, char *path, size_t cap,
-                      struct sl_route_match *m);
 /* Takes the connected socket fd, whose first request head is unread in the socket, and serves it on a new
  * thread; at max_streams it answers 503/50303 itself and closes fd (returns 0 too). Returns 0, or -EBUSY
  * (stopping) / -errno, and then fd is still the caller's. */

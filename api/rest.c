@@ -83,6 +83,12 @@ static void set_base_url(struct sl_api *api, const struct sl_config *cfg, const 
     atomic_store(&api->base_url, api->base_url_buf); /* publishes both buffers */
 }
 
+/* The front's stream taker: the v3 streaming produce (api/produce_stream.h). */
+static int take_stream(void *streams, int fd)
+{
+    return sl_streams_take(streams, fd);
+}
+
 static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
 {
     struct sockaddr_storage ss;
@@ -132,10 +138,11 @@ static int start_daemon(struct sl_rest *r, const struct sl_config *cfg)
     const struct sl_streams_cfg scfg = {(size_t)cfg->rest_max_streams, cfg->rest_header_timeout_ms,
                                         cfg->rest_body_timeout_ms, cfg->rest_idle_timeout_ms};
     int rc = sl_streams_new(&r->srv, &scfg, &r->streams);
+    const struct sl_front_streams taker = {take_stream, r->streams};
     if (!rc)
         rc = sl_front_start((struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
-                            1024, (size_t)cfg->rest_max_connections, cfg->rest_header_timeout_ms, r->d,
-                            r->streams, r->api.router, &r->front);
+                            1024, (size_t)cfg->rest_max_connections, cfg->rest_header_timeout_ms, r->d, &taker,
+                            r->api.router, &r->front);
     if (rc)
         return rc;
     atomic_store(&r->api.rest_port, sl_front_port(r->front));

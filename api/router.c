@@ -203,6 +203,7 @@ static void fill_match(const struct route *rt, int idx, char **segs, struct sl_r
     m->route = idx;
     m->ops = &rt->ops;
     m->pattern = rt->pattern;
+    m->flags = rt->flags;
     m->nparams = 0;
     for (size_t i = 0; i < rt->nsegs; i++)
         if (rt->is_param[i]) {

@@ -43,6 +43,9 @@ struct sl_router;
 /* Route flags. */
 #define SL_ROUTE_HIDDEN 0x1u  /* not in sl_router_routes (not part of the public API document) */
 #define SL_ROUTE_NO_HEAD 0x2u /* a GET with side effects: HEAD is 405 (see above) */
+/* A POST whose chunked HTTP/1.1 body may be served as a stream, outside libmicrohttpd, when it is the first
+ * request of its connection: the front hands such a connection to its stream taker (api/front.h). */
+#define SL_ROUTE_STREAM 0x4u
 
 /* Creates an empty router. Returns 0 and *out or -ENOMEM. */
 int sl_router_new(struct sl_router **out);
@@ -76,6 +79,7 @@ struct sl_route_match {
     int route;                     /* index of the route, or -1 */
     const struct sl_route_ops *ops;
     const char *pattern;           /* the matched route's pattern */
+    unsigned flags;                /* the matched route's SL_ROUTE_* flags */
     size_t nparams;
     const char *names[SL_ROUTER_MAX_PARAMS];
     const char *values[SL_ROUTER_MAX_PARAMS];
