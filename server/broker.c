@@ -15,21 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "server/broker_int.h"
 #include "server/logging.h"
 #include "storage/err.h"
 #include "storage/segment.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- topic table (caller holds topics_lock) ---- */
 
@@ -94,6 +85,8 @@ static int find_part(struct sl_broker *b, const char *topic, int32_t partition, 
 static void log_cfg_for(struct sl_broker *b, const struct topic *t, const char *dir, struct sl_log_cfg *lc)
 {
     sl_log_cfg_defaults(lc, dir);
+    lc->fops = b->fo;
+    lc->clock = b->clock;
     lc->logger = sl_logging_storage_logger();
     lc->segment_bytes = (uint64_t)t->cfg.segment_bytes;
     lc->segment_ms = t->cfg.segment_ms;
@@ -143,7 +136,7 @@ static int part_open(struct sl_broker *b, struct topic *t, int32_t id, struct pa
     return 0;
 }
 
-static void part_close(struct part *p, bool remove_dir, const char *data_dir)
+static void part_close(struct sl_broker *b, struct part *p, bool remove_dir)
 {
     pthread_mutex_lock(&p->wait_mu);
     sl_part_fire_all(p, remove_dir ? SL_ENOTOPIC : SL_ESTOPPED);
@@ -154,19 +147,19 @@ static void part_close(struct part *p, bool remove_dir, const char *data_dir)
         sl_error("closing partition %s-%d: %s", p->topic->meta.name, p->id, sl_strerror(rc));
     if (remove_dir) {
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s-%" PRId32, data_dir, p->topic->meta.name, p->id);
-        sl_dir_remove_tree(&sl_fileops_posix, dir);
+        snprintf(dir, sizeof dir, "%s/%s-%" PRId32, b->data_dir, p->topic->meta.name, p->id);
+        sl_dir_remove_tree(b->fo, dir);
     }
     pthread_mutex_destroy(&p->append_mu);
     pthread_mutex_destroy(&p->wait_mu);
     free(p);
 }
 
-static void topic_free(struct topic *t, bool remove_dirs, const char *data_dir)
+static void topic_free(struct sl_broker *b, struct topic *t, bool remove_dirs)
 {
     for (int32_t i = 0; i < t->nparts; i++)
         if (t->parts[i])
-            part_close(t->parts[i], remove_dirs, data_dir);
+            part_close(b, t->parts[i], remove_dirs);
     free(t->parts);
     sl_topicmeta_fini(&t->meta);
     free(t);
@@ -218,7 +211,7 @@ static int load_cluster_id(struct sl_broker *b, const struct sl_config *cfg)
     }
     char path[4096], *text = NULL;
     snprintf(path, sizeof path, "%s/cluster.id", b->meta_dir);
-    int rc = sl_file_read_all(&sl_fileops_posix, path, 256, &text, NULL);
+    int rc = sl_file_read_all(b->fo, path, 256, &text, NULL);
     if (rc == 0) {
         text[strcspn(text, "\r\n")] = '\0';
         snprintf(b->cluster_id, sizeof b->cluster_id, "%s", text);
@@ -231,7 +224,7 @@ static int load_cluster_id(struct sl_broker *b, const struct sl_config *cfg)
     sl_random_id(b->cluster_id); /* 22 chars of URL-safe base64, like Kafka's cluster ids */
     char line[80];
     int n = snprintf(line, sizeof line, "%s\n", b->cluster_id);
-    return sl_file_replace(&sl_fileops_posix, b->meta_dir, "cluster.id", line, (size_t)n);
+    return sl_file_replace(b->fo, b->meta_dir, "cluster.id", line, (size_t)n);
 }
 
 static int open_topic_from_meta(struct sl_broker *b, struct sl_topic_meta *m)
@@ -250,7 +243,7 @@ static int open_topic_from_meta(struct sl_broker *b, struct sl_topic_meta *m)
     if (!t->meta.id[0]) { /* written before topic ids: give it one, its directories adopt it */
         sl_random_id(t->meta.id);
         t->adopt_dirs = true;
-        rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+        rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
         if (rc) {
             sl_warn("topic %s: cannot record its new topic id: %s", t->meta.name, sl_strerror(rc));
             t->meta.id[0] = '\0';
@@ -262,7 +255,7 @@ static int open_topic_from_meta(struct sl_broker *b, struct sl_topic_meta *m)
     if (rc == 0)
         rc = insert_topic(b, t);
     if (rc) {
-        topic_free(t, false, b->data_dir);
+        topic_free(b, t, false);
         return rc;
     }
     return 0;
@@ -272,7 +265,7 @@ static int load_topics(struct sl_broker *b)
 {
     struct sl_topic_meta *metas = NULL;
     size_t n = 0, skipped = 0;
-    int rc = sl_topicmeta_load_all(&sl_fileops_posix, b->meta_dir, &metas, &n, &skipped);
+    int rc = sl_topicmeta_load_all(b->fo, b->meta_dir, &metas, &n, &skipped);
     if (rc)
         return rc;
     if (skipped)
@@ -293,23 +286,6 @@ static void defaults_from_config(struct sl_broker *b, const struct sl_config *cf
     snprintf(b->defaults.cleanup_policy, sizeof b->defaults.cleanup_policy, "delete");
 }
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(tmp, 0755) && errno != EEXIST)
-            return -errno;
-        *s = '/';
-    }
-    if (mkdir(tmp, 0755) && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 /* The segment fd cache's limit: configured, else a quarter of RLIMIT_NOFILE (at least 64), leaving the
  * rest to connections. */
 static void set_fd_limit(const struct sl_config *cfg)
@@ -325,6 +301,8 @@ static void set_fd_limit(const struct sl_config *cfg)
 
 static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
 {
+    b->fo = &sl_fileops_posix;
+    b->clock = &sl_clock_posix;
     defaults_from_config(b, cfg);
     sl_broker_view_init(b, cfg);
     set_fd_limit(cfg);
@@ -345,7 +323,7 @@ static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
     if (!b->data_dir || !b->meta_dir)
         return -ENOMEM;
     snprintf(b->meta_dir, n, "%s/meta", cfg->data_dir);
-    int rc = mkdir_p(b->meta_dir);
+    int rc = sl_dir_make_all(b->fo, b->meta_dir);
     if (rc)
         sl_error("cannot create data dir %s: %s", b->meta_dir, sl_strerror(rc));
     return rc;
@@ -392,7 +370,7 @@ void sl_broker_close(struct sl_broker *b)
     sl_flusher_stop(b);
     pthread_rwlock_wrlock(&b->topics_lock);
     for (size_t i = 0; i < b->ntopics; i++)
-        topic_free(b->topics[i], false, b->data_dir);
+        topic_free(b, b->topics[i], false);
     free(b->topics);
     b->topics = NULL;
     b->ntopics = 0;
@@ -430,7 +408,7 @@ static int build_meta(struct sl_broker *b, const char *name, int32_t partitions,
 {
     snprintf(t->meta.name, sizeof t->meta.name, "%s", name);
     t->meta.partitions = partitions;
-    t->meta.created_ms = now_ms();
+    t->meta.created_ms = sl_clock_wall_ms(b->clock);
     sl_random_id(t->meta.id);
     for (size_t i = 0; i < n; i++)
         if (sl_topicmeta_set(&t->meta, configs[i].key, configs[i].value))
@@ -460,15 +438,15 @@ static int topic_create(struct sl_broker *b, const char *name, int32_t partition
     }
     if (rc || validate_only)
         goto out_free;
-    rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+    rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
     if (rc == 0)
         rc = topic_open_parts(b, t, 0, partitions);
     if (rc == 0)
         rc = insert_topic(b, t);
     if (rc) {
         snprintf(err, errlen, "cannot create topic '%s': %s", name, sl_strerror(rc));
-        sl_topicmeta_remove(&sl_fileops_posix, b->meta_dir, name);
-        topic_free(t, true, b->data_dir);
+        sl_topicmeta_remove(b->fo, b->meta_dir, name);
+        topic_free(b, t, true);
         pthread_rwlock_unlock(&b->topics_lock);
         return rc;
     }
@@ -477,7 +455,7 @@ static int topic_create(struct sl_broker *b, const char *name, int32_t partition
     return 0;
 out_free:
     pthread_rwlock_unlock(&b->topics_lock);
-    topic_free(t, false, b->data_dir);
+    topic_free(b, t, false);
     return rc;
 }
 
@@ -508,7 +486,7 @@ int sl_broker_topic_delete(struct sl_broker *b, const char *name)
         pthread_rwlock_unlock(&b->topics_lock);
         return t ? SL_EINTERNAL : SL_ENOTOPIC;
     }
-    int rc = sl_topicmeta_remove(&sl_fileops_posix, b->meta_dir, name);
+    int rc = sl_topicmeta_remove(b->fo, b->meta_dir, name);
     if (rc && rc != -ENOENT) {
         pthread_rwlock_unlock(&b->topics_lock);
         return rc;
@@ -517,7 +495,7 @@ int sl_broker_topic_delete(struct sl_broker *b, const char *name)
     b->ntopics--;
     for (int32_t i = 0; i < t->nparts; i++)
         sl_flusher_forget(b, t->parts[i]);
-    topic_free(t, true, b->data_dir);
+    topic_free(b, t, true);
     pthread_rwlock_unlock(&b->topics_lock);
     sl_info("deleted topic %s", name);
     pthread_mutex_lock(&b->hook_mu);
@@ -544,7 +522,7 @@ int sl_broker_topic_add_partitions(struct sl_broker *b, const char *name, int32_
     } else if (count > t->nparts) {
         int32_t old = t->meta.partitions;
         t->meta.partitions = count;
-        rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+        rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
         if (rc == 0)
             rc = topic_open_parts(b, t, t->nparts, count);
         if (rc) {
@@ -578,7 +556,7 @@ int sl_broker_topic_set_config(struct sl_broker *b, const char *name, const char
         goto out;
     rc = sl_topicmeta_set(&t->meta, key, value);
     if (rc == 0)
-        rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+        rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
     if (rc == 0)
         rc = topic_apply_meta(b, t, err, errlen);
     for (int32_t i = 0; rc == 0 && i < t->nparts; i++) {

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 
 #include "server/broker.h"
+#include "storage/clock.h"
 #include "storage/log.h"
 
 struct topic;
@@ -50,6 +51,8 @@ struct topic {
 #define SL_BROKER_CONFIGS_MAX 16
 
 struct sl_broker {
+    const struct sl_fileops *fo; /* borrowed from sl_broker_open's caller; every file of the data dir */
+    const struct sl_clock *clock; /* borrowed likewise */
     struct sl_topic_cfg defaults;
     struct sl_broker_config configs[SL_BROKER_CONFIGS_MAX]; /* written by sl_broker_open, then read-only */
     size_t nconfigs;

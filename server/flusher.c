@@ -23,13 +23,6 @@
 #include "server/logging.h"
 #include "storage/err.h"
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The signal goes out after fl_mu is released: signalled under the lock, the flusher woke only to block on
  * fl_mu until this thread let go of it (strace: futex wake, then the flusher's FUTEX_WAIT on fl_mu), one more
  * sleep and wake-up on the path of every lone produce. The predicate (dirty_head) is set under fl_mu, so the
@@ -179,9 +172,9 @@ static void record_fsync(struct sl_broker *b, uint64_t ns)
 static void sync_part(struct sl_broker *b, struct part *p, struct deferred *defer)
 {
     sl_offset_t durable = 0;
-    uint64_t t0 = mono_ns();
+    int64_t t0 = sl_clock_mono_ns(b->clock);
     int rc = sl_log_sync_data(p->log, &durable);
-    record_fsync(b, mono_ns() - t0);
+    record_fsync(b, (uint64_t)(sl_clock_mono_ns(b->clock) - t0));
     if (rc)
         sl_error("partition %s-%d: sync failed: %s; the partition stays failed until restart",
                  p->topic->meta.name, p->id, sl_strerror(rc));
@@ -302,13 +295,7 @@ static void *flusher_main(void *arg)
                 pthread_cond_wait(&b->fl_cv, &b->fl_mu);
         } else {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += b->flush_ms / 1000;
-            ts.tv_nsec += (b->flush_ms % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            sl_clock_deadline(&ts, b->flush_ms);
             while (!b->fl_stop && pthread_cond_timedwait(&b->fl_cv, &b->fl_mu, &ts) != ETIMEDOUT)
                 ;
         }

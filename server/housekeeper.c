@@ -30,32 +30,19 @@ void sl_housekeeper_run_once(struct sl_broker *b, int64_t now_ms)
     pthread_rwlock_unlock(&b->topics_lock);
 }
 
-static void deadline_after(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 static void *keeper_main(void *arg)
 {
     struct sl_broker *b = arg;
     pthread_mutex_lock(&b->hk_mu);
     while (!b->hk_stop) {
         struct timespec ts;
-        deadline_after(&ts, b->retention_check_ms);
+        sl_clock_deadline(&ts, b->retention_check_ms);
         while (!b->hk_stop && pthread_cond_timedwait(&b->hk_cv, &b->hk_mu, &ts) != ETIMEDOUT)
             ;
         if (b->hk_stop)
             break;
         pthread_mutex_unlock(&b->hk_mu);
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        sl_housekeeper_run_once(b, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        sl_housekeeper_run_once(b, sl_clock_wall_ms(b->clock));
         pthread_mutex_lock(&b->hk_mu);
     }
     pthread_mutex_unlock(&b->hk_mu);
