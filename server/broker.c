@@ -299,10 +299,11 @@ static void set_fd_limit(const struct sl_config *cfg)
     sl_seg_fd_limit((unsigned)n);
 }
 
-static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
+static int broker_init(struct sl_broker *b, const struct sl_config *cfg, const struct sl_fileops *fo,
+                       const struct sl_clock *clock)
 {
-    b->fo = &sl_fileops_posix;
-    b->clock = &sl_clock_posix;
+    b->fo = fo;
+    b->clock = clock;
     defaults_from_config(b, cfg);
     sl_broker_view_init(b, cfg);
     set_fd_limit(cfg);
@@ -329,12 +330,13 @@ static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
     return rc;
 }
 
-int sl_broker_open(const struct sl_config *cfg, struct sl_broker **out)
+int sl_broker_open(const struct sl_config *cfg, const struct sl_fileops *fo, const struct sl_clock *clock,
+                   struct sl_broker **out)
 {
     struct sl_broker *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
-    int rc = broker_init(b, cfg);
+    int rc = broker_init(b, cfg, fo, clock);
     if (rc == 0)
         rc = load_cluster_id(b, cfg);
     if (rc == 0)

@@ -31,6 +31,8 @@
 #include <stdint.h>
 
 #include "server/config.h"
+#include "storage/clock.h"
+#include "storage/fileops.h"
 #include "storage/topicmeta.h"
 #include "storage/types.h"
 
@@ -79,9 +81,12 @@ int sl_topic_cfg_get(const struct sl_topic_cfg *cfg, const char *key, char *buf,
 struct sl_broker;
 
 /* Opens the data dir, reopens (and recovers) every topic, creates the internal __consumer_offsets topic when
- * missing, and starts the flusher and housekeeping threads. cfg is borrowed for the call (copied).
- * Returns 0 and *out, or an error (logged). */
-int sl_broker_open(const struct sl_config *cfg, struct sl_broker **out);
+ * missing, and starts the flusher and housekeeping threads. cfg is borrowed for the call (copied). fo is the
+ * file-operation table every file of the data dir goes through (logs, metadata, ids; sl_fileops_posix in
+ * production, a failing one in tests) and clock the time every broker decision reads (sl_clock_posix); both are
+ * borrowed, must not be NULL and must outlive b. Returns 0 and *out, or an error (logged). */
+int sl_broker_open(const struct sl_config *cfg, const struct sl_fileops *fo, const struct sl_clock *clock,
+                   struct sl_broker **out);
 
 /* Flushes and completes every pending produce (durable, or with an error), fires every watch with
  * SL_ESTOPPED, stops the threads, closes every log cleanly and frees b. Callers must have stopped issuing

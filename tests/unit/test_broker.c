@@ -21,7 +21,7 @@ static void setup(void)
     sl_logging_set_level(SL_LOG_ERROR);
     dir = sl_test_tmpdir();
     sl_tb_config(&cfg, dir, SL_DURABILITY_SYNC);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
 }
 
 static void teardown(void)
@@ -35,7 +35,7 @@ static void teardown(void)
 static void reopen(void)
 {
     sl_broker_close(b);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
 }
 
 START_TEST(broker_creates_lists_and_deletes_topics)
