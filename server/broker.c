@@ -105,44 +105,23 @@ static int part_open(struct sl_broker *b, struct topic *t, int32_t id, struct pa
     struct sl_log_cfg lc;
     log_cfg_for(b, t, dir, &lc);
     int rc = sl_part_dir_claim(b, t, id);
-    if (rc == 0)
-        rc = sl_log_open(&lc, &p->log);
-    if (rc) {
+    if (rc)
         sl_error("cannot open partition %s: %s", dir, sl_strerror(rc));
-        free(p);
-        return rc;
-    }
-    rc = sl_log_epoch_assign(p->log, 0); /* a single node leads every partition in epoch 0 */
-    if (rc == SL_EFAILED) { /* opened read-only (disk full): serve what it holds */
-        char why[192];
-        sl_log_fail_reason(p->log, why, sizeof why);
-        sl_error("partition %s is read-only: %s", dir, why);
-        rc = 0;
-    }
+    else
+        rc = sl_partition_open(&lc, b->durability, SL_PART_SINGLE_NODE_EPOCH, &p->pt);
     if (rc) {
-        sl_error("cannot write the leader epoch of %s: %s", dir, sl_strerror(rc));
-        sl_log_close(p->log);
         free(p);
         return rc;
     }
     p->topic = t;
     p->id = id;
-    pthread_mutex_init(&p->append_mu, NULL);
-    pthread_mutex_init(&p->wait_mu, NULL);
-    sl_offset_t hw = sl_log_end(p->log); /* everything that survived recovery is on disk */
-    atomic_store(&p->hw, hw);
-    sl_log_set_hw(p->log, hw);
     *out = p;
     return 0;
 }
 
 static void part_close(struct sl_broker *b, struct part *p, bool remove_dir)
 {
-    pthread_mutex_lock(&p->wait_mu);
-    sl_part_fire_all(p, remove_dir ? SL_ENOTOPIC : SL_ESTOPPED);
-    pthread_mutex_unlock(&p->wait_mu);
-    sl_part_fail_pending(p, remove_dir ? SL_ENOTOPIC : SL_ESTOPPED);
-    int rc = sl_log_close(p->log);
+    int rc = sl_partition_close(p->pt, remove_dir ? SL_ENOTOPIC : SL_ESTOPPED);
     if (rc)
         sl_error("closing partition %s-%d: %s", p->topic->meta.name, p->id, sl_strerror(rc));
     if (remove_dir) {
@@ -150,8 +129,6 @@ static void part_close(struct sl_broker *b, struct part *p, bool remove_dir)
         snprintf(dir, sizeof dir, "%s/%s-%" PRId32, b->data_dir, p->topic->meta.name, p->id);
         sl_dir_remove_tree(b->fo, dir);
     }
-    pthread_mutex_destroy(&p->append_mu);
-    pthread_mutex_destroy(&p->wait_mu);
     free(p);
 }
 
@@ -562,11 +539,8 @@ int sl_broker_topic_set_config(struct sl_broker *b, const char *name, const char
     if (rc == 0)
         rc = topic_apply_meta(b, t, err, errlen);
     for (int32_t i = 0; rc == 0 && i < t->nparts; i++) {
-        struct part *p = t->parts[i];
-        pthread_mutex_lock(&p->append_mu);
-        sl_log_set_limits(p->log, (uint64_t)t->cfg.segment_bytes, t->cfg.segment_ms, t->cfg.retention_ms,
-                          t->cfg.retention_bytes);
-        pthread_mutex_unlock(&p->append_mu);
+        sl_partition_set_limits(t->parts[i]->pt, (uint64_t)t->cfg.segment_bytes, t->cfg.segment_ms,
+                                t->cfg.retention_ms, t->cfg.retention_bytes);
     }
 out:
     pthread_rwlock_unlock(&b->topics_lock);
@@ -609,32 +583,13 @@ int sl_broker_topic_info(struct sl_broker *b, const char *name, struct sl_topic_
     return t ? 0 : SL_ENOTOPIC;
 }
 
-static void part_fill(struct part *p, struct sl_part_info *out)
-{
-    struct sl_log_damage d;
-    memset(out, 0, sizeof *out);
-    out->log_start = sl_log_start(p->log);
-    out->log_end = sl_log_end(p->log);
-    out->hw = atomic_load(&p->hw);
-    out->size_bytes = sl_log_size(p->log);
-    out->segments = sl_log_segment_count(p->log);
-    out->failed = sl_log_failed(p->log);
-    out->quarantined = sl_log_quarantined(p->log);
-    out->damaged_ranges = (uint32_t)sl_log_damage(p->log, &d, 1);
-    if (out->failed)
-        sl_log_fail_reason(p->log, out->reason, sizeof out->reason);
-    else if (out->damaged_ranges)
-        snprintf(out->reason, sizeof out->reason, "damaged offsets [%" PRId64 ", %" PRId64 "): %s", d.from, d.to,
-                 d.why);
-}
-
 int sl_broker_partition_info(struct sl_broker *b, const char *topic, int32_t partition, struct sl_part_info *out)
 {
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
     if (rc == 0)
-        part_fill(p, out);
+        sl_partition_info(p->pt, out);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }
@@ -646,7 +601,7 @@ int sl_broker_damage_at(struct sl_broker *b, const char *topic, int32_t partitio
     struct sl_log_damage d;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0 && (rc = sl_log_damage_at(p->log, off, &d)) == 0) {
+    if (rc == 0 && (rc = sl_log_damage_at(sl_partition_log(p->pt), off, &d)) == 0) {
         *from = d.from;
         *to = d.to;
         snprintf(why, whylen, "%s", d.why);
@@ -664,7 +619,7 @@ int sl_broker_health(struct sl_broker *b, struct sl_part_health **out, size_t *n
     for (size_t i = 0; rc == 0 && i < b->ntopics; i++)
         for (int32_t k = 0; rc == 0 && k < b->topics[i]->nparts; k++) {
             struct sl_part_info pi;
-            part_fill(b->topics[i]->parts[k], &pi);
+            sl_partition_info(b->topics[i]->parts[k]->pt, &pi);
             if (!pi.failed && !pi.damaged_ranges && !pi.quarantined)
                 continue;
             struct sl_part_health *nv = realloc(v, (cnt + 1) * sizeof *nv);
@@ -698,48 +653,12 @@ int32_t sl_broker_partition_count(struct sl_broker *b, const char *topic)
 
 /* ---- produce ---- */
 
-static void enqueue_pending(struct part *p, struct sl_produce *req)
-{
-    req->next_ = NULL;
-    if (p->pend_tail)
-        p->pend_tail->next_ = req;
-    else
-        p->pend_head = req;
-    p->pend_tail = req;
-}
-
-/* Appends under the partition lock and decides how req completes. Returns 0 with *complete_now set when
- * done must run right away (async mode, or already durable). */
-static int append_locked(struct sl_broker *b, struct part *p, uint8_t *batch, size_t n, struct sl_produce *req,
-                         bool *complete_now)
-{
-    pthread_mutex_lock(&p->append_mu);
-    int rc = sl_log_append(p->log, batch, n, 0, &req->first, &req->last);
-    if (rc) {
-        pthread_mutex_unlock(&p->append_mu);
-        return rc;
-    }
-    pthread_mutex_lock(&p->wait_mu);
-    if (b->durability == SL_DURABILITY_ASYNC) {
-        sl_part_publish_hw(b, p, req->last + 1);
-        *complete_now = true;
-    } else if (sl_log_durable(p->log) > req->last) {
-        *complete_now = true;
-    } else {
-        req->wait_for_ = req->last + 1;
-        enqueue_pending(p, req);
-        *complete_now = false;
-    }
-    pthread_mutex_unlock(&p->wait_mu);
-    pthread_mutex_unlock(&p->append_mu);
-    return 0;
-}
-
 static int produce(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
                    struct sl_produce *req, bool internal)
 {
     struct part *p;
-    bool complete_now = false;
+    struct sl_part_done done;
+    sl_part_done_init(&done);
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
     if (rc == 0 && p->topic->internal != internal)
@@ -747,18 +666,16 @@ static int produce(struct sl_broker *b, const char *topic, int32_t partition, ui
     if (rc == 0 && n > (size_t)p->topic->cfg.max_message_bytes)
         rc = SL_ETOOBIG;
     if (rc == 0)
-        rc = append_locked(b, p, batch, n, req, &complete_now);
+        rc = sl_partition_append(p->pt, batch, n, req, &done);
     if (rc == 0)
         sl_flusher_mark(b, p);
     pthread_rwlock_unlock(&b->topics_lock);
     if (rc)
         return rc;
     atomic_fetch_add(&b->st_batches, 1);
-    if (complete_now) {
-        if (b->durability == SL_DURABILITY_ASYNC)
-            sl_broker_call_data_hook(b);
-        req->done(req, 0);
-    }
+    if (done.advanced)
+        sl_broker_call_data_hook(b); /* subscribers first (partition.h, invariant 4) */
+    sl_part_done_run(&done);
     return 0;
 }
 
@@ -782,15 +699,8 @@ int sl_broker_fetch(struct sl_broker *b, const char *topic, int32_t partition, s
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        sl_offset_t hw = atomic_load(&p->hw);
-        if (hw_out)
-            *hw_out = hw;
-        if (from > hw || from < sl_log_start(p->log))
-            rc = SL_EOFFSET;
-        else if (from < hw)
-            rc = sl_log_read(p->log, from, max_bytes, hw, out);
-    }
+    if (rc == 0)
+        rc = sl_partition_fetch(p->pt, from, max_bytes, out, hw_out);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }
@@ -801,10 +711,8 @@ int sl_broker_offsets(struct sl_broker *b, const char *topic, int32_t partition,
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        *start = sl_log_start(p->log);
-        *end = atomic_load(&p->hw);
-    }
+    if (rc == 0)
+        sl_partition_offsets(p->pt, start, end);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }
@@ -815,12 +723,8 @@ int sl_broker_offset_for_time(struct sl_broker *b, const char *topic, int32_t pa
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        sl_offset_t hw = atomic_load(&p->hw);
-        rc = sl_log_offset_for_time(p->log, ts, out);
-        if (rc == 0 && *out > hw)
-            *out = hw;
-    }
+    if (rc == 0)
+        rc = sl_partition_offset_for_time(p->pt, ts, out);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }
@@ -834,51 +738,19 @@ int sl_broker_watch(struct sl_broker *b, const char *topic, int32_t partition, s
     bool fire_now = false;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        pthread_mutex_lock(&p->wait_mu);
-        w->offset_ = offset;
-        if (atomic_load(&p->hw) > offset) {
-            fire_now = true;
-            __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE);
-        } else {
-            w->prev_ = NULL;
-            w->next_ = p->watches;
-            if (p->watches)
-                p->watches->prev_ = w;
-            p->watches = w;
-            __atomic_store_n(&w->part_, (void *)p, __ATOMIC_RELEASE);
-        }
-        pthread_mutex_unlock(&p->wait_mu);
-    }
+    if (rc == 0)
+        fire_now = sl_partition_watch(p->pt, offset, w);
     pthread_rwlock_unlock(&b->topics_lock);
     if (fire_now)
         w->fire(w, 0);
     return rc;
 }
 
-/* A watch's part_ is its partition from arming until its fire has returned: the fire runs under the part's
- * wait_mu and part_ is cleared after it, still under wait_mu. So part_ == NULL means never armed, fired on
- * the arming thread, or fired and done; and once unwatch holds wait_mu, part_ == p means armed and not
- * firing (issue 11: clearing part_ before the fire let unwatch return while the fire still ran). */
+/* The partition keeps the unwatch contract (sl_partition_unwatch, issue 11); topics_lock (read) keeps it alive. */
 int sl_broker_unwatch(struct sl_broker *b, struct sl_watch *w)
 {
-    int rc = -ENOENT;
-    pthread_rwlock_rdlock(&b->topics_lock); /* parts are freed only under the write lock */
-    struct part *p = __atomic_load_n(&w->part_, __ATOMIC_ACQUIRE);
-    if (p) {
-        pthread_mutex_lock(&p->wait_mu); /* waits for a fire in progress */
-        if (__atomic_load_n(&w->part_, __ATOMIC_ACQUIRE) == (void *)p) {
-            if (w->prev_)
-                w->prev_->next_ = w->next_;
-            else
-                p->watches = w->next_;
-            if (w->next_)
-                w->next_->prev_ = w->prev_;
-            __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE);
-            rc = 0;
-        }
-        pthread_mutex_unlock(&p->wait_mu);
-    }
+    pthread_rwlock_rdlock(&b->topics_lock); /* partitions are freed only under the write lock */
+    int rc = sl_partition_unwatch(w);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }

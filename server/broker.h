@@ -3,10 +3,11 @@
  * INVARIANTS
  *   1. Appends to one partition are serialized by that partition's append mutex; the flusher's
  *      sl_log_sync runs beside them (see storage/log.h THREADS).
- *   2. The high watermark (HW) is what consumers may see. sync durability: HW = durable offset, so a record
- *      is visible exactly when its produce is acknowledged. async: HW = LEO after each append.
- *   3. A produce's done callback runs exactly once, after its batch is durable (sync) or written (async),
- *      or with an error; never when sl_broker_produce itself returned an error.
+ *   2. The high watermark (HW) is what consumers may see; each partition decides it by one rule
+ *      (server/partition.h, "THE HW RULE"). sync durability: HW = durable offset, so a record is visible
+ *      exactly when its produce is acknowledged. async: HW = LEO after each append.
+ *   3. A produce's done callback runs exactly once, when the HW passes its batch (durable in sync, written
+ *      in async), or with an error; never when sl_broker_produce itself returned an error.
  *   4. A watch fires at most once, when the partition's HW passes its offset, or when the topic is deleted
  *      or the broker stops. After sl_broker_unwatch returns, the callback is not running and never will.
  *

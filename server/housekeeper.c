@@ -1,6 +1,6 @@
 /* The housekeeper thread: every log.retention.check.interval.ms it applies retention (retention.ms,
  * retention.bytes: whole closed segments) and time-based rolls (segment.ms) to every partition, under each
- * partition's append lock so it never races an append. */
+ * partition's append lock (sl_partition_housekeep) so it never races an append. */
 #include <errno.h>
 #include <time.h>
 
@@ -15,14 +15,10 @@ void sl_housekeeper_run_once(struct sl_broker *b, int64_t now_ms)
         struct topic *t = b->topics[i];
         for (int32_t k = 0; k < t->nparts; k++) {
             struct part *p = t->parts[k];
-            pthread_mutex_lock(&p->append_mu);
-            int rc = sl_log_roll_if_due(p->log, now_ms);
-            if (rc >= 0)
-                rc = sl_log_retain(p->log, now_ms);
-            pthread_mutex_unlock(&p->append_mu);
+            int rc = sl_partition_housekeep(p->pt, now_ms);
             if (rc > 0)
                 sl_info("retention: deleted %d segment(s) of %s-%d, log start now %lld", rc, t->meta.name, k,
-                        (long long)sl_log_start(p->log));
+                        (long long)sl_log_start(sl_partition_log(p->pt)));
             else if (rc < 0 && rc != SL_EFAILED)
                 sl_warn("housekeeping %s-%d: %s", t->meta.name, k, sl_strerror(rc));
         }
