@@ -141,11 +141,14 @@ static void init_state(struct sl_partition *p, struct sl_log *log, enum sl_durab
     p->durability = durability;
     pthread_mutex_init(&p->append_mu, NULL);
     pthread_mutex_init(&p->wait_mu, NULL);
+    atomic_store(&p->hw, sl_log_hw(log)); /* persisted, clamped by the log to what recovery left */
     p->written = sl_log_end(log);
-    p->durable = sl_log_durable(log);
-    sl_offset_t hw = sl_log_end(log); /* everything that survived recovery is on disk */
-    atomic_store(&p->hw, hw);
-    sl_log_set_hw(log, hw);
+    p->durable = sl_log_durable(log); /* recovery syncs what it keeps: the log end */
+    struct sl_part_done none;
+    sl_part_done_init(&none);
+    pthread_mutex_lock(&p->wait_mu);
+    advance(p, &none); /* nothing waits yet */
+    pthread_mutex_unlock(&p->wait_mu);
 }
 
 int sl_partition_open(const struct sl_log_cfg *lc, enum sl_durability durability, sl_epoch_t epoch,

@@ -16,7 +16,9 @@
  *     sync durability    HW = durable end   (a record is visible exactly when its produce is acknowledged)
  *     async durability   HW = written end   (visible and acknowledged as soon as it is written)
  * Replication changes the HW rule there and nowhere else (HW = what the in-sync replicas all hold).
- * At open the HW is the log end: everything recovery keeps is durable.
+ * At open the HW starts from the one partition.ckpt persisted (the log clamps it to [log start, LEO] after
+ * recovery), then the rule applies to what recovery left: everything recovered is durable, so the HW is the
+ * log end, as it always was.
  *
  * INVARIANTS
  *   1. The HW never goes down and never passes the LEO.
