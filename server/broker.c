@@ -15,21 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "server/broker_int.h"
 #include "server/logging.h"
 #include "storage/err.h"
 #include "storage/segment.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- topic table (caller holds topics_lock) ---- */
 
@@ -94,6 +85,8 @@ static int find_part(struct sl_broker *b, const char *topic, int32_t partition, 
 static void log_cfg_for(struct sl_broker *b, const struct topic *t, const char *dir, struct sl_log_cfg *lc)
 {
     sl_log_cfg_defaults(lc, dir);
+    lc->fops = b->fo;
+    lc->clock = b->clock;
     lc->logger = sl_logging_storage_logger();
     lc->segment_bytes = (uint64_t)t->cfg.segment_bytes;
     lc->segment_ms = t->cfg.segment_ms;
@@ -112,61 +105,38 @@ static int part_open(struct sl_broker *b, struct topic *t, int32_t id, struct pa
     struct sl_log_cfg lc;
     log_cfg_for(b, t, dir, &lc);
     int rc = sl_part_dir_claim(b, t, id);
-    if (rc == 0)
-        rc = sl_log_open(&lc, &p->log);
-    if (rc) {
+    if (rc)
         sl_error("cannot open partition %s: %s", dir, sl_strerror(rc));
-        free(p);
-        return rc;
-    }
-    rc = sl_log_epoch_assign(p->log, 0); /* a single node leads every partition in epoch 0 */
-    if (rc == SL_EFAILED) { /* opened read-only (disk full): serve what it holds */
-        char why[192];
-        sl_log_fail_reason(p->log, why, sizeof why);
-        sl_error("partition %s is read-only: %s", dir, why);
-        rc = 0;
-    }
+    else
+        rc = sl_partition_open(&lc, b->durability, SL_PART_SINGLE_NODE_EPOCH, &p->pt);
     if (rc) {
-        sl_error("cannot write the leader epoch of %s: %s", dir, sl_strerror(rc));
-        sl_log_close(p->log);
         free(p);
         return rc;
     }
     p->topic = t;
     p->id = id;
-    pthread_mutex_init(&p->append_mu, NULL);
-    pthread_mutex_init(&p->wait_mu, NULL);
-    sl_offset_t hw = sl_log_end(p->log); /* everything that survived recovery is on disk */
-    atomic_store(&p->hw, hw);
-    sl_log_set_hw(p->log, hw);
     *out = p;
     return 0;
 }
 
-static void part_close(struct part *p, bool remove_dir, const char *data_dir)
+static void part_close(struct sl_broker *b, struct part *p, bool remove_dir)
 {
-    pthread_mutex_lock(&p->wait_mu);
-    sl_part_fire_all(p, remove_dir ? SL_ENOTOPIC : SL_ESTOPPED);
-    pthread_mutex_unlock(&p->wait_mu);
-    sl_part_fail_pending(p, remove_dir ? SL_ENOTOPIC : SL_ESTOPPED);
-    int rc = sl_log_close(p->log);
+    int rc = sl_partition_close(p->pt, remove_dir ? SL_ENOTOPIC : SL_ESTOPPED);
     if (rc)
         sl_error("closing partition %s-%d: %s", p->topic->meta.name, p->id, sl_strerror(rc));
     if (remove_dir) {
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%s-%" PRId32, data_dir, p->topic->meta.name, p->id);
-        sl_dir_remove_tree(&sl_fileops_posix, dir);
+        snprintf(dir, sizeof dir, "%s/%s-%" PRId32, b->data_dir, p->topic->meta.name, p->id);
+        sl_dir_remove_tree(b->fo, dir);
     }
-    pthread_mutex_destroy(&p->append_mu);
-    pthread_mutex_destroy(&p->wait_mu);
     free(p);
 }
 
-static void topic_free(struct topic *t, bool remove_dirs, const char *data_dir)
+static void topic_free(struct sl_broker *b, struct topic *t, bool remove_dirs)
 {
     for (int32_t i = 0; i < t->nparts; i++)
         if (t->parts[i])
-            part_close(t->parts[i], remove_dirs, data_dir);
+            part_close(b, t->parts[i], remove_dirs);
     free(t->parts);
     sl_topicmeta_fini(&t->meta);
     free(t);
@@ -218,7 +188,7 @@ static int load_cluster_id(struct sl_broker *b, const struct sl_config *cfg)
     }
     char path[4096], *text = NULL;
     snprintf(path, sizeof path, "%s/cluster.id", b->meta_dir);
-    int rc = sl_file_read_all(&sl_fileops_posix, path, 256, &text, NULL);
+    int rc = sl_file_read_all(b->fo, path, 256, &text, NULL);
     if (rc == 0) {
         text[strcspn(text, "\r\n")] = '\0';
         snprintf(b->cluster_id, sizeof b->cluster_id, "%s", text);
@@ -231,7 +201,7 @@ static int load_cluster_id(struct sl_broker *b, const struct sl_config *cfg)
     sl_random_id(b->cluster_id); /* 22 chars of URL-safe base64, like Kafka's cluster ids */
     char line[80];
     int n = snprintf(line, sizeof line, "%s\n", b->cluster_id);
-    return sl_file_replace(&sl_fileops_posix, b->meta_dir, "cluster.id", line, (size_t)n);
+    return sl_file_replace(b->fo, b->meta_dir, "cluster.id", line, (size_t)n);
 }
 
 static int open_topic_from_meta(struct sl_broker *b, struct sl_topic_meta *m)
@@ -250,7 +220,7 @@ static int open_topic_from_meta(struct sl_broker *b, struct sl_topic_meta *m)
     if (!t->meta.id[0]) { /* written before topic ids: give it one, its directories adopt it */
         sl_random_id(t->meta.id);
         t->adopt_dirs = true;
-        rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+        rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
         if (rc) {
             sl_warn("topic %s: cannot record its new topic id: %s", t->meta.name, sl_strerror(rc));
             t->meta.id[0] = '\0';
@@ -262,7 +232,7 @@ static int open_topic_from_meta(struct sl_broker *b, struct sl_topic_meta *m)
     if (rc == 0)
         rc = insert_topic(b, t);
     if (rc) {
-        topic_free(t, false, b->data_dir);
+        topic_free(b, t, false);
         return rc;
     }
     return 0;
@@ -272,7 +242,7 @@ static int load_topics(struct sl_broker *b)
 {
     struct sl_topic_meta *metas = NULL;
     size_t n = 0, skipped = 0;
-    int rc = sl_topicmeta_load_all(&sl_fileops_posix, b->meta_dir, &metas, &n, &skipped);
+    int rc = sl_topicmeta_load_all(b->fo, b->meta_dir, &metas, &n, &skipped);
     if (rc)
         return rc;
     if (skipped)
@@ -293,23 +263,6 @@ static void defaults_from_config(struct sl_broker *b, const struct sl_config *cf
     snprintf(b->defaults.cleanup_policy, sizeof b->defaults.cleanup_policy, "delete");
 }
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(tmp, 0755) && errno != EEXIST)
-            return -errno;
-        *s = '/';
-    }
-    if (mkdir(tmp, 0755) && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 /* The segment fd cache's limit: configured, else a quarter of RLIMIT_NOFILE (at least 64), leaving the
  * rest to connections. */
 static void set_fd_limit(const struct sl_config *cfg)
@@ -323,8 +276,11 @@ static void set_fd_limit(const struct sl_config *cfg)
     sl_seg_fd_limit((unsigned)n);
 }
 
-static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
+static int broker_init(struct sl_broker *b, const struct sl_config *cfg, const struct sl_fileops *fo,
+                       const struct sl_clock *clock)
 {
+    b->fo = fo;
+    b->clock = clock;
     defaults_from_config(b, cfg);
     sl_broker_view_init(b, cfg);
     set_fd_limit(cfg);
@@ -345,18 +301,19 @@ static int broker_init(struct sl_broker *b, const struct sl_config *cfg)
     if (!b->data_dir || !b->meta_dir)
         return -ENOMEM;
     snprintf(b->meta_dir, n, "%s/meta", cfg->data_dir);
-    int rc = mkdir_p(b->meta_dir);
+    int rc = sl_dir_make_all(b->fo, b->meta_dir);
     if (rc)
         sl_error("cannot create data dir %s: %s", b->meta_dir, sl_strerror(rc));
     return rc;
 }
 
-int sl_broker_open(const struct sl_config *cfg, struct sl_broker **out)
+int sl_broker_open(const struct sl_config *cfg, const struct sl_fileops *fo, const struct sl_clock *clock,
+                   struct sl_broker **out)
 {
     struct sl_broker *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
-    int rc = broker_init(b, cfg);
+    int rc = broker_init(b, cfg, fo, clock);
     if (rc == 0)
         rc = load_cluster_id(b, cfg);
     if (rc == 0)
@@ -392,7 +349,7 @@ void sl_broker_close(struct sl_broker *b)
     sl_flusher_stop(b);
     pthread_rwlock_wrlock(&b->topics_lock);
     for (size_t i = 0; i < b->ntopics; i++)
-        topic_free(b->topics[i], false, b->data_dir);
+        topic_free(b, b->topics[i], false);
     free(b->topics);
     b->topics = NULL;
     b->ntopics = 0;
@@ -430,7 +387,7 @@ static int build_meta(struct sl_broker *b, const char *name, int32_t partitions,
 {
     snprintf(t->meta.name, sizeof t->meta.name, "%s", name);
     t->meta.partitions = partitions;
-    t->meta.created_ms = now_ms();
+    t->meta.created_ms = sl_clock_wall_ms(b->clock);
     sl_random_id(t->meta.id);
     for (size_t i = 0; i < n; i++)
         if (sl_topicmeta_set(&t->meta, configs[i].key, configs[i].value))
@@ -460,15 +417,15 @@ static int topic_create(struct sl_broker *b, const char *name, int32_t partition
     }
     if (rc || validate_only)
         goto out_free;
-    rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+    rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
     if (rc == 0)
         rc = topic_open_parts(b, t, 0, partitions);
     if (rc == 0)
         rc = insert_topic(b, t);
     if (rc) {
         snprintf(err, errlen, "cannot create topic '%s': %s", name, sl_strerror(rc));
-        sl_topicmeta_remove(&sl_fileops_posix, b->meta_dir, name);
-        topic_free(t, true, b->data_dir);
+        sl_topicmeta_remove(b->fo, b->meta_dir, name);
+        topic_free(b, t, true);
         pthread_rwlock_unlock(&b->topics_lock);
         return rc;
     }
@@ -477,7 +434,7 @@ static int topic_create(struct sl_broker *b, const char *name, int32_t partition
     return 0;
 out_free:
     pthread_rwlock_unlock(&b->topics_lock);
-    topic_free(t, false, b->data_dir);
+    topic_free(b, t, false);
     return rc;
 }
 
@@ -508,7 +465,7 @@ int sl_broker_topic_delete(struct sl_broker *b, const char *name)
         pthread_rwlock_unlock(&b->topics_lock);
         return t ? SL_EINTERNAL : SL_ENOTOPIC;
     }
-    int rc = sl_topicmeta_remove(&sl_fileops_posix, b->meta_dir, name);
+    int rc = sl_topicmeta_remove(b->fo, b->meta_dir, name);
     if (rc && rc != -ENOENT) {
         pthread_rwlock_unlock(&b->topics_lock);
         return rc;
@@ -517,7 +474,7 @@ int sl_broker_topic_delete(struct sl_broker *b, const char *name)
     b->ntopics--;
     for (int32_t i = 0; i < t->nparts; i++)
         sl_flusher_forget(b, t->parts[i]);
-    topic_free(t, true, b->data_dir);
+    topic_free(b, t, true);
     pthread_rwlock_unlock(&b->topics_lock);
     sl_info("deleted topic %s", name);
     pthread_mutex_lock(&b->hook_mu);
@@ -544,7 +501,7 @@ int sl_broker_topic_add_partitions(struct sl_broker *b, const char *name, int32_
     } else if (count > t->nparts) {
         int32_t old = t->meta.partitions;
         t->meta.partitions = count;
-        rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+        rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
         if (rc == 0)
             rc = topic_open_parts(b, t, t->nparts, count);
         if (rc) {
@@ -578,15 +535,12 @@ int sl_broker_topic_set_config(struct sl_broker *b, const char *name, const char
         goto out;
     rc = sl_topicmeta_set(&t->meta, key, value);
     if (rc == 0)
-        rc = sl_topicmeta_save(&sl_fileops_posix, b->meta_dir, &t->meta);
+        rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
     if (rc == 0)
         rc = topic_apply_meta(b, t, err, errlen);
     for (int32_t i = 0; rc == 0 && i < t->nparts; i++) {
-        struct part *p = t->parts[i];
-        pthread_mutex_lock(&p->append_mu);
-        sl_log_set_limits(p->log, (uint64_t)t->cfg.segment_bytes, t->cfg.segment_ms, t->cfg.retention_ms,
-                          t->cfg.retention_bytes);
-        pthread_mutex_unlock(&p->append_mu);
+        sl_partition_set_limits(t->parts[i]->pt, (uint64_t)t->cfg.segment_bytes, t->cfg.segment_ms,
+                                t->cfg.retention_ms, t->cfg.retention_bytes);
     }
 out:
     pthread_rwlock_unlock(&b->topics_lock);
@@ -629,32 +583,13 @@ int sl_broker_topic_info(struct sl_broker *b, const char *name, struct sl_topic_
     return t ? 0 : SL_ENOTOPIC;
 }
 
-static void part_fill(struct part *p, struct sl_part_info *out)
-{
-    struct sl_log_damage d;
-    memset(out, 0, sizeof *out);
-    out->log_start = sl_log_start(p->log);
-    out->log_end = sl_log_end(p->log);
-    out->hw = atomic_load(&p->hw);
-    out->size_bytes = sl_log_size(p->log);
-    out->segments = sl_log_segment_count(p->log);
-    out->failed = sl_log_failed(p->log);
-    out->quarantined = sl_log_quarantined(p->log);
-    out->damaged_ranges = (uint32_t)sl_log_damage(p->log, &d, 1);
-    if (out->failed)
-        sl_log_fail_reason(p->log, out->reason, sizeof out->reason);
-    else if (out->damaged_ranges)
-        snprintf(out->reason, sizeof out->reason, "damaged offsets [%" PRId64 ", %" PRId64 "): %s", d.from, d.to,
-                 d.why);
-}
-
 int sl_broker_partition_info(struct sl_broker *b, const char *topic, int32_t partition, struct sl_part_info *out)
 {
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
     if (rc == 0)
-        part_fill(p, out);
+        sl_partition_info(p->pt, out);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }
@@ -666,7 +601,7 @@ int sl_broker_damage_at(struct sl_broker *b, const char *topic, int32_t partitio
     struct sl_log_damage d;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0 && (rc = sl_log_damage_at(p->log, off, &d)) == 0) {
+    if (rc == 0 && (rc = sl_log_damage_at(sl_partition_log(p->pt), off, &d)) == 0) {
         *from = d.from;
         *to = d.to;
         snprintf(why, whylen, "%s", d.why);
@@ -684,7 +619,7 @@ int sl_broker_health(struct sl_broker *b, struct sl_part_health **out, size_t *n
     for (size_t i = 0; rc == 0 && i < b->ntopics; i++)
         for (int32_t k = 0; rc == 0 && k < b->topics[i]->nparts; k++) {
             struct sl_part_info pi;
-            part_fill(b->topics[i]->parts[k], &pi);
+            sl_partition_info(b->topics[i]->parts[k]->pt, &pi);
             if (!pi.failed && !pi.damaged_ranges && !pi.quarantined)
                 continue;
             struct sl_part_health *nv = realloc(v, (cnt + 1) * sizeof *nv);
@@ -718,48 +653,12 @@ int32_t sl_broker_partition_count(struct sl_broker *b, const char *topic)
 
 /* ---- produce ---- */
 
-static void enqueue_pending(struct part *p, struct sl_produce *req)
-{
-    req->next_ = NULL;
-    if (p->pend_tail)
-        p->pend_tail->next_ = req;
-    else
-        p->pend_head = req;
-    p->pend_tail = req;
-}
-
-/* Appends under the partition lock and decides how req completes. Returns 0 with *complete_now set when
- * done must run right away (async mode, or already durable). */
-static int append_locked(struct sl_broker *b, struct part *p, uint8_t *batch, size_t n, struct sl_produce *req,
-                         bool *complete_now)
-{
-    pthread_mutex_lock(&p->append_mu);
-    int rc = sl_log_append(p->log, batch, n, 0, &req->first, &req->last);
-    if (rc) {
-        pthread_mutex_unlock(&p->append_mu);
-        return rc;
-    }
-    pthread_mutex_lock(&p->wait_mu);
-    if (b->durability == SL_DURABILITY_ASYNC) {
-        sl_part_publish_hw(b, p, req->last + 1);
-        *complete_now = true;
-    } else if (sl_log_durable(p->log) > req->last) {
-        *complete_now = true;
-    } else {
-        req->wait_for_ = req->last + 1;
-        enqueue_pending(p, req);
-        *complete_now = false;
-    }
-    pthread_mutex_unlock(&p->wait_mu);
-    pthread_mutex_unlock(&p->append_mu);
-    return 0;
-}
-
 static int produce(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
                    struct sl_produce *req, bool internal)
 {
     struct part *p;
-    bool complete_now = false;
+    struct sl_part_done done;
+    sl_part_done_init(&done);
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
     if (rc == 0 && p->topic->internal != internal)
@@ -767,18 +666,16 @@ static int produce(struct sl_broker *b, const char *topic, int32_t partition, ui
     if (rc == 0 && n > (size_t)p->topic->cfg.max_message_bytes)
         rc = SL_ETOOBIG;
     if (rc == 0)
-        rc = append_locked(b, p, batch, n, req, &complete_now);
+        rc = sl_partition_append(p->pt, batch, n, req, &done);
     if (rc == 0)
         sl_flusher_mark(b, p);
     pthread_rwlock_unlock(&b->topics_lock);
     if (rc)
         return rc;
     atomic_fetch_add(&b->st_batches, 1);
-    if (complete_now) {
-        if (b->durability == SL_DURABILITY_ASYNC)
-            sl_broker_call_data_hook(b);
-        req->done(req, 0);
-    }
+    if (done.advanced)
+        sl_broker_call_data_hook(b); /* subscribers first (partition.h, invariant 4) */
+    sl_part_done_run(&done);
     return 0;
 }
 
@@ -802,15 +699,8 @@ int sl_broker_fetch(struct sl_broker *b, const char *topic, int32_t partition, s
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        sl_offset_t hw = atomic_load(&p->hw);
-        if (hw_out)
-            *hw_out = hw;
-        if (from > hw || from < sl_log_start(p->log))
-            rc = SL_EOFFSET;
-        else if (from < hw)
-            rc = sl_log_read(p->log, from, max_bytes, hw, out);
-    }
+    if (rc == 0)
+        rc = sl_partition_fetch(p->pt, from, max_bytes, out, hw_out);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }
@@ -821,10 +711,8 @@ int sl_broker_offsets(struct sl_broker *b, const char *topic, int32_t partition,
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        *start = sl_log_start(p->log);
-        *end = atomic_load(&p->hw);
-    }
+    if (rc == 0)
+        sl_partition_offsets(p->pt, start, end);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }
@@ -835,12 +723,8 @@ int sl_broker_offset_for_time(struct sl_broker *b, const char *topic, int32_t pa
     struct part *p;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        sl_offset_t hw = atomic_load(&p->hw);
-        rc = sl_log_offset_for_time(p->log, ts, out);
-        if (rc == 0 && *out > hw)
-            *out = hw;
-    }
+    if (rc == 0)
+        rc = sl_partition_offset_for_time(p->pt, ts, out);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }
@@ -854,51 +738,19 @@ int sl_broker_watch(struct sl_broker *b, const char *topic, int32_t partition, s
     bool fire_now = false;
     pthread_rwlock_rdlock(&b->topics_lock);
     int rc = find_part(b, topic, partition, &p);
-    if (rc == 0) {
-        pthread_mutex_lock(&p->wait_mu);
-        w->offset_ = offset;
-        if (atomic_load(&p->hw) > offset) {
-            fire_now = true;
-            __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE);
-        } else {
-            w->prev_ = NULL;
-            w->next_ = p->watches;
-            if (p->watches)
-                p->watches->prev_ = w;
-            p->watches = w;
-            __atomic_store_n(&w->part_, (void *)p, __ATOMIC_RELEASE);
-        }
-        pthread_mutex_unlock(&p->wait_mu);
-    }
+    if (rc == 0)
+        fire_now = sl_partition_watch(p->pt, offset, w);
     pthread_rwlock_unlock(&b->topics_lock);
     if (fire_now)
         w->fire(w, 0);
     return rc;
 }
 
-/* A watch's part_ is its partition from arming until its fire has returned: the fire runs under the part's
- * wait_mu and part_ is cleared after it, still under wait_mu. So part_ == NULL means never armed, fired on
- * the arming thread, or fired and done; and once unwatch holds wait_mu, part_ == p means armed and not
- * firing (issue 11: clearing part_ before the fire let unwatch return while the fire still ran). */
+/* The partition keeps the unwatch contract (sl_partition_unwatch, issue 11); topics_lock (read) keeps it alive. */
 int sl_broker_unwatch(struct sl_broker *b, struct sl_watch *w)
 {
-    int rc = -ENOENT;
-    pthread_rwlock_rdlock(&b->topics_lock); /* parts are freed only under the write lock */
-    struct part *p = __atomic_load_n(&w->part_, __ATOMIC_ACQUIRE);
-    if (p) {
-        pthread_mutex_lock(&p->wait_mu); /* waits for a fire in progress */
-        if (__atomic_load_n(&w->part_, __ATOMIC_ACQUIRE) == (void *)p) {
-            if (w->prev_)
-                w->prev_->next_ = w->next_;
-            else
-                p->watches = w->next_;
-            if (w->next_)
-                w->next_->prev_ = w->prev_;
-            __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE);
-            rc = 0;
-        }
-        pthread_mutex_unlock(&p->wait_mu);
-    }
+    pthread_rwlock_rdlock(&b->topics_lock); /* partitions are freed only under the write lock */
+    int rc = sl_partition_unwatch(w);
     pthread_rwlock_unlock(&b->topics_lock);
     return rc;
 }

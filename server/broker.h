@@ -3,10 +3,11 @@
  * INVARIANTS
  *   1. Appends to one partition are serialized by that partition's append mutex; the flusher's
  *      sl_log_sync runs beside them (see storage/log.h THREADS).
- *   2. The high watermark (HW) is what consumers may see. sync durability: HW = durable offset, so a record
- *      is visible exactly when its produce is acknowledged. async: HW = LEO after each append.
- *   3. A produce's done callback runs exactly once, after its batch is durable (sync) or written (async),
- *      or with an error; never when sl_broker_produce itself returned an error.
+ *   2. The high watermark (HW) is what consumers may see; each partition decides it by one rule
+ *      (server/partition.h, "THE HW RULE"). sync durability: HW = durable offset, so a record is visible
+ *      exactly when its produce is acknowledged. async: HW = LEO after each append.
+ *   3. A produce's done callback runs exactly once, when the HW passes its batch (durable in sync, written
+ *      in async), or with an error; never when sl_broker_produce itself returned an error.
  *   4. A watch fires at most once, when the partition's HW passes its offset, or when the topic is deleted
  *      or the broker stops. After sl_broker_unwatch returns, the callback is not running and never will.
  *
@@ -31,6 +32,8 @@
 #include <stdint.h>
 
 #include "server/config.h"
+#include "storage/clock.h"
+#include "storage/fileops.h"
 #include "storage/topicmeta.h"
 #include "storage/types.h"
 
@@ -79,9 +82,12 @@ int sl_topic_cfg_get(const struct sl_topic_cfg *cfg, const char *key, char *buf,
 struct sl_broker;
 
 /* Opens the data dir, reopens (and recovers) every topic, creates the internal __consumer_offsets topic when
- * missing, and starts the flusher and housekeeping threads. cfg is borrowed for the call (copied).
- * Returns 0 and *out, or an error (logged). */
-int sl_broker_open(const struct sl_config *cfg, struct sl_broker **out);
+ * missing, and starts the flusher and housekeeping threads. cfg is borrowed for the call (copied). fo is the
+ * file-operation table every file of the data dir goes through (logs, metadata, ids; sl_fileops_posix in
+ * production, a failing one in tests) and clock the time every broker decision reads (sl_clock_posix); both are
+ * borrowed, must not be NULL and must outlive b. Returns 0 and *out, or an error (logged). */
+int sl_broker_open(const struct sl_config *cfg, const struct sl_fileops *fo, const struct sl_clock *clock,
+                   struct sl_broker **out);
 
 /* Flushes and completes every pending produce (durable, or with an error), fires every watch with
  * SL_ESTOPPED, stops the threads, closes every log cleanly and frees b. Callers must have stopped issuing
@@ -181,7 +187,7 @@ struct sl_produce {
     void (*done)(struct sl_produce *req, int rc); /* rc 0, SL_EFAILED, SL_ESTOPPED, -errno */
     void *arg;                                    /* for the caller */
     sl_offset_t first, last;                      /* set before done(0) */
-    /* private to the broker */
+    /* private to the broker (server/partition.c: the pending list, the offset awaited, the outcome) */
     struct sl_produce *next_;
     sl_offset_t wait_for_;
     int rc_;

@@ -1,11 +1,13 @@
-/* Broker internals shared by broker.c, flusher.c and housekeeper.c. Not for api/.
+/* Broker internals shared by broker.c, flusher.c, housekeeper.c, topic_dirs.c and broker_view.c. Not for api/.
  *
  * LOCK ORDER (outer to inner): hook_mu -> (the group coordinator's mutex) -> topics_lock (rwlock) ->
- * part.append_mu -> part.wait_mu -> fl_mu.
+ * the partition's append_mu -> its wait_mu (server/partition.h). fl_mu, sw_mu and hk_mu are leaves, never
+ * held together with a partition lock.
  * Callbacks: produce done runs with no broker lock held (the flusher thread completes after releasing
- * topics_lock; a sync helper holds none); the data hook runs with no partition lock held (under topics_lock
- * read on the flusher); watch fires run under the part's wait_mu, which is what makes sl_broker_unwatch
- * race-free. */
+ * topics_lock; a sync helper holds none; the producing thread after releasing topics_lock), except when a
+ * topic is deleted or the broker closes (sl_partition_close under topics_lock write: SL_ENOTOPIC,
+ * SL_ESTOPPED); the data hook runs with no partition lock held (under topics_lock read on the flusher);
+ * watch fires run under the partition's wait_mu, which is what makes sl_broker_unwatch race-free. */
 #ifndef SL_SERVER_BROKER_INT_H
 #define SL_SERVER_BROKER_INT_H
 
@@ -13,6 +15,8 @@
 #include <stdatomic.h>
 
 #include "server/broker.h"
+#include "server/partition.h"
+#include "storage/clock.h"
 #include "storage/log.h"
 
 struct topic;
@@ -22,18 +26,14 @@ struct topic;
  * fsync instead of N. */
 #define SL_SYNC_HELPERS 3
 
+/* The broker's slot for one partition: where it sits (topic, id) and its place on the flusher's dirty list.
+ * Everything about the partition itself is in pt (server/partition.h). */
 struct part {
     struct topic *topic;
     int32_t id;
-    struct sl_log *log;
-    pthread_mutex_t append_mu;        /* serializes appends, truncation, retention, roll */
-    pthread_mutex_t wait_mu;          /* guards the lists below */
-    struct sl_produce *pend_head;     /* guarded by: wait_mu; sync mode, in offset order */
-    struct sl_produce *pend_tail;     /* guarded by: wait_mu */
-    struct sl_watch *watches;         /* guarded by: wait_mu */
-    _Atomic sl_offset_t hw;           /* written under wait_mu, read anywhere */
-    bool queued;                      /* guarded by: broker fl_mu; in the flusher's dirty list */
-    struct part *dirty_next;          /* guarded by: broker fl_mu */
+    struct sl_partition *pt;   /* owned; opened and closed with the topic under topics_lock (write) */
+    bool queued;               /* guarded by: broker fl_mu; in the flusher's dirty list */
+    struct part *dirty_next;   /* guarded by: broker fl_mu */
 };
 
 struct topic {
@@ -50,6 +50,8 @@ struct topic {
 #define SL_BROKER_CONFIGS_MAX 16
 
 struct sl_broker {
+    const struct sl_fileops *fo; /* borrowed from sl_broker_open's caller; every file of the data dir */
+    const struct sl_clock *clock; /* borrowed likewise */
     struct sl_topic_cfg defaults;
     struct sl_broker_config configs[SL_BROKER_CONFIGS_MAX]; /* written by sl_broker_open, then read-only */
     size_t nconfigs;
@@ -113,14 +115,8 @@ void sl_flusher_stop(struct sl_broker *b);
 void sl_flusher_mark(struct sl_broker *b, struct part *p);
 /* Removes p from the dirty list (topic deletion). Caller holds topics_lock (write). */
 void sl_flusher_forget(struct sl_broker *b, struct part *p);
-/* Publishes a new HW on p and fires the watches it satisfies. Caller holds p->wait_mu. */
-void sl_part_publish_hw(struct sl_broker *b, struct part *p, sl_offset_t hw);
 /* Calls the data hook, if one is set (any thread). */
 void sl_broker_call_data_hook(struct sl_broker *b);
-/* Fires every watch of p with rc and empties the list. Caller holds p->wait_mu. */
-void sl_part_fire_all(struct part *p, int rc);
-/* Completes every pending produce of p with rc. Takes p->wait_mu. */
-void sl_part_fail_pending(struct part *p, int rc);
 
 /* topic_dirs.c: topic ids and the partition directories that carry them (see its header). */
 /* 22 random URL-safe base64 characters into out (topic and cluster ids). */

@@ -1,9 +1,10 @@
 /* The flusher thread: group commit.
  *
  * Appenders put their partition on a dirty list (sl_flusher_mark). The flusher takes the whole list,
- * fdatasyncs each partition once (sl_log_sync covers every batch written before it), publishes the new
- * durable offset as the partition's high watermark (sync durability), fires the watches it satisfies and the
- * data hook (subscribers are woken first), then completes the produces it covers. A lone produce wakes the
+ * fdatasyncs each partition once (sl_log_sync covers every batch written before it) and reports the new
+ * durable offset to the partition (sl_partition_durable), which applies its HW rule, fires the watches the HW
+ * passes and hands back the produces it covers; the flusher calls the data hook when the HW advanced
+ * (subscribers are woken first), then completes them. A lone produce wakes the
  * flusher at once: no timer, no waiting for another round unless an fdatasync is already running. Appends
  * that arrive during an fdatasync simply join the next round: one fdatasync per partition per round, however
  * many producers. In async durability appends complete at once and the flusher syncs the dirty partitions
@@ -13,8 +14,9 @@
  * STATES of a partition: clean --mark--> queued (on dirty list) --flusher takes list--> syncing --> clean;
  * a mark while syncing re-queues it. 'queued' is guarded by fl_mu.
  *
- * FAILURE MODES: a failed sync makes the log FAILED (storage/log.h); its pending produces complete with
- * SL_EFAILED and every later append fails. Other partitions go on. */
+ * FAILURE MODES: a failed sync makes the log FAILED (storage/log.h); it is reported to the partition
+ * (sl_partition_sync_failed), whose pending produces complete with SL_EFAILED; every later append fails.
+ * Other partitions go on. */
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,13 +24,6 @@
 #include "server/broker_int.h"
 #include "server/logging.h"
 #include "storage/err.h"
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The signal goes out after fl_mu is released: signalled under the lock, the flusher woke only to block on
  * fl_mu until this thread let go of it (strace: futex wake, then the flusher's FUTEX_WAIT on fl_mu), one more
@@ -62,101 +57,6 @@ void sl_flusher_forget(struct sl_broker *b, struct part *p)
     pthread_mutex_unlock(&b->fl_mu);
 }
 
-void sl_part_fire_all(struct part *p, int rc)
-{
-    while (p->watches) {
-        struct sl_watch *w = p->watches;
-        p->watches = w->next_;
-        if (p->watches)
-            p->watches->prev_ = NULL;
-        w->fire(w, rc);
-        __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE); /* after fire: see sl_broker_unwatch */
-    }
-}
-
-void sl_part_publish_hw(struct sl_broker *b, struct part *p, sl_offset_t hw)
-{
-    (void)b;
-    if (hw <= atomic_load(&p->hw))
-        return;
-    atomic_store(&p->hw, hw);
-    sl_log_set_hw(p->log, hw);
-    struct sl_watch *w = p->watches;
-    while (w) {
-        struct sl_watch *next = w->next_;
-        if (w->offset_ < hw) {
-            if (w->prev_)
-                w->prev_->next_ = next;
-            else
-                p->watches = next;
-            if (next)
-                next->prev_ = w->prev_;
-            w->fire(w, 0);
-            __atomic_store_n(&w->part_, NULL, __ATOMIC_RELEASE); /* after fire: see sl_broker_unwatch */
-        }
-        w = next;
-    }
-}
-
-/* Detaches the pending produces that durable covers (all of them when rc != 0). Caller holds wait_mu. */
-static struct sl_produce *take_pending(struct part *p, sl_offset_t durable, int rc)
-{
-    struct sl_produce *head = NULL, **tail = &head;
-    while (p->pend_head && (rc || p->pend_head->wait_for_ <= durable)) {
-        struct sl_produce *r = p->pend_head;
-        p->pend_head = r->next_;
-        r->next_ = NULL;
-        *tail = r;
-        tail = &r->next_;
-    }
-    if (!p->pend_head)
-        p->pend_tail = NULL;
-    return head;
-}
-
-static void complete_list(struct sl_produce *r, int rc)
-{
-    while (r) {
-        struct sl_produce *next = r->next_;
-        r->done(r, rc);
-        r = next;
-    }
-}
-
-/* Produces to complete after the round, in the order they became durable. */
-struct deferred {
-    struct sl_produce *head, **tail;
-};
-
-/* Appends list r (to complete with rc) to d. */
-static void defer_list(struct deferred *d, struct sl_produce *r, int rc)
-{
-    if (!r)
-        return;
-    *d->tail = r;
-    for (; r; r = r->next_) {
-        r->rc_ = rc;
-        d->tail = &r->next_;
-    }
-}
-
-static void complete_deferred(struct sl_produce *r)
-{
-    while (r) {
-        struct sl_produce *next = r->next_;
-        r->done(r, r->rc_);
-        r = next;
-    }
-}
-
-void sl_part_fail_pending(struct part *p, int rc)
-{
-    pthread_mutex_lock(&p->wait_mu);
-    struct sl_produce *done = take_pending(p, 0, rc);
-    pthread_mutex_unlock(&p->wait_mu);
-    complete_list(done, rc);
-}
-
 static void record_fsync(struct sl_broker *b, uint64_t ns)
 {
     atomic_fetch_add(&b->st_fsyncs, 1);
@@ -167,45 +67,45 @@ static void record_fsync(struct sl_broker *b, uint64_t ns)
     atomic_fetch_add(&b->st_fsync_hist[i], 1);
 }
 
-/* Syncs one partition, publishes the new HW, completes what became durable (or, with defer, moves it onto
- * *defer: the flusher thread holds topics_lock, and a done callback may take a lock that is held while calling
- * into the broker, the group coordinator's) and then, at most once a second,
- * persists the recovery point (partition.ckpt, two more fsyncs: they used to delay the produces of every
- * ~1000th round by 0.7-1 ms, the whole p99.9 of produce->push at 1,000 records/s). Caller holds topics_lock
- * (read). The data hook runs as soon as the HW is published, before the produces complete: completing them
- * resumes their REST connections (a write to libmicrohttpd's wake-up pipe for each), and the push used to wait
- * behind those and behind the rest of the round: 19 us median, 85 us p99 from the fdatasync's return to the
- * hook with one producer and one subscriber (timestamps along the path), now under 1 us. */
-static void sync_part(struct sl_broker *b, struct part *p, struct deferred *defer)
+/* Syncs one partition and reports the result to it (server/partition.c decides the HW and what completes),
+ * completes what it hands back (or, with defer, moves it onto *defer: the flusher thread holds topics_lock,
+ * and a done callback may take a lock that is held while calling into the broker, the group coordinator's)
+ * and then, at most once a second, persists the recovery point (partition.ckpt, two more fsyncs: they used to
+ * delay the produces of every ~1000th round by 0.7-1 ms, the whole p99.9 of produce->push at 1,000
+ * records/s). Caller holds topics_lock (read). The data hook runs as soon as the HW is published, before the
+ * produces complete: completing them resumes their REST connections (a write to libmicrohttpd's wake-up pipe
+ * for each), and the push used to wait behind those and behind the rest of the round: 19 us median, 85 us p99
+ * from the fdatasync's return to the hook with one producer and one subscriber (timestamps along the path),
+ * now under 1 us. */
+static void sync_part(struct sl_broker *b, struct part *p, struct sl_part_done *defer)
 {
+    struct sl_log *log = sl_partition_log(p->pt);
     sl_offset_t durable = 0;
-    uint64_t t0 = mono_ns();
-    int rc = sl_log_sync_data(p->log, &durable);
-    record_fsync(b, mono_ns() - t0);
-    if (rc)
+    int64_t t0 = sl_clock_mono_ns(b->clock);
+    int rc = sl_log_sync_data(log, &durable);
+    record_fsync(b, (uint64_t)(sl_clock_mono_ns(b->clock) - t0));
+    struct sl_part_done done;
+    sl_part_done_init(&done);
+    if (rc) {
         sl_error("partition %s-%d: sync failed: %s; the partition stays failed until restart",
                  p->topic->meta.name, p->id, sl_strerror(rc));
-    pthread_mutex_lock(&p->wait_mu);
-    bool advanced = false;
-    if (rc == 0 && b->durability == SL_DURABILITY_SYNC && durable > atomic_load(&p->hw)) {
-        sl_part_publish_hw(b, p, durable);
-        advanced = true;
+        sl_partition_sync_failed(p->pt, SL_EFAILED, &done);
+    } else {
+        sl_partition_durable(p->pt, durable, &done);
     }
-    struct sl_produce *done = take_pending(p, durable, rc);
-    pthread_mutex_unlock(&p->wait_mu);
-    if (advanced)
+    if (done.advanced)
         sl_broker_call_data_hook(b);
     if (defer)
-        defer_list(defer, done, rc ? SL_EFAILED : 0);
+        sl_part_done_move(defer, &done);
     else
-        complete_list(done, rc ? SL_EFAILED : 0);
-    if (rc == 0 && sl_log_checkpoint_due(p->log) && (rc = sl_log_checkpoint(p->log)))
+        sl_part_done_run(&done);
+    if (rc == 0 && sl_log_checkpoint_due(log) && (rc = sl_log_checkpoint(log)))
         sl_error("partition %s-%d: checkpoint failed: %s; the partition stays failed until restart",
                  p->topic->meta.name, p->id, sl_strerror(rc));
 }
 
 /* Takes partitions of the current round until none is left. defer: see sync_part. */
-static void take_and_sync(struct sl_broker *b, struct part **list, size_t n, struct deferred *defer)
+static void take_and_sync(struct sl_broker *b, struct part **list, size_t n, struct sl_part_done *defer)
 {
     for (size_t i; (i = atomic_fetch_add(&b->sw_next, 1)) < n;)
         sync_part(b, list[i], defer);
@@ -237,7 +137,7 @@ static void *helper_main(void *arg)
 /* Syncs every partition of the round, several at a time when there are several. Caller holds topics_lock
  * (read), which keeps the partitions alive while the helpers use them; the produces this thread completes go
  * onto *defer. */
-static void sync_all(struct sl_broker *b, struct part **v, size_t n, struct deferred *defer)
+static void sync_all(struct sl_broker *b, struct part **v, size_t n, struct sl_part_done *defer)
 {
     if (n == 1 || b->nhelpers == 0) {
         for (size_t i = 0; i < n; i++)
@@ -284,12 +184,13 @@ static void flush_round(struct sl_broker *b)
     }
     b->dirty_head = NULL;
     pthread_mutex_unlock(&b->fl_mu);
-    struct deferred defer = {NULL, &defer.head};
+    struct sl_part_done defer;
+    sl_part_done_init(&defer);
     sync_all(b, v, n, &defer);
     if (v != stackv)
         free(v);
     pthread_rwlock_unlock(&b->topics_lock);
-    complete_deferred(defer.head); /* no broker lock held: done callbacks may take theirs (issue 11) */
+    sl_part_done_run(&defer); /* no broker lock held: done callbacks may take theirs (issue 11) */
 }
 
 static void *flusher_main(void *arg)
@@ -302,13 +203,7 @@ static void *flusher_main(void *arg)
                 pthread_cond_wait(&b->fl_cv, &b->fl_mu);
         } else {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += b->flush_ms / 1000;
-            ts.tv_nsec += (b->flush_ms % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            sl_clock_deadline(&ts, b->flush_ms);
             while (!b->fl_stop && pthread_cond_timedwait(&b->fl_cv, &b->fl_mu, &ts) != ETIMEDOUT)
                 ;
         }

@@ -1,6 +1,6 @@
 /* The housekeeper thread: every log.retention.check.interval.ms it applies retention (retention.ms,
  * retention.bytes: whole closed segments) and time-based rolls (segment.ms) to every partition, under each
- * partition's append lock so it never races an append. */
+ * partition's append lock (sl_partition_housekeep) so it never races an append. */
 #include <errno.h>
 #include <time.h>
 
@@ -15,30 +15,15 @@ void sl_housekeeper_run_once(struct sl_broker *b, int64_t now_ms)
         struct topic *t = b->topics[i];
         for (int32_t k = 0; k < t->nparts; k++) {
             struct part *p = t->parts[k];
-            pthread_mutex_lock(&p->append_mu);
-            int rc = sl_log_roll_if_due(p->log, now_ms);
-            if (rc >= 0)
-                rc = sl_log_retain(p->log, now_ms);
-            pthread_mutex_unlock(&p->append_mu);
+            int rc = sl_partition_housekeep(p->pt, now_ms);
             if (rc > 0)
                 sl_info("retention: deleted %d segment(s) of %s-%d, log start now %lld", rc, t->meta.name, k,
-                        (long long)sl_log_start(p->log));
+                        (long long)sl_log_start(sl_partition_log(p->pt)));
             else if (rc < 0 && rc != SL_EFAILED)
                 sl_warn("housekeeping %s-%d: %s", t->meta.name, k, sl_strerror(rc));
         }
     }
     pthread_rwlock_unlock(&b->topics_lock);
-}
-
-static void deadline_after(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
 }
 
 static void *keeper_main(void *arg)
@@ -47,15 +32,13 @@ static void *keeper_main(void *arg)
     pthread_mutex_lock(&b->hk_mu);
     while (!b->hk_stop) {
         struct timespec ts;
-        deadline_after(&ts, b->retention_check_ms);
+        sl_clock_deadline(&ts, b->retention_check_ms);
         while (!b->hk_stop && pthread_cond_timedwait(&b->hk_cv, &b->hk_mu, &ts) != ETIMEDOUT)
             ;
         if (b->hk_stop)
             break;
         pthread_mutex_unlock(&b->hk_mu);
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        sl_housekeeper_run_once(b, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        sl_housekeeper_run_once(b, sl_clock_wall_ms(b->clock));
         pthread_mutex_lock(&b->hk_mu);
     }
     pthread_mutex_unlock(&b->hk_mu);

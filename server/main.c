@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     struct sl_broker *b = NULL;
     struct sl_rest *rest = NULL;
     struct sl_ws *ws = NULL;
-    rc = sl_broker_open(&cfg, &b);
+    rc = sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b);
     if (rc) {
         sl_error("cannot open the broker in %s: %s", cfg.data_dir, sl_strerror(rc));
         goto out;

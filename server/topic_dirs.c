@@ -52,21 +52,14 @@ void sl_random_id(char out[SL_TOPIC_ID_LEN + 1])
     out[SL_TOPIC_ID_LEN] = '\0';
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Moves <data>/<name> into <data>/quarantine/<name>.<ms>, durably, and says why. Returns 0 or -errno. */
 static int quarantine_dir(struct sl_broker *b, const char *name, const char *why)
 {
-    const struct sl_fileops *fo = &sl_fileops_posix;
+    const struct sl_fileops *fo = b->fo;
     char qdir[4096], from[4096], to[4400];
     snprintf(qdir, sizeof qdir, "%s/%s", b->data_dir, QUARANTINE);
     snprintf(from, sizeof from, "%s/%s", b->data_dir, name);
-    snprintf(to, sizeof to, "%s/%s.%" PRId64, qdir, name, wall_ms());
+    snprintf(to, sizeof to, "%s/%s.%" PRId64, qdir, name, sl_clock_wall_ms(b->clock));
     int rc = fo->mkdir(qdir, 0755);
     if (rc == -EEXIST)
         rc = 0;
@@ -104,11 +97,11 @@ static bool dir_has_data(const char *dir)
 }
 
 /* The id in dir/topic.id into id (SL_TOPIC_ID_LEN + 1): 0, -ENOENT, SL_ECORRUPT, -errno. */
-static int read_dir_id(const char *dir, char *id)
+static int read_dir_id(const struct sl_fileops *fo, const char *dir, char *id)
 {
     char path[4200], *text = NULL;
     snprintf(path, sizeof path, "%s/%s", dir, ID_FILE);
-    int rc = sl_file_read_all(&sl_fileops_posix, path, 256, &text, NULL);
+    int rc = sl_file_read_all(fo, path, 256, &text, NULL);
     if (rc)
         return rc;
     text[strcspn(text, "\r\n")] = '\0';
@@ -119,9 +112,8 @@ static int read_dir_id(const char *dir, char *id)
     return rc;
 }
 
-static int stamp_dir(const char *dir, const char *id)
+static int stamp_dir(const struct sl_fileops *fo, const char *dir, const char *id)
 {
-    const struct sl_fileops *fo = &sl_fileops_posix;
     char line[SL_TOPIC_ID_LEN + 2];
     int n = snprintf(line, sizeof line, "%s\n", id);
     int rc = fo->mkdir(dir, 0755);
@@ -137,7 +129,7 @@ int sl_part_dir_claim(struct sl_broker *b, const struct topic *t, int32_t p)
     char name[SL_TOPIC_NAME_MAX + 16], dir[4096], id[SL_TOPIC_ID_LEN + 1], why[SL_TOPIC_NAME_MAX + 160];
     snprintf(name, sizeof name, "%s-%" PRId32, t->meta.name, p);
     snprintf(dir, sizeof dir, "%s/%s", b->data_dir, name);
-    int rc = read_dir_id(dir, id);
+    int rc = read_dir_id(b->fo, dir, id);
     if (rc == 0 && !strcmp(id, t->meta.id))
         return 0;
     if (rc == 0)
@@ -153,7 +145,7 @@ int sl_part_dir_claim(struct sl_broker *b, const struct topic *t, int32_t p)
         why[0] = '\0'; /* new, empty, or adopted by a topic that just got its id */
     if (why[0] && (rc = quarantine_dir(b, name, why)) != 0)
         return rc;
-    rc = stamp_dir(dir, t->meta.id);
+    rc = stamp_dir(b->fo, dir, t->meta.id);
     if (rc && t->adopt_dirs) { /* an existing partition on a full disk: serve it, stamp it next time */
         sl_warn("cannot write %s/%s: %s", dir, ID_FILE, sl_strerror(rc));
         rc = 0;

@@ -1,4 +1,4 @@
-/* sl_fileops_posix (the real file operations) and two helpers built on any fileops table.
+/* sl_fileops_posix (the real file operations) and three helpers built on any fileops table.
  *
  * FAILURE MODES: every function returns -errno as the kernel reported it; EINTR is retried; short writes
  * are continued. sl_file_replace leaves the previous file intact on any error (the tmp file is removed). */
@@ -177,4 +177,22 @@ int sl_file_read_all(const struct sl_fileops *fo, const char *path, size_t max, 
 out_close:
     fo->close(fd);
     return rc;
+}
+
+int sl_dir_make_all(const struct sl_fileops *fo, const char *dir)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
+        return -ENAMETOOLONG;
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        int rc = fo->mkdir(p, 0755);
+        *c = '/';
+        if (rc && rc != -EEXIST)
+            return rc;
+    }
+    int rc = fo->mkdir(p, 0755);
+    return rc == -EEXIST ? 0 : rc;
 }

@@ -43,4 +43,8 @@ int sl_file_replace(const struct sl_fileops *fo, const char *dir, const char *na
  * Returns 0, -ENOENT, -EFBIG when larger than max, or -errno. */
 int sl_file_read_all(const struct sl_fileops *fo, const char *path, size_t max, char **out, size_t *len_out);
 
+/* Creates dir and every missing parent (mkdir -p), mode 0755; an existing directory is success. Not durable:
+ * the caller fsyncs the parents it needs (sl_fileops.fsync_dir). Returns 0, -ENAMETOOLONG or -errno. */
+int sl_dir_make_all(const struct sl_fileops *fo, const char *dir);
+
 #endif

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "storage/batch.h"
 #include "storage/checkpoint.h"
@@ -49,9 +48,7 @@ int64_t log_now(const struct sl_log *l)
 {
     if (l->cfg.now_ms)
         return l->cfg.now_ms();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sl_clock_wall_ms(l->cfg.clock);
 }
 
 void log_say(const struct sl_log *l, enum sl_level lv, const char *fmt, ...)
@@ -936,24 +933,6 @@ const char *sl_log_recovery_report(struct sl_log *l)
 
 /* ---- open / close ---- */
 
-static int mkdir_p(const struct sl_fileops *fo, const char *dir)
-{
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-        return -ENAMETOOLONG;
-    for (char *c = p + 1; *c; c++) {
-        if (*c != '/')
-            continue;
-        *c = '\0';
-        int rc = fo->mkdir(p, 0755);
-        *c = '/';
-        if (rc && rc != -EEXIST)
-            return rc;
-    }
-    int rc = fo->mkdir(p, 0755);
-    return rc == -EEXIST ? 0 : rc;
-}
-
 static int load_ckpt(struct sl_log *l, struct sl_pckpt *c, bool *have)
 {
     int rc = sl_ckpt_read(l->fo, l->dir, c);
@@ -1048,6 +1027,8 @@ static int log_alloc(const struct sl_log_cfg *cfg, struct sl_log **out)
     l->cfg.dir = l->dir;
     l->fo = cfg->fops ? cfg->fops : &sl_fileops_posix;
     l->cfg.fops = l->fo;
+    if (!l->cfg.clock)
+        l->cfg.clock = &sl_clock_posix;
     pthread_mutex_init(&l->mu, NULL);
     pthread_mutex_init(&l->ckpt_mu, NULL);
     sl_epochs_init(&l->epochs);
@@ -1096,7 +1077,7 @@ int sl_log_open(const struct sl_log_cfg *cfg, struct sl_log **out)
     int rc = log_alloc(cfg, &l);
     if (rc)
         return rc;
-    if ((rc = mkdir_p(l->fo, l->dir)) || (rc = load_ckpt(l, &c, &have)) || (rc = recover(l, &c, have, &write_err)) ||
+    if ((rc = sl_dir_make_all(l->fo, l->dir)) || (rc = load_ckpt(l, &c, &have)) || (rc = recover(l, &c, have, &write_err)) ||
         (rc = settle(l, &c, have, write_err)))
         goto err_free;
     if (l->report.len > 1)

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/clock.h"
 #include "storage/fileops.h"
 #include "storage/types.h"
 
@@ -60,7 +61,8 @@ struct sl_log_cfg {
     const char *dir;                  /* the partition directory; created if missing */
     const struct sl_fileops *fops;    /* NULL = sl_fileops_posix */
     struct sl_logger logger;          /* fn NULL = silent */
-    int64_t (*now_ms)(void);          /* NULL = wall clock; tests pass a fake clock */
+    const struct sl_clock *clock;     /* wall time of segment.ms/retention.ms ages; NULL = sl_clock_posix */
+    int64_t (*now_ms)(void);          /* NULL = clock's wall time; when set (older tests), used instead */
     uint64_t segment_bytes;           /* segment.bytes, default 1 GiB */
     int64_t segment_ms;               /* segment.ms, default 7 days; <= 0 = never */
     int64_t retention_ms;             /* retention.ms, default 7 days; < 0 = unlimited */

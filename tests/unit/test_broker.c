@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ static void setup(void)
     sl_logging_set_level(SL_LOG_ERROR);
     dir = sl_test_tmpdir();
     sl_tb_config(&cfg, dir, SL_DURABILITY_SYNC);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
 }
 
 static void teardown(void)
@@ -35,7 +36,7 @@ static void teardown(void)
 static void reopen(void)
 {
     sl_broker_close(b);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
 }
 
 START_TEST(broker_creates_lists_and_deletes_topics)
@@ -292,6 +293,45 @@ START_TEST(broker_offset_for_time_finds_the_first_newer_record)
 }
 END_TEST
 
+/* A file table that counts the files opened through it, and a clock stopped at a given wall time. */
+static _Atomic int opens;
+
+static int counting_open(const char *path, int flags, int mode)
+{
+    opens++;
+    return sl_fileops_posix.open(path, flags, mode);
+}
+
+static int64_t stopped_wall_ms(const struct sl_clock *c)
+{
+    return *(const int64_t *)c->ctx;
+}
+
+START_TEST(broker_takes_its_files_and_clock_from_the_caller)
+{
+    sl_broker_close(b);
+    struct sl_fileops fo = sl_fileops_posix;
+    fo.open = counting_open;
+    int64_t wall = 1600000000000;
+    struct sl_clock clock = sl_clock_posix;
+    clock.wall_ms = stopped_wall_ms;
+    clock.ctx = &wall;
+    opens = 0;
+    ck_assert_int_eq(sl_broker_open(&cfg, &fo, &clock, &b), 0);
+    int at_open = opens;
+    ck_assert_int_gt(at_open, 0); /* cluster.id, __consumer_offsets' files */
+    ck_assert_int_eq(sl_broker_topic_create(b, "timed", 1, NULL, 0, false, err, sizeof err), 0);
+    ck_assert_int_gt(opens, at_open);
+    char *path = sl_test_path(dir, "meta/timed.topic"), *text = NULL;
+    ck_assert_int_eq(sl_file_read_all(&sl_fileops_posix, path, 4096, &text, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(text, "created.ms=1600000000000\n"));
+    free(text);
+    free(path);
+    sl_broker_close(b); /* before fo and clock go out of scope */
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("broker");
@@ -311,6 +351,7 @@ int main(void)
     tcase_add_test(tc, broker_offset_for_time_finds_the_first_newer_record);
     tcase_add_test(tc, broker_refuses_clients_on_internal_topics);
     tcase_add_test(tc, broker_bounds_segment_configs_set_by_clients);
+    tcase_add_test(tc, broker_takes_its_files_and_clock_from_the_caller);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);

@@ -24,7 +24,7 @@ static void open_broker(enum sl_durability d)
     sl_logging_set_level(SL_LOG_ERROR);
     dir = sl_test_tmpdir();
     sl_tb_config(&cfg, dir, d);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
     ck_assert_int_eq(sl_broker_topic_create(b, "t", 2, NULL, 0, false, err, sizeof err), 0);
 }
 
@@ -117,7 +117,7 @@ START_TEST(flusher_close_makes_everything_durable)
     open_broker(SL_DURABILITY_ASYNC);
     ck_assert_int_eq(sl_tb_produce_wait(b, "t", 1, "a", 9, NULL, NULL), 0);
     sl_broker_close(b);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
     ck_assert_int_eq(sl_tb_count_records(b, "t", 1, 0), 9);
     close_broker();
 }

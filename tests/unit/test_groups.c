@@ -22,7 +22,7 @@ static int64_t fake_now(void) { return sl_test_clock_now(); }
 
 static void open_all(void)
 {
-    ck_assert_int_eq(sl_broker_open(&cfg, &broker), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &broker), 0);
     struct sl_groups_cfg gc = {
         .session_timeout_ms = 1000, .rebalance_timeout_ms = 800, .now_ms = fake_now, .no_sweeper = true};
     ck_assert_int_eq(sl_groups_open(broker, &gc, &groups), 0);

@@ -20,7 +20,7 @@ static void setup(void)
     dir = sl_test_tmpdir();
     sl_tb_config(&cfg, dir, SL_DURABILITY_SYNC);
     cfg.segment_bytes = 1024; /* a broker default: clients cannot set segment.bytes below 1 MiB */
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
 }
 
 static void teardown(void)

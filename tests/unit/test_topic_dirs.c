@@ -25,7 +25,7 @@ static void setup(void)
     sl_logging_set_level(SL_LOG_ERROR);
     dir = sl_test_tmpdir();
     sl_tb_config(&cfg, dir, SL_DURABILITY_SYNC);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
 }
 
 static void teardown(void)
@@ -39,7 +39,7 @@ static void teardown(void)
 static void reopen(void)
 {
     sl_broker_close(b);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
 }
 
 /* Reads <dir>/<rel> whole into buf (NUL-terminated); returns its length or -1. */
@@ -132,7 +132,7 @@ START_TEST(lost_or_damaged_metadata_never_serves_old_records_to_a_new_topic)
     snprintf(path, sizeof path, "%s/meta/lost.topic", dir);
     ck_assert_int_eq(unlink(path), 0);
     write_file("meta/bad.topic", "\x01\x02 not a topic file\n");
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
     ck_assert_int_eq(sl_broker_partition_count(b, "lost"), SL_ENOTOPIC);
     ck_assert_int_eq(sl_broker_partition_count(b, "bad"), SL_ENOTOPIC);
     ck_assert_uint_eq(sl_broker_quarantined_dirs(b), 3);
@@ -155,7 +155,7 @@ START_TEST(a_directory_of_another_incarnation_is_quarantined)
     make_topic_with_records("t", 2, 4);
     sl_broker_close(b);
     write_file("t-0/topic.id", "AAAAAAAAAAAAAAAAAAAAAA\n");
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
     ck_assert_uint_eq(sl_broker_quarantined_dirs(b), 1);
     ck_assert_int_eq(quarantined("t-0."), 1);
     ck_assert_int_eq(sl_tb_count_records(b, "t", 0, 0), 0);
@@ -172,7 +172,7 @@ START_TEST(a_directory_with_data_and_no_id_is_quarantined)
     char path[4096];
     snprintf(path, sizeof path, "%s/t-0/topic.id", dir);
     ck_assert_int_eq(unlink(path), 0);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
     ck_assert_uint_eq(sl_broker_quarantined_dirs(b), 1);
     ck_assert_int_eq(sl_tb_count_records(b, "t", 0, 0), 0);
 }
@@ -189,7 +189,7 @@ START_TEST(partition_directories_past_the_count_are_quarantined)
     write_file("t-5/00000000000000000000.log", "junk");
     snprintf(path, sizeof path, "%s/not a partition", dir);
     ck_assert_int_eq(mkdir(path, 0755), 0);
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
     ck_assert_uint_eq(sl_broker_quarantined_dirs(b), 1);
     ck_assert_int_eq(quarantined("t-5."), 1);
     ck_assert_int_eq(sl_tb_count_records(b, "t", 0, 0), 3);
@@ -209,7 +209,7 @@ START_TEST(topics_from_before_ids_adopt_their_directories)
         snprintf(path, sizeof path, "%s/t-%d/topic.id", dir, p);
         ck_assert_int_eq(unlink(path), 0);
     }
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
     ck_assert_uint_eq(sl_broker_quarantined_dirs(b), 0);
     ck_assert_int_eq(sl_tb_count_records(b, "t", 0, 0), 12);
     char id[SL_TOPIC_ID_LEN + 1], text[64];
@@ -236,7 +236,7 @@ START_TEST(a_flipped_bit_anywhere_in_the_metadata_never_loses_or_misattributes_r
         memcpy(bad, orig, (size_t)n + 1);
         bad[i] ^= 0x04;
         write_file("meta/t.topic", bad);
-        ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+        ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
         unsigned q = sl_broker_quarantined_dirs(b);
         int32_t parts = sl_broker_partition_count(b, "t");
         int64_t recs = parts > 0 ? sl_tb_count_records(b, "t", 0, 0) : 0;
@@ -254,7 +254,7 @@ START_TEST(a_flipped_bit_anywhere_in_the_metadata_never_loses_or_misattributes_r
         ck_assert_int_eq(system(cmd), 0);
         write_file("meta/t.topic", orig);
     }
-    ck_assert_int_eq(sl_broker_open(&cfg, &b), 0);
+    ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
     ck_assert_int_eq(sl_tb_count_records(b, "t", 0, 0), 9);
 }
 END_TEST
