@@ -1,17 +1,12 @@
-/* Partitioning and RecordBatch encoding of parsed records (see api/records.h, sl_rec_build). */
+/* From parsed records to RecordBatches (contract: api/records.h): sl_rec_partition picks each item's
+ * partition, sl_rec_build encodes the good items with storage/batch.h's builder, grouped by partition and cut
+ * at max.message.bytes. The batches it returns are exactly what sl_bb_finish produced (CRC and record framing
+ * guaranteed), which is what lets the broker append them with sl_broker_produce_built (no second walk). */
 #include "api/rec_int.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "server/partitioner.h"
 

@@ -1,17 +1,12 @@
-/* Rendering consumed records as v2 JSON (see api/records.h, sl_rec_render). */
+/* Rendering consumed records as v2 JSON (contract: api/records.h, sl_rec_render / sl_rec_fetch_render).
+ * Writes JSON text by hand into an sl_buf (no jansson): values are copied as base64, as raw JSON text (when
+ * they are valid JSON, sl_json_valid), or as escaped strings. */
 #include "api/rec_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "server/broker.h"
 #include "storage/err.h"
@@ -19,8 +14,8 @@
 /* ---- rendering ----
  *
  * SPEED: JSON is written straight into rd->out behind inline capacity checks (room, put): no snprintf, no call
- * per piece; numbers by dec_put; strings by sl_json_str_append (plain runs 8 bytes at a time); base64 by
- * b64_put (12 bits per lookup); json-format values are checked by sl_json_valid (iterative, table-driven)
+ * per piece; numbers by sl_dec_put; strings by sl_json_str_append (plain runs 8 bytes at a time); base64 by
+ * sl_b64_put (12 bits per lookup); json-format values are checked by sl_json_valid (iterative, table-driven)
  * before they are copied as they are. What is the same for every record of a call is worked out once per call
  * (struct rhead): ",\"partition\":P,\"offset\":" formatted, and whether the topic needs escaping at all.
  * The output is byte for byte what the snprintf-based renderer wrote (tests/unit/test_records.c keeps that
@@ -42,40 +37,40 @@ struct rhead {
 static int render_bytes(struct sl_buf *o, enum sl_fmt fmt, struct sl_slice s)
 {
     if (!s.base)
-        return put(o, "null", 4);
+        return rec_put(o, "null", 4);
     if (fmt == SL_FMT_BINARY) {
-        if (room(o, (s.len + 2) / 3 * 4 + 2))
+        if (rec_room(o, (s.len + 2) / 3 * 4 + 2))
             return -ENOMEM;
         uint8_t *w = o->base + o->len;
         *w++ = '"';
-        w = b64_put(w, s.base, s.len);
+        w = sl_b64_put(w, s.base, s.len);
         *w++ = '"';
         o->len = (size_t)(w - o->base);
         return 0;
     }
     if (fmt == SL_FMT_JSON && sl_json_valid(s.base, s.len))
-        return put(o, s.base, s.len);
+        return rec_put(o, s.base, s.len);
     return sl_json_str_append(o, s.base, s.len); /* text, or json-format bytes that are not JSON */
 }
 
 static int render_headers(struct sl_buf *o, struct sl_batch_iter *it, const struct sl_record *r)
 {
-    int rc = put(o, "[", 1);
+    int rc = rec_put(o, "[", 1);
     for (uint32_t i = 0; rc == 0 && i < r->nheaders; i++) {
         struct sl_header h;
         rc = sl_batch_iter_header(it, i, &h);
         if (rc == 0)
-            rc = i ? put(o, ",{\"key\":", 8) : put(o, "{\"key\":", 7);
+            rc = i ? rec_put(o, ",{\"key\":", 8) : rec_put(o, "{\"key\":", 7);
         if (rc == 0)
             rc = sl_json_str_append(o, h.key.base, h.key.len);
         if (rc == 0)
-            rc = put(o, ",\"value\":", 9);
+            rc = rec_put(o, ",\"value\":", 9);
         if (rc == 0)
             rc = render_bytes(o, SL_FMT_BINARY, h.value);
         if (rc == 0)
-            rc = put(o, "}", 1);
+            rc = rec_put(o, "}", 1);
     }
-    return rc ? rc : put(o, "]", 1);
+    return rc ? rc : rec_put(o, "]", 1);
 }
 
 /* Appends {"topic":<topic>,"key": with a comma before it when a record precedes it. */
@@ -83,12 +78,12 @@ static int render_head(struct sl_render *rd, const struct rhead *hd)
 {
     struct sl_buf *o = rd->out;
     if (!hd->topic_plain) {
-        int rc = rd->count ? put(o, ",{\"topic\":", 10) : put(o, "{\"topic\":", 9);
+        int rc = rd->count ? rec_put(o, ",{\"topic\":", 10) : rec_put(o, "{\"topic\":", 9);
         if (rc == 0)
             rc = sl_json_str_append(o, (const uint8_t *)hd->topic, hd->topic_len);
-        return rc ? rc : put(o, ",\"key\":", 7);
+        return rc ? rc : rec_put(o, ",\"key\":", 7);
     }
-    if (room(o, 11 + hd->topic_len + 8))
+    if (rec_room(o, 11 + hd->topic_len + 8))
         return -ENOMEM;
     uint8_t *w = o->base + o->len;
     if (rd->count)
@@ -108,20 +103,20 @@ static int render_one(struct sl_render *rd, const struct rhead *hd, struct sl_ba
     if (rc == 0)
         rc = render_bytes(o, rd->fmt, r->key);
     if (rc == 0)
-        rc = put(o, ",\"value\":", 9);
+        rc = rec_put(o, ",\"value\":", 9);
     if (rc == 0)
         rc = render_bytes(o, rd->fmt, r->value);
-    if (rc == 0 && (rc = room(o, hd->mid_len + REC_TAIL_MAX)) == 0) {
+    if (rc == 0 && (rc = rec_room(o, hd->mid_len + REC_TAIL_MAX)) == 0) {
         uint8_t *w = (uint8_t *)memcpy(o->base + o->len, hd->mid, hd->mid_len) + hd->mid_len;
-        w = dec_put(w, r->offset);
+        w = sl_dec_put(w, r->offset);
         w = (uint8_t *)memcpy(w, ",\"timestamp\":", 13) + 13;
-        w = dec_put(w, r->timestamp);
+        w = sl_dec_put(w, r->timestamp);
         w = (uint8_t *)memcpy(w, ",\"headers\":", 11) + 11;
         o->len = (size_t)(w - o->base);
     }
     if (rc == 0)
         rc = render_headers(o, it, r);
-    return rc ? rc : put(o, "}", 1);
+    return rc ? rc : rec_put(o, "}", 1);
 }
 
 static void rhead_init(struct rhead *hd, const char *topic, int32_t partition)
@@ -131,9 +126,9 @@ static void rhead_init(struct rhead *hd, const char *topic, int32_t partition)
     hd->topic_len = strlen(topic);
     hd->topic_plain = true;
     for (size_t i = 0; i < hd->topic_len; i++)
-        hd->topic_plain &= (jcls[(uint8_t)topic[i]] & JP) != 0;
+        hd->topic_plain &= (sl_jcls[(uint8_t)topic[i]] & SL_JP) != 0;
     uint8_t *w = (uint8_t *)memcpy(hd->mid, p, sizeof p - 1) + sizeof p - 1;
-    w = dec_put(w, partition);
+    w = sl_dec_put(w, partition);
     w = (uint8_t *)memcpy(w, off, sizeof off - 1) + sizeof off - 1;
     hd->mid_len = (size_t)(w - hd->mid);
 }

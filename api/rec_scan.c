@@ -1,22 +1,13 @@
-/* The JSON scanner of the records module (see api/rec_scan.h). */
+/* The JSON scanner and validator of the records codec (contract and accepted grammar: api/rec_scan.h). */
 #include "api/rec_scan.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-
-#include "api/records.h"
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-size_t utf8_len(const uint8_t *p, const uint8_t *end)
+size_t sl_utf8_len(const uint8_t *p, const uint8_t *end)
 {
     uint8_t c = p[0];
     size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
@@ -32,17 +23,17 @@ size_t utf8_len(const uint8_t *p, const uint8_t *end)
     return n;
 }
 
-const uint8_t jcls[256] = {
-    /* 0_ */ 0, 0, 0, 0, 0, 0, 0, 0, 0, JW, JW, 0, 0, JW, 0, 0,
+const uint8_t sl_jcls[256] = {
+    /* 0_ */ 0, 0, 0, 0, 0, 0, 0, 0, 0, SL_JW, SL_JW, 0, 0, SL_JW, 0, 0,
     /* 1_ */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    /* 2_ */ JP | JW, JP, JE, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP | JE,
-    /* 3_ */ JP | JD | JH, JP | JD | JH, JP | JD | JH, JP | JD | JH, JP | JD | JH, JP | JD | JH, JP | JD | JH,
-             JP | JD | JH, JP | JD | JH, JP | JD | JH, JP, JP, JP, JP, JP, JP,
-    /* 4_ */ JP, JP | JH, JP | JH, JP | JH, JP | JH, JP | JH, JP | JH, JP, JP, JP, JP, JP, JP, JP, JP, JP,
-    /* 5_ */ JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JE, JP, JP, JP,
-    /* 6_ */ JP, JP | JH, JP | JH | JE, JP | JH, JP | JH, JP | JH, JP | JH | JE, JP, JP, JP, JP, JP, JP, JP,
-             JP | JE, JP,
-    /* 7_ */ JP, JP, JP | JE, JP, JP | JE, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP, JP,
+    /* 2_ */ SL_JP | SL_JW, SL_JP, SL_JE, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP | SL_JE,
+    /* 3_ */ SL_JP | SL_JD | SL_JH, SL_JP | SL_JD | SL_JH, SL_JP | SL_JD | SL_JH, SL_JP | SL_JD | SL_JH, SL_JP | SL_JD | SL_JH, SL_JP | SL_JD | SL_JH, SL_JP | SL_JD | SL_JH,
+             SL_JP | SL_JD | SL_JH, SL_JP | SL_JD | SL_JH, SL_JP | SL_JD | SL_JH, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP,
+    /* 4_ */ SL_JP, SL_JP | SL_JH, SL_JP | SL_JH, SL_JP | SL_JH, SL_JP | SL_JH, SL_JP | SL_JH, SL_JP | SL_JH, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP,
+    /* 5_ */ SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JE, SL_JP, SL_JP, SL_JP,
+    /* 6_ */ SL_JP, SL_JP | SL_JH, SL_JP | SL_JH | SL_JE, SL_JP | SL_JH, SL_JP | SL_JH, SL_JP | SL_JH, SL_JP | SL_JH | SL_JE, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP,
+             SL_JP | SL_JE, SL_JP,
+    /* 7_ */ SL_JP, SL_JP, SL_JP | SL_JE, SL_JP, SL_JP | SL_JE, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP, SL_JP,
     /* 8_ .. F_: 0 */
 };
 
@@ -54,7 +45,7 @@ const uint8_t jcls[256] = {
 
 static inline const uint8_t *jv_ws(const uint8_t *p, const uint8_t *end)
 {
-    while (p < end && (jcls[*p] & JW))
+    while (p < end && (sl_jcls[*p] & SL_JW))
         p++;
     return p;
 }
@@ -65,12 +56,12 @@ static const uint8_t *jv_string(const uint8_t *p, const uint8_t *end)
 {
     for (;;) {
         while (end - p >= 8) {
-            size_t k = plain8(p);
+            size_t k = sl_json_plain8(p);
             p += k;
             if (k < 8)
                 break;
         }
-        while (p < end && (jcls[*p] & JP))
+        while (p < end && (sl_jcls[*p] & SL_JP))
             p++;
         if (p == end)
             return NULL;
@@ -78,11 +69,11 @@ static const uint8_t *jv_string(const uint8_t *p, const uint8_t *end)
         if (*p == '"')
             return p + 1;
         if (*p == '\\' && end - p >= 2 && p[1] == 'u')
-            n = end - p >= 6 && (jcls[p[2]] & jcls[p[3]] & jcls[p[4]] & jcls[p[5]] & JH) ? 6 : 0;
+            n = end - p >= 6 && (sl_jcls[p[2]] & sl_jcls[p[3]] & sl_jcls[p[4]] & sl_jcls[p[5]] & SL_JH) ? 6 : 0;
         else if (*p == '\\')
-            n = end - p >= 2 && (jcls[p[1]] & JE) ? 2 : 0;
+            n = end - p >= 2 && (sl_jcls[p[1]] & SL_JE) ? 2 : 0;
         else
-            n = *p >= 0x80 ? utf8_len(p, end) : 0; /* else a control character */
+            n = *p >= 0x80 ? sl_utf8_len(p, end) : 0; /* else a control character */
         if (!n)
             return NULL;
         p += n;
@@ -92,7 +83,7 @@ static const uint8_t *jv_string(const uint8_t *p, const uint8_t *end)
 static const uint8_t *jv_digits(const uint8_t *p, const uint8_t *end)
 {
     const uint8_t *s = p;
-    while (p < end && (jcls[*p] & JD))
+    while (p < end && (sl_jcls[*p] & SL_JD))
         p++;
     return p > s ? p : NULL;
 }
@@ -131,7 +122,7 @@ static const uint8_t *jv_scalar(const uint8_t *p, const uint8_t *end)
     case 'n':
         return left >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
     default:
-        return *p == '-' || (jcls[*p] & JD) ? jv_number(p, end) : NULL;
+        return *p == '-' || (sl_jcls[*p] & SL_JD) ? jv_number(p, end) : NULL;
     }
 }
 
@@ -187,21 +178,21 @@ key:
     goto value;
 }
 
-bool sc_fail(struct scan *s, const char *what)
+bool sl_scan_fail(struct sl_scan *s, const char *what)
 {
     if (!s->bad)
         s->bad = what;
     return false;
 }
 
-static bool sc_expect(struct scan *s, uint8_t c, const char *what)
+static bool sc_expect(struct sl_scan *s, uint8_t c, const char *what)
 {
-    sc_ws(s);
+    sl_scan_ws(s);
     if (s->p < s->end && *s->p == c) {
         s->p++;
         return true;
     }
-    return sc_fail(s, what);
+    return sl_scan_fail(s, what);
 }
 
 static int hex4(const uint8_t *p)
@@ -251,7 +242,7 @@ static size_t esc_decode(const uint8_t *p, const uint8_t *end, uint32_t *cp)
 
 /* Decodes the inside of a string the scanner accepted, [p, end), into out (room for end - p bytes: decoding
  * never grows). Returns the decoded length. */
-size_t str_decode(const uint8_t *p, const uint8_t *end, uint8_t *out)
+size_t sl_scan_str_decode(const uint8_t *p, const uint8_t *end, uint8_t *out)
 {
     size_t o = 0;
     while (p < end) {
@@ -284,18 +275,18 @@ size_t str_decode(const uint8_t *p, const uint8_t *end, uint8_t *out)
 }
 
 /* A string at s->p (its opening quote). *esc: it has escapes. */
-static bool sc_string(struct scan *s, bool *esc)
+static bool sc_string(struct sl_scan *s, bool *esc)
 {
     const uint8_t *p = s->p + 1, *end = s->end;
     *esc = false;
     for (;;) {
-        while (end - p >= 8 && !needs_look8(p)) /* 8 bytes at a time while none needs a look */
+        while (end - p >= 8 && !sl_json_needs_look8(p)) /* 8 bytes at a time while none needs a look */
             p += 8;
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         s->p = p;
         if (p >= end)
-            return sc_fail(s, "unterminated string");
+            return sl_scan_fail(s, "unterminated string");
         size_t n;
         uint32_t cp;
         if (*p == '"') {
@@ -304,12 +295,12 @@ static bool sc_string(struct scan *s, bool *esc)
         } else if (*p == '\\') {
             *esc = true;
             if (!(n = esc_decode(p, end, &cp)))
-                return sc_fail(s, "invalid escape in string (or \\u0000, or a lone surrogate)");
+                return sl_scan_fail(s, "invalid escape in string (or \\u0000, or a lone surrogate)");
         } else if (*p >= 0x80) {
-            if (!(n = utf8_len(p, end)))
-                return sc_fail(s, "invalid UTF-8 in string");
+            if (!(n = sl_utf8_len(p, end)))
+                return sl_scan_fail(s, "invalid UTF-8 in string");
         } else {
-            return sc_fail(s, "control character in string");
+            return sl_scan_fail(s, "control character in string");
         }
         p += n;
     }
@@ -345,7 +336,7 @@ static bool real_overflows(const uint8_t *ip, const uint8_t *ie, const uint8_t *
     return isinf(strtod(buf, NULL));
 }
 
-static bool sc_digits(struct scan *s)
+static bool sc_digits(struct sl_scan *s)
 {
     const uint8_t *b = s->p;
     while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
@@ -354,7 +345,7 @@ static bool sc_digits(struct scan *s)
 }
 
 /* A number at s->p; fills v->integer / v->ival. Out-of-range numbers fail as jansson's do. */
-static bool sc_number(struct scan *s, struct jspan *v)
+static bool sc_number(struct sl_scan *s, struct sl_jspan *v)
 {
     bool neg = *s->p == '-';
     s->p += neg;
@@ -362,13 +353,13 @@ static bool sc_number(struct scan *s, struct jspan *v)
     if (s->p < s->end && *s->p == '0')
         s->p++;
     else if (!sc_digits(s))
-        return sc_fail(s, "invalid number");
+        return sl_scan_fail(s, "invalid number");
     const uint8_t *ie = s->p;
     if (s->p < s->end && *s->p == '.') {
         s->p++;
         fp = s->p;
         if (!sc_digits(s))
-            return sc_fail(s, "invalid number");
+            return sl_scan_fail(s, "invalid number");
         fe = s->p;
     }
     int64_t ex = 0;
@@ -380,16 +371,16 @@ static bool sc_number(struct scan *s, struct jspan *v)
             s->p++;
         const uint8_t *eb = s->p;
         if (!sc_digits(s))
-            return sc_fail(s, "invalid number");
+            return sl_scan_fail(s, "invalid number");
         for (; eb < s->p; eb++)
             ex = ex < 1000000000 ? ex * 10 + (*eb - '0') : ex;
         ex = eneg ? -ex : ex;
     }
     if (fp || has_exp)
-        return real_overflows(ip, ie, fp, fe, ex) ? sc_fail(s, "real number overflow") : true;
+        return real_overflows(ip, ie, fp, fe, ex) ? sl_scan_fail(s, "real number overflow") : true;
     size_t nd = (size_t)(ie - ip);
     if (nd > 19 || (nd == 19 && memcmp(ip, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0))
-        return sc_fail(s, "too big integer");
+        return sl_scan_fail(s, "too big integer");
     uint64_t u = 0;
     for (const uint8_t *q = ip; q < ie; q++)
         u = u * 10 + (uint64_t)(*q - '0');
@@ -398,19 +389,19 @@ static bool sc_number(struct scan *s, struct jspan *v)
     return true;
 }
 
-static bool sc_literal(struct scan *s, const char *lit, size_t n)
+static bool sc_literal(struct sl_scan *s, const char *lit, size_t n)
 {
     if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-        return sc_fail(s, "invalid literal");
+        return sl_scan_fail(s, "invalid literal");
     s->p += n;
     return true;
 }
 
 /* An object key and its colon, s->p at the key's quote (after whitespace). k: the key's inside. */
-bool sc_key(struct scan *s, struct jspan *k)
+bool sl_scan_key(struct sl_scan *s, struct sl_jspan *k)
 {
     if (s->p >= s->end || *s->p != '"')
-        return sc_fail(s, "string or '}' expected");
+        return sl_scan_fail(s, "string or '}' expected");
     k->p = s->p + 1;
     if (!sc_string(s, &k->esc))
         return false;
@@ -418,7 +409,7 @@ bool sc_key(struct scan *s, struct jspan *k)
     return sc_expect(s, ':', "':' expected");
 }
 
-static bool sc_scalar(struct scan *s, struct jspan *v)
+static bool sc_scalar(struct sl_scan *s, struct sl_jspan *v)
 {
     switch (*s->p) {
     case '"':
@@ -432,43 +423,43 @@ static bool sc_scalar(struct scan *s, struct jspan *v)
     default:
         if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
             return sc_number(s, v);
-        return sc_fail(s, "unexpected character");
+        return sl_scan_fail(s, "unexpected character");
     }
 }
 
 /* Any value at s->p (after whitespace), containers included; fills *v. Nesting is tracked on a bit stack
  * (1 = object), so deep input costs no C stack. */
-bool sc_value(struct scan *s, struct jspan *v)
+bool sl_scan_value(struct sl_scan *s, struct sl_jspan *v)
 {
-    uint64_t objs[SCAN_MAX_DEPTH / 64];
-    struct jspan tmp;
+    uint64_t objs[SL_SCAN_MAX_DEPTH / 64];
+    struct sl_jspan tmp;
     int d = 0;
-    *v = (struct jspan){.p = s->p};
+    *v = (struct sl_jspan){.p = s->p};
     s->ws = false;
     if (s->p >= s->end)
-        return sc_fail(s, "value expected");
+        return sl_scan_fail(s, "value expected");
     for (;;) {
         uint8_t c = *s->p;
         if (c == '{' || c == '[') {
-            if (s->depth + d + 1 > SCAN_MAX_DEPTH)
-                return sc_fail(s, "maximum nesting depth reached");
+            if (s->depth + d + 1 > SL_SCAN_MAX_DEPTH)
+                return sl_scan_fail(s, "maximum nesting depth reached");
             if (c == '{')
                 objs[d / 64] |= 1ull << (d % 64);
             else
                 objs[d / 64] &= ~(1ull << (d % 64));
             d++;
             s->p++;
-            sc_ws(s);
+            sl_scan_ws(s);
             if (s->p < s->end && *s->p == (c == '{' ? '}' : ']')) {
                 s->p++;
                 d--;
                 goto after;
             }
-            if (c == '{' && !sc_key(s, &tmp))
+            if (c == '{' && !sl_scan_key(s, &tmp))
                 return false;
-            sc_ws(s);
+            sl_scan_ws(s);
             if (s->p >= s->end)
-                return sc_fail(s, "value expected");
+                return sl_scan_fail(s, "value expected");
             continue;
         }
         if (!sc_scalar(s, d ? &tmp : v))
@@ -479,7 +470,7 @@ bool sc_value(struct scan *s, struct jspan *v)
             v->ws = s->ws;
             return true;
         }
-        sc_ws(s);
+        sl_scan_ws(s);
         bool obj = objs[(d - 1) / 64] >> ((d - 1) % 64) & 1;
         if (s->p < s->end && *s->p == (obj ? '}' : ']')) {
             s->p++;
@@ -487,31 +478,31 @@ bool sc_value(struct scan *s, struct jspan *v)
             goto after;
         }
         if (s->p >= s->end || *s->p != ',')
-            return sc_fail(s, obj ? "',' or '}' expected" : "',' or ']' expected");
+            return sl_scan_fail(s, obj ? "',' or '}' expected" : "',' or ']' expected");
         s->p++;
-        sc_ws(s);
-        if (obj && !sc_key(s, &tmp))
+        sl_scan_ws(s);
+        if (obj && !sl_scan_key(s, &tmp))
             return false;
-        sc_ws(s);
+        sl_scan_ws(s);
         if (s->p >= s->end)
-            return sc_fail(s, "value expected");
+            return sl_scan_fail(s, "value expected");
     }
 }
 
 /* After a member or element: true with *more when a ',' follows, false at close (consumed) or on error. */
-bool sc_next(struct scan *s, uint8_t close, bool *more)
+bool sl_scan_next(struct sl_scan *s, uint8_t close, bool *more)
 {
-    sc_ws(s);
+    sl_scan_ws(s);
     if (s->p < s->end && (*s->p == ',' || *s->p == close)) {
         *more = *s->p++ == ',';
-        sc_ws(s);
+        sl_scan_ws(s);
         return true;
     }
-    return sc_fail(s, close == '}' ? "',' or '}' expected" : "',' or ']' expected");
+    return sl_scan_fail(s, close == '}' ? "',' or '}' expected" : "',' or ']' expected");
 }
 
 /* Index of key k in names[0, n), or -1. Keys with escapes are compared decoded, as jansson does. */
-int key_index(const struct jspan *k, const char *const *names, int n)
+int sl_scan_key_index(const struct sl_jspan *k, const char *const *names, int n)
 {
     uint8_t buf[96];
     const uint8_t *p = k->p;
@@ -519,7 +510,7 @@ int key_index(const struct jspan *k, const char *const *names, int n)
     if (k->esc) {
         if (len > sizeof buf)
             return -1;
-        len = str_decode(k->p, k->end, buf);
+        len = sl_scan_str_decode(k->p, k->end, buf);
         p = buf;
     }
     for (int i = 0; i < n; i++)
@@ -530,7 +521,7 @@ int key_index(const struct jspan *k, const char *const *names, int n)
 
 
 /* Copies a container's text without the whitespace between its tokens. out has room for end - p bytes. */
-size_t json_compact(const uint8_t *p, const uint8_t *end, uint8_t *out)
+size_t sl_scan_compact(const uint8_t *p, const uint8_t *end, uint8_t *out)
 {
     size_t o = 0;
     bool str = false;

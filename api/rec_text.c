@@ -1,16 +1,11 @@
-/* Text encodings of the records module: base64, decimal, JSON strings, RFC 3339 (see api/records.h). */
+/* Text encodings of the records codec (contract: api/rec_text.h): base64, decimal, JSON strings, RFC 3339. */
 #include "api/rec_int.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 /* ---- base64 ---- */
@@ -74,11 +69,11 @@ static void b64_init(void)
 }
 
 /* Writes the padded base64 of p[0, n) at o ((n + 2) / 3 * 4 bytes) and returns the end. */
-uint8_t *b64_put(uint8_t *o, const uint8_t *p, size_t n)
+uint8_t *sl_b64_put(uint8_t *o, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     pthread_once(&b64_once, b64_init);
-#if LITTLE_ENDIAN_HOST
+#if SL_LITTLE_ENDIAN_HOST
     for (; n - i >= 8; i += 6, o += 8) { /* 6 bytes from one 8-byte load */
         uint64_t w;
         memcpy(&w, p + i, 8);
@@ -108,17 +103,17 @@ int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n)
 {
     if (n == 0)
         return 0; /* b->base may be NULL: NULL + 0 is undefined in C */
-    if (room(b, (n + 2) / 3 * 4))
+    if (rec_room(b, (n + 2) / 3 * 4))
         return -ENOMEM;
-    b->len = (size_t)(b64_put(b->base + b->len, p, n) - b->base);
+    b->len = (size_t)(sl_b64_put(b->base + b->len, p, n) - b->base);
     return 0;
 }
 
 int sl_dec_append(struct sl_buf *b, int64_t v)
 {
-    if (room(b, 20))
+    if (rec_room(b, 20))
         return -ENOMEM;
-    b->len = (size_t)(dec_put(b->base + b->len, v) - b->base);
+    b->len = (size_t)(sl_dec_put(b->base + b->len, v) - b->base);
     return 0;
 }
 
@@ -130,7 +125,7 @@ static uint8_t *esc_put(uint8_t *o, const uint8_t **pp, const uint8_t *end)
     const uint8_t *p = *pp;
     uint8_t c = *p;
     if (c >= 0x80) {
-        size_t ul = utf8_len(p, end);
+        size_t ul = sl_utf8_len(p, end);
         *pp = p + (ul ? ul : 1);
         if (!ul) {
             memcpy(o, "\xef\xbf\xbd", 3);
@@ -158,20 +153,20 @@ static uint8_t *esc_put(uint8_t *o, const uint8_t **pp, const uint8_t *end)
  * for it plus the rest of the string), so a string without escapes costs one capacity check. */
 int sl_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n)
 {
-    if (room(b, n + 2))
+    if (rec_room(b, n + 2))
         return -ENOMEM;
     const uint8_t *end = p + n;
     uint8_t *o = b->base + b->len;
     *o++ = '"';
     for (;;) {
-        for (; end - p >= 8 && !needs_look8(p); p += 8, o += 8)
+        for (; end - p >= 8 && !sl_json_needs_look8(p); p += 8, o += 8)
             memcpy(o, p, 8);
-        for (; p < end && (jcls[*p] & JP); p++)
+        for (; p < end && (sl_jcls[*p] & SL_JP); p++)
             *o++ = *p;
         if (p == end)
             break;
         b->len = (size_t)(o - b->base);
-        if (room(b, 6 + (size_t)(end - p)))
+        if (rec_room(b, 6 + (size_t)(end - p)))
             return -ENOMEM;
         o = esc_put(b->base + b->len, &p, end);
     }

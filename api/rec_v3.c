@@ -1,17 +1,11 @@
-/* v3 produce parsing (see api/records.h, sl_rec_parse_v3): one ProduceRequest object, parsed by jansson. */
+/* The v3 produce grammar (contract: api/records.h, sl_rec_parse_v3): one ProduceRequest object at a time,
+ * from a jansson tree (v3 is not the bulk path). Strings are referenced in the tree the request keeps
+ * (sl_rec_req_keep); base64 and JSON-type data are decoded or serialized into the request's arena. */
 #include "api/rec_int.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "api/jsonbody.h"
 
@@ -19,7 +13,7 @@
 static int take_base64(struct sl_rec_req *r, json_t *j, struct sl_slice *out)
 {
     size_t n = json_string_length(j);
-    uint8_t *dst = arena_alloc(r, n / 4 * 3 + 3);
+    uint8_t *dst = rec_arena_alloc(r, n / 4 * 3 + 3);
     if (!dst)
         return -ENOMEM;
     ssize_t got = sl_base64_decode(json_string_value(j), n, dst);
@@ -34,7 +28,7 @@ static int take_base64(struct sl_rec_req *r, json_t *j, struct sl_slice *out)
 static int take_json(struct sl_rec_req *r, json_t *j, struct sl_slice *out)
 {
     size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *dst = arena_alloc(r, n ? n : 1);
+    char *dst = rec_arena_alloc(r, n ? n : 1);
     if (!dst || (n && json_dumpb(j, dst, n, JSON_COMPACT | JSON_ENCODE_ANY) != n))
         return -ENOMEM;
     out->base = (const uint8_t *)dst;
@@ -49,18 +43,18 @@ static int take_headers(struct sl_rec_req *r, json_t *j, const char *kname, stru
     if (!j || json_is_null(j))
         return 0;
     if (!json_is_array(j))
-        return fail(err, status, code, "%s.headers must be an array", where);
+        return rec_fail(err, status, code, "%s.headers must be an array", where);
     size_t n = json_array_size(j);
-    struct sl_header *h = arena_alloc(r, (n ? n : 1) * sizeof *h);
+    struct sl_header *h = rec_arena_alloc(r, (n ? n : 1) * sizeof *h);
     if (!h)
-        return fail(err, 500, 50002, "out of memory");
+        return rec_fail(err, 500, 50002, "out of memory");
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(j, i), *k = json_object_get(e, kname), *v = json_object_get(e, "value");
         if (!json_is_object(e) || !json_is_string(k))
-            return fail(err, status, code, "%s.headers[%zu].%s must be a string", where, i, kname);
+            return rec_fail(err, status, code, "%s.headers[%zu].%s must be a string", where, i, kname);
         const char *const names[] = {kname, "value", NULL}, *m = sl_json_unknown(e, names);
         if (m)
-            return fail(err, status, code, "Unrecognized field: %s.headers[%zu].%.64s", where, i, m);
+            return rec_fail(err, status, code, "Unrecognized field: %s.headers[%zu].%.64s", where, i, m);
         h[i].key.base = (const uint8_t *)json_string_value(k);
         h[i].key.len = json_string_length(k);
         h[i].value.base = NULL;
@@ -68,9 +62,9 @@ static int take_headers(struct sl_rec_req *r, json_t *j, const char *kname, stru
         if (v && !json_is_null(v)) {
             int rc = json_is_string(v) ? take_base64(r, v, &h[i].value) : -EINVAL;
             if (rc == -ENOMEM)
-                return fail(err, 500, 50002, "out of memory");
+                return rec_fail(err, 500, 50002, "out of memory");
             if (rc)
-                return fail(err, status, code, "%s.headers[%zu].value must be a base64 string", where, i);
+                return rec_fail(err, status, code, "%s.headers[%zu].value must be a base64 string", where, i);
         }
     }
     rec->headers = h;
@@ -109,29 +103,29 @@ static int v3_field(struct sl_rec_req *r, json_t *j, const char *what, int *type
     static const char *const names[] = {"type", "data", "subject", "subject_name_strategy", "schema_id",
                                         "schema_version", "schema", NULL};
     if (!json_is_object(j))
-        return fail(err, 400, 400, "%s must be an object with type and data", what);
+        return rec_fail(err, 400, 400, "%s must be an object with type and data", what);
     if (only_members(j, names, what, err))
         return -EINVAL;
     for (size_t i = 2; i < 7; i++)
         if (json_object_get(j, names[i]) && !json_is_null(json_object_get(j, names[i])))
-            return fail(err, 400, 400, "%s.%s is not supported: sluice has no schema registry (type BINARY, "
+            return rec_fail(err, 400, 400, "%s.%s is not supported: sluice has no schema registry (type BINARY, "
                         "JSON or STRING)", what, names[i]);
     const char *t = json_string_value(json_object_get(j, "type"));
     json_t *data = json_object_get(j, "data");
     if (!t)
-        return fail(err, 400, 400, "%s.type is required (BINARY, JSON or STRING)", what);
+        return rec_fail(err, 400, 400, "%s.type is required (BINARY, JSON or STRING)", what);
     *type = strcmp(t, "BINARY") == 0 ? SL_V3_BINARY : strcmp(t, "JSON") == 0 ? SL_V3_JSON
                                                    : strcmp(t, "STRING") == 0 ? SL_V3_STRING : SL_V3_NONE;
     if (*type == SL_V3_NONE)
-        return fail(err, 400, 400, "%s.type %s is not supported (BINARY, JSON or STRING; no schema registry)",
+        return rec_fail(err, 400, 400, "%s.type %s is not supported (BINARY, JSON or STRING; no schema registry)",
                     what, t);
     if (!data || json_is_null(data))
         return 0;
     if (*type == SL_V3_JSON)
-        return take_json(r, data, out) ? fail(err, 500, 500, "out of memory") : 0;
+        return take_json(r, data, out) ? rec_fail(err, 500, 500, "out of memory") : 0;
     if (!json_is_string(data)) {
         err->in_data = true;
-        return fail(err, 400, 400, "%s.data must be a string for type %s", what, t);
+        return rec_fail(err, 400, 400, "%s.data must be a string for type %s", what, t);
     }
     if (*type == SL_V3_STRING) {
         out->base = (const uint8_t *)json_string_value(data);
@@ -140,11 +134,11 @@ static int v3_field(struct sl_rec_req *r, json_t *j, const char *what, int *type
     }
     int rc = take_base64(r, data, out);
     if (rc == -ENOMEM)
-        return fail(err, 500, 500, "out of memory");
+        return rec_fail(err, 500, 500, "out of memory");
     if (!rc)
         return 0;
     err->in_data = true;
-    return fail(err, 400, 400, "Bad Request: data=%.40s is not a base64 string.", json_string_value(data));
+    return rec_fail(err, 400, 400, "Bad Request: data=%.40s is not a base64 string.", json_string_value(data));
 }
 
 static int v3_record(struct sl_rec_req *r, struct sl_rec_item *it, json_t *obj, bool entry, int64_t now_ms,
@@ -154,19 +148,19 @@ static int v3_record(struct sl_rec_req *r, struct sl_rec_item *it, json_t *obj, 
     static const char *const names[] = {"partition_id", "headers", "key", "value", "timestamp", NULL, NULL};
     static const char *const entry_names[] = {"partition_id", "headers", "key", "value", "timestamp", "id", NULL};
     if (!json_is_object(obj))
-        return fail(err, 400, 400, "The record must be a JSON object");
+        return rec_fail(err, 400, 400, "The record must be a JSON object");
     if (only_members(obj, entry ? entry_names : names, "", err))
         return -EINVAL;
     json_t *p = json_object_get(obj, "partition_id"), *ts = json_object_get(obj, "timestamp");
     if (p && !json_is_null(p)) {
         if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) > INT32_MAX)
-            return fail(err, 400, 400, "partition_id must be a non-negative integer");
+            return rec_fail(err, 400, 400, "partition_id must be a non-negative integer");
         it->partition = (int32_t)json_integer_value(p);
     }
     it->rec.timestamp = now_ms;
     if (ts && !json_is_null(ts)) {
         if (!json_is_string(ts) || sl_rfc3339_parse(json_string_value(ts), &it->rec.timestamp))
-            return fail(err, 400, 400, "timestamp must be an RFC 3339 date-time");
+            return rec_fail(err, 400, 400, "timestamp must be an RFC 3339 date-time");
     }
     int rc = v3_field(r, json_object_get(obj, "key"), "key", &it->key_type, &it->rec.key, err);
     if (rc == 0)
@@ -178,9 +172,9 @@ static int v3_record(struct sl_rec_req *r, struct sl_rec_item *it, json_t *obj, 
 
 int sl_rec_parse_v3(struct sl_rec_req *r, json_t *obj, bool entry, int64_t now_ms, struct sl_rec_err *err)
 {
-    struct sl_rec_item *it = item_new(r);
+    struct sl_rec_item *it = rec_item_new(r);
     if (!it)
-        return fail(err, 500, 500, "out of memory");
+        return rec_fail(err, 500, 500, "out of memory");
     int rc = v3_record(r, it, obj, entry, now_ms, err);
     if (rc) {
         it->err_code = (int)err->status;

@@ -1,23 +1,19 @@
-/* Produce-body parsing and consume rendering (see api/records.h).
+/* The records codec's request object and formats (see api/records.h): the arena and items both produce
+ * grammars fill, the embedded formats of content types and Accept headers, the error filler.
  *
  * Memory: decoded bytes (base64 output, decoded or compacted text, headers arrays, v3 json_dumpb output) live
  * in a chain of arena blocks owned by the request, so slices stay valid while later records are parsed; other
  * v2 slices point into the body (see sl_rec_parse_v2), v3 text values into the jansson tree the request owns.
- * Rendering writes JSON text by hand into an sl_buf (no jansson): values are copied as base64, as raw JSON text
- * (when they are valid JSON), or as escaped strings. */
+ * The grammars (api/rec_v2.c, api/rec_v3.c) only ever append to the arena and the items. */
 #include "api/records.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "api/jsonbody.h"
 #include "api/rec_int.h"
@@ -33,7 +29,7 @@ struct sl_arena_blk {
     uint8_t data[];
 };
 
-void *arena_alloc(struct sl_rec_req *r, size_t n)
+void *rec_arena_alloc(struct sl_rec_req *r, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
     struct sl_arena_blk *b = r->arena;
@@ -87,7 +83,7 @@ int sl_rec_req_keep(struct sl_rec_req *r, json_t *j)
     return json_array_append_new(r->root, j) ? -ENOMEM : 0;
 }
 
-struct sl_rec_item *item_new(struct sl_rec_req *r)
+struct sl_rec_item *rec_item_new(struct sl_rec_req *r)
 {
     if (r->n == r->cap) {
         size_t nc = r->cap ? r->cap * 2 : 16;
@@ -209,7 +205,7 @@ bool sl_rec_accept_ok(const char *accept, enum sl_fmt f)
 
 /* ---- produce parsing ---- */
 
-int fail(struct sl_rec_err *err, unsigned status, int code, const char *fmt, ...)
+int rec_fail(struct sl_rec_err *err, unsigned status, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
