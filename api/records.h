@@ -15,6 +15,16 @@
  * RecordBatches (storage/batch.h), one or more per partition, each at most the topic's max.message.bytes.
  * v3 objects are still parsed by jansson (one record per object; not the bulk path).
  *
+ * FILES (the records codec):
+ *   api/records.c      the request (arena, items), formats, error filler
+ *   api/rec_scan.{c,h} the JSON scanner the v2 grammar is written on, the validator, byte classes
+ *   api/rec_text.{c,h} base64, decimal, JSON string literals, RFC 3339 (included here: public helpers)
+ *   api/rec_v2.c       the v2 grammar (sl_rec_parse_v2)
+ *   api/rec_v3.c       the v3 grammar (sl_rec_parse_v3, on jansson)
+ *   api/rec_build.c    partitioning and RecordBatch encoding (sl_rec_partition, sl_rec_build)
+ *   api/rec_render.c   consumed records as v2 JSON (sl_rec_render, sl_rec_fetch_render, sl_rec_damage_msg)
+ *   api/rec_int.h      what those files share and no other file uses
+ *
  * THREADS: a struct sl_rec_req is used by one thread at a time (it holds jansson values). Rendering
  * functions are reentrant. */
 #ifndef SL_API_RECORDS_H
@@ -26,6 +36,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "api/rec_scan.h"
+#include "api/rec_text.h"
 #include "storage/batch.h"
 #include "storage/types.h"
 
@@ -121,7 +133,8 @@ struct sl_rec_batch {
 /* Encodes the items without errors into batches of at most max_batch_bytes each, grouped by partition (in
  * item order within a partition). An item too large for max_batch_bytes on its own gets per-record error
  * 42208. Sets each item's batch/index. *out is malloc'd; free with sl_rec_batches_free. Returns 0 or
- * -ENOMEM. */
+ * -ENOMEM. Each batch's data is sl_bb_finish's output as it is (CRC and record framing right), so, unmodified,
+ * it may be appended with sl_broker_produce_built (server/broker.h). */
 int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_rec_batch **out, size_t *n);
 void sl_rec_batches_free(struct sl_rec_batch *b, size_t n);
 
@@ -153,24 +166,6 @@ struct sl_broker;
  * -ENOMEM. Never blocks on data. */
 int sl_rec_fetch_render(struct sl_broker *b, struct sl_render *rd, const char *topic, int32_t partition,
                         sl_offset_t from, struct sl_buf *scratch, sl_offset_t *next);
-
-/* ---- helpers shared with other handlers (exposed for tests) ---- */
-
-/* Strict base64 decode of n chars at s into out (room for n / 4 * 3 + 3 bytes). Returns the decoded length,
- * or -1 when s is not base64. */
-ssize_t sl_base64_decode(const char *s, size_t n, uint8_t *out);
-/* Base64 encode (padded) of n bytes, appended to b. Returns 0 or -ENOMEM. */
-int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n);
-/* Appends p as a JSON string literal (quotes included; invalid UTF-8 becomes U+FFFD). */
-int sl_json_str_append(struct sl_buf *b, const uint8_t *p, size_t n);
-/* Appends v in decimal (what printf's PRId64 writes, without its cost). Returns 0 or -ENOMEM. */
-int sl_dec_append(struct sl_buf *b, int64_t v);
-/* True when p[0, n) is exactly one valid JSON value (RFC 8259, surrounding whitespace allowed). */
-bool sl_json_valid(const uint8_t *p, size_t n);
-/* Formats epoch ms as RFC 3339 UTC ("2021-02-05T19:14:42.123Z") into buf (>= 32 bytes). */
-void sl_rfc3339_format(int64_t ms, char *buf, size_t len);
-/* Parses RFC 3339 ("2021-02-05T19:14:42Z", fraction and +hh:mm offsets allowed) into epoch ms. 0 or -EINVAL. */
-int sl_rfc3339_parse(const char *s, int64_t *ms);
 
 /* Formats the message of a 42209 answer for a read of topic/partition at off that met a damaged range:
  * names the range, why, and the next readable offset. Writes into buf (n bytes). Any thread. */
