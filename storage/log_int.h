@@ -1,4 +1,4 @@
-/* The partition log's internals, shared by log.c and retention.c only. Not for other layers.
+/* The partition log's internals, shared by log.c, log_read.c and retention.c only. Not for other layers.
  *
  * STATES
  *   OPEN --(write/fdatasync/checkpoint error: log_fail)--> FAILED (sticky; only sl_log_close leaves it)
@@ -46,6 +46,18 @@ struct sl_log {
     char fail_why[192];             /* guarded by ckpt_mu; written once, by the log_fail that entered FAILED */
     int fail_rc;                    /* guarded by ckpt_mu; the error behind it */
 };
+
+/* Index of the segment holding off: the last one with base <= off (0 if none). Caller holds mu. */
+size_t log_find_seg(const struct sl_log *l, sl_offset_t off);
+
+/* Header walk state for sl_seg_scan: stops at the batch that reaches target; next is the offset the next
+ * header should carry. */
+struct log_reach {
+    sl_offset_t target;
+    sl_offset_t next;
+};
+/* sl_seg_scan's callback over a struct log_reach: true (stop) at the first batch whose last offset >= target. */
+bool log_on_reaches(const struct sl_batch_hdr *h, void *arg);
 
 /* Drops the holes wholly below start and the parts of holes at or past end (retention, truncation).
  * Caller holds mu. */
