@@ -2,6 +2,9 @@
  * (shared with SSE). The protocol is DESIGN §6 and openapi/asyncapi.yaml; sessions live in api/ws_consume.c
  * (subscribers) and api/ws_produce.c (producers), the context and its one service thread in api/ws.c.
  *
+ * OWNERSHIP: a struct sl_ws is created by sl_ws_start and freed by sl_ws_stop; it owns nothing global, and it
+ * is the broker's data hook (sl_broker_set_data_hook) while it runs, so one WebSocket server per broker.
+ *
  * THREADS: sl_ws_start/sl_ws_stop are called by main only (start after the REST server, stop before it).
  * Every lws_* call happens on the service thread; other threads (the broker's data hook, produce and commit
  * completions, consumer-group events) only queue work and call lws_cancel_service. The parse functions are

@@ -144,6 +144,18 @@ void sl_ws_post(struct sl_ws *ws, struct sl_ws_op *op);
 /* Pauses or resumes reading c according to its backlog. */
 void sl_ws_rx_flow(struct sl_ws_conn *c);
 
+/* Runs every queued completion (sl_ws_post) on the service thread. */
+void sl_ws_drain(struct sl_ws *ws);
+
+/* ---- ws_socket.c: one socket in libwebsockets' protocol callback ---- */
+/* The "sluice.v1" protocol callback. Service thread. */
+int sl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+/* After a service round in which recv() held back unmasked frames (api/ws_mask.h): closes those sockets with
+ * 1002. Sockets not yet established are checked when they are. */
+void sl_ws_close_unmasked(struct sl_ws *ws);
+/* Frees c's reassembly buffer (the receive budget it held is returned). */
+void sl_ws_rx_release(struct sl_ws_conn *c);
+
 /* Writes a close frame with code (no reason) through lws_write; libwebsockets does not close the connection
  * for it. Service thread, inside a callback of wsi. Returns 0 or -EIO. */
 int sl_ws_write_close(struct lws *wsi, int code);

@@ -291,6 +291,7 @@ static int broker_init(struct sl_broker *b, const struct sl_config *cfg, const s
     b->num_partitions = cfg->num_partitions > 0 ? cfg->num_partitions : 1;
     pthread_rwlock_init(&b->topics_lock, NULL);
     pthread_mutex_init(&b->hook_mu, NULL);
+    pthread_rwlock_init(&b->data_rw, NULL);
     pthread_mutex_init(&b->fl_mu, NULL);
     pthread_cond_init(&b->fl_cv, NULL);
     pthread_mutex_init(&b->hk_mu, NULL);
@@ -356,6 +357,7 @@ void sl_broker_close(struct sl_broker *b)
     pthread_rwlock_unlock(&b->topics_lock);
     pthread_rwlock_destroy(&b->topics_lock);
     pthread_mutex_destroy(&b->hook_mu);
+    pthread_rwlock_destroy(&b->data_rw);
     pthread_mutex_destroy(&b->fl_mu);
     pthread_cond_destroy(&b->fl_cv);
     pthread_mutex_destroy(&b->hk_mu);
@@ -765,15 +767,18 @@ void sl_broker_set_deleted_hook(struct sl_broker *b, void (*fn)(void *arg, const
 
 void sl_broker_set_data_hook(struct sl_broker *b, void (*fn)(void *arg), void *arg)
 {
-    atomic_store_explicit(&b->data_arg, arg, memory_order_relaxed);
-    atomic_store_explicit(&b->data_hook, fn, memory_order_release);
+    pthread_rwlock_wrlock(&b->data_rw); /* waits for the calls of the previous hook in progress */
+    b->data_hook = fn;
+    b->data_arg = arg;
+    pthread_rwlock_unlock(&b->data_rw);
 }
 
 void sl_broker_call_data_hook(struct sl_broker *b)
 {
-    void (*fn)(void *) = atomic_load_explicit(&b->data_hook, memory_order_acquire);
-    if (fn)
-        fn(atomic_load_explicit(&b->data_arg, memory_order_relaxed));
+    pthread_rwlock_rdlock(&b->data_rw); /* calls run concurrently (sync helpers); only a change waits */
+    if (b->data_hook)
+        b->data_hook(b->data_arg);
+    pthread_rwlock_unlock(&b->data_rw);
 }
 
 void sl_broker_stats(struct sl_broker *b, struct sl_broker_stats *out)

@@ -266,10 +266,12 @@ void sl_broker_set_deleted_hook(struct sl_broker *b, void (*fn)(void *arg, const
  * another incarnation of its name). */
 unsigned sl_broker_quarantined_dirs(struct sl_broker *b);
 
-/* Registers one process-wide hook called whenever any partition's HW advances (the WebSocket layer wakes its
- * service thread with it), as soon as the new HW is published and before the produces it covers complete (so
- * subscribers are woken before producers are answered). It may run on several threads at once (sync helpers).
- * fn must be thread-safe and quick. Call before traffic starts. */
+/* Sets the broker's one data hook, called whenever any partition's HW advances (the WebSocket server wakes
+ * its service thread with it), as soon as the new HW is published and before the produces it covers complete
+ * (so subscribers are woken before producers are answered). It may run on several threads at once (sync
+ * helpers): fn must be thread-safe and quick, and must not call back into the broker. fn == NULL removes the
+ * hook. Any thread, any time: on return, the previous hook is not running and will not run again, so its arg
+ * may be freed. */
 void sl_broker_set_data_hook(struct sl_broker *b, void (*fn)(void *arg), void *arg);
 
 /* ---- stats, for /metrics ---- */

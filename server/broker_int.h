@@ -96,8 +96,9 @@ struct sl_broker {
     bool hk_stop; /* guarded by: hk_mu */
     bool hk_started;
 
-    void (*_Atomic data_hook)(void *arg); /* set once while flusher threads may run: released after data_arg */
-    void *_Atomic data_arg;
+    pthread_rwlock_t data_rw;   /* read: a call of the data hook; write: sl_broker_set_data_hook */
+    void (*data_hook)(void *arg); /* guarded by: data_rw */
+    void *data_arg;               /* guarded by: data_rw */
     pthread_mutex_t hook_mu;                            /* held while the deleted hook runs */
     void (*deleted_hook)(void *arg, const char *topic); /* guarded by: hook_mu */
     void *deleted_arg;                                  /* guarded by: hook_mu */
