@@ -1,6 +1,7 @@
 /* v2 consumer endpoints: instances, subscription, assignments, positions, records (long poll), offsets.
- * Also owns the "groups" module: it opens the consumer-group coordinator (server/groups.h) into api->groups
- * at start and gives /metrics its consumer-lag source.
+ * Also owns the "groups" module: it gives /metrics its consumer-lag source while the server runs. The
+ * consumer-group coordinator (server/groups.h) is opened and closed by server/main.c and reaches the
+ * handlers as api->groups (api/rest.h).
  *
  * Instances are coordinator members of kind REST; nothing about them lives here, so an instance that
  * expires (consumer.instance.timeout.ms idle) simply answers 40403 afterwards.
@@ -53,20 +54,15 @@ static void on_lag(struct sl_api *api, sl_metrics_lag_emit_fn emit, void *ctx)
 
 static int on_groups_start(struct sl_api *api)
 {
-    int64_t rt = api->cfg->rebalance_timeout_ms;
-    struct sl_groups_cfg gc = {.session_timeout_ms = api->cfg->consumer_instance_timeout_ms,
-                               .rebalance_timeout_ms = rt ? rt : -1};
-    int rc = sl_groups_open(api->broker, &gc, &api->groups);
-    if (rc == 0)
-        sl_metrics_set_lag_source(on_lag);
-    return rc;
+    (void)api;
+    sl_metrics_set_lag_source(on_lag);
+    return 0;
 }
 
 static void on_groups_stop(struct sl_api *api)
 {
+    (void)api;
     sl_metrics_set_lag_source(NULL);
-    sl_groups_close(api->groups);
-    api->groups = NULL;
 }
 
 /* ---- helpers ---- */

@@ -52,7 +52,7 @@ struct sl_router;
 struct sl_api {
     const struct sl_config *cfg;
     struct sl_broker *broker;
-    struct sl_groups *groups;   /* set by the consumer module's start hook (router.h); NULL until then */
+    struct sl_groups *groups;   /* the coordinator main opened, borrowed (sl_rest_start); never NULL */
     struct sl_router *router;
     _Atomic uint16_t rest_port; /* atomic: the bound port, stored once the front listens, when its threads
                                  * (and libmicrohttpd's) already run; 0 before */

@@ -166,13 +166,14 @@ static void free_rest(struct sl_rest *r)
     free(r);
 }
 
-int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_rest **out)
+int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *groups, struct sl_rest **out)
 {
     struct sl_rest *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
     r->api.cfg = cfg;
     r->api.broker = b;
+    r->api.groups = groups;
     atomic_init(&r->api.ws_port, 0);
     atomic_init(&r->api.rest_port, 0);
     r->api.started_ms = (int64_t)time(NULL) * 1000;
@@ -210,11 +211,6 @@ uint16_t sl_rest_port(const struct sl_rest *r)
 void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port)
 {
     atomic_store(&r->api.ws_port, port);
-}
-
-struct sl_groups *sl_rest_groups(struct sl_rest *r)
-{
-    return r->api.groups;
 }
 
 void sl_rest_quiesce(struct sl_rest *r)

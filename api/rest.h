@@ -12,16 +12,16 @@
 
 struct sl_rest;
 
-/* Starts listening on cfg->rest_bind:cfg->rest_port (0 = ephemeral) and serving. cfg and b are borrowed and
- * must outlive the server. Returns 0 and *out, or -errno (e.g. -EADDRINUSE) with the reason logged. */
-int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_rest **out);
+struct sl_groups;
+
+/* Starts listening on cfg->rest_bind:cfg->rest_port (0 = ephemeral) and serving. cfg, b and groups (the
+ * consumer-group coordinator, opened by main on b) are borrowed and must outlive the server: close groups
+ * only after sl_rest_stop. Returns 0 and *out, or -errno (e.g. -EADDRINUSE) with the reason logged. */
+int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *groups, struct sl_rest **out);
 /* The bound port (the ephemeral one when 0 was asked for). */
 uint16_t sl_rest_port(const struct sl_rest *r);
 /* Tells the server the WebSocket port, for GET /v1/info. */
 void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port);
-/* The consumer-group coordinator the REST server opened (shared with the WebSocket server); valid from
- * sl_rest_start until sl_rest_stop. */
-struct sl_groups *sl_rest_groups(struct sl_rest *r);
 /* Stops accepting new connections; in-flight requests go on. */
 void sl_rest_quiesce(struct sl_rest *r);
 /* Answers every suspended request (long polls end empty, produces waiting for durability are completed or

@@ -59,8 +59,8 @@ void sl_router_add(struct sl_router *r, const char *method, const char *pattern,
 void sl_router_add_ops(struct sl_router *r, const char *method, const char *pattern, const struct sl_route_ops *ops,
                        unsigned flags);
 
-/* A module: per-server state that handler files need beyond the broker (e.g. the consumer-group coordinator,
- * stored in api->groups). start runs in sl_rest_start before the daemon starts, in the order added; a
+/* A module: per-server state that handler files need beyond what sl_rest_start is given (e.g. the consumer-lag
+ * source of /metrics). start runs in sl_rest_start before the daemon starts, in the order added; a
  * non-zero return fails the start (stop of the modules already started runs). stop runs in sl_rest_stop after
  * the daemon has stopped (no request runs any more), in reverse order. Either may be NULL. */
 void sl_router_add_module(struct sl_router *r, const char *name, int (*start)(struct sl_api *api),

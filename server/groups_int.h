@@ -1,6 +1,9 @@
-/* Internals of the group coordinator shared by server/groups.c (membership, positions, commits, replay) and
- * server/rebalance.c (the assignor and the two-phase rebalance). Not for other modules: everything here is
- * guarded by sl_groups.mu unless it says otherwise.
+/* Internals of the group coordinator, shared by its files only: server/groups.c (the coordinator object,
+ * open/close, sweeper, membership, subscriptions, assignment, positions), server/group_offsets.c (the
+ * committed-offset store: commits to __consumer_offsets, replay at open, forgetting deleted topics),
+ * server/group_view.c (list/describe) and server/rebalance.c (the assignor and the two-phase rebalance).
+ * Only these files include this header; no other module may. Everything here is guarded by sl_groups.mu
+ * unless it says otherwise.
  *
  * REBALANCE STATE (see server/rebalance.c for the protocol):
  *   group.rebalancing     a plan is pending: every subscribed member has a target assignment
@@ -105,8 +108,23 @@ static inline bool sl_grp_subscribed(const struct member *m)
 /* groups.c */
 bool sl_grp_wants(const struct member *m, const struct sl_topic_info *t);
 int64_t sl_grp_now(const struct sl_groups *g);
-struct committed *sl_grp_committed_find(struct group *gr, const char *topic, int32_t p);
+int64_t sl_grp_wall_ms(void); /* CLOCK_REALTIME in ms: record timestamps, member ids */
+/* Appends (topic, p, off) to the growable array *v (*n used, *cap allocated): 0 or -ENOMEM. */
+int sl_grp_tpo_push(struct sl_tpo **v, size_t *n, size_t *cap, const char *topic, int32_t p, sl_offset_t off);
+/* The group named name, or NULL; sl_grp_group_get creates it (NULL only when out of memory). mu held. */
+struct group *sl_grp_group_find(struct sl_groups *g, const char *name);
+struct group *sl_grp_group_get(struct sl_groups *g, const char *name);
+/* The member id of gr (gr may be NULL), or NULL. mu held. */
+struct member *sl_grp_member_find(struct group *gr, const char *id);
 void sl_grp_pending_add(struct pending *pd, struct group *gr, const char *topic, int32_t p, sl_offset_t off);
+
+/* group_offsets.c */
+struct committed *sl_grp_committed_find(struct group *gr, const char *topic, int32_t p);
+/* Writes the pending auto-commits (mu NOT held; takes it), then stops counting the group as flushing. */
+void sl_grp_pending_flush(struct sl_groups *g, struct pending *pd);
+/* At open, before the sweeper starts: replays __consumer_offsets into the map, deletes the offsets of topics
+ * that no longer exist and installs the broker's topic-deleted hook. 0 or a negative SL_E* / errno code. */
+int sl_grp_offsets_load(struct sl_groups *g);
 /* Installs a new assignment (v is taken): positions of partitions taken away are auto-committed, then dropped. */
 int sl_grp_set_assignment(struct group *gr, struct member *m, struct sl_tp *v, size_t n, struct pending *pd);
 

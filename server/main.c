@@ -16,6 +16,7 @@
 #include "api/ws.h"
 #include "server/broker.h"
 #include "server/config.h"
+#include "server/groups.h"
 #include "server/logging.h"
 #include "storage/err.h"
 
@@ -60,6 +61,16 @@ static int wait_for_signal(sigset_t *set)
     return 0;
 }
 
+/* The consumer-group coordinator over b, configured from cfg (consumer.instance.timeout.ms is the session
+ * timeout; a rebalance.timeout.ms of 0 means "the groups default"). Logs its own failure. */
+static int open_groups(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups **out)
+{
+    int64_t rt = cfg->rebalance_timeout_ms;
+    struct sl_groups_cfg gc = {.session_timeout_ms = cfg->consumer_instance_timeout_ms,
+                               .rebalance_timeout_ms = rt ? rt : -1};
+    return sl_groups_open(b, &gc, out);
+}
+
 int main(int argc, char **argv)
 {
     struct sl_config cfg;
@@ -85,6 +96,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct sl_broker *b = NULL;
+    struct sl_groups *groups = NULL;
     struct sl_rest *rest = NULL;
     struct sl_ws *ws = NULL;
     rc = sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b);
@@ -92,12 +104,14 @@ int main(int argc, char **argv)
         sl_error("cannot open the broker in %s: %s", cfg.data_dir, sl_strerror(rc));
         goto out;
     }
-    rc = sl_rest_start(&cfg, b, &rest);
+    if ((rc = open_groups(&cfg, b, &groups)))
+        goto out_broker;
+    rc = sl_rest_start(&cfg, b, groups, &rest);
     if (rc) {
         sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_strerror(rc));
-        goto out_broker;
+        goto out_groups;
     }
-    rc = sl_ws_start(&cfg, b, sl_rest_groups(rest), sl_rest_port(rest), &ws);
+    rc = sl_ws_start(&cfg, b, groups, sl_rest_port(rest), &ws);
     if (rc) {
         sl_error("cannot start the WebSocket server on port %d: %s", cfg.ws_port, sl_strerror(rc));
         goto out_rest;
@@ -112,6 +126,8 @@ int main(int argc, char **argv)
     sl_ws_stop(ws);
 out_rest:
     sl_rest_stop(rest);
+out_groups:
+    sl_groups_close(groups); /* after the REST and WebSocket servers: no request or socket uses it any more */
 out_broker:
     sl_broker_close(b);
 out:
