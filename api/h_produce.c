@@ -177,6 +177,7 @@ static void v2_submit(struct sl_req *req, struct v2state *st)
         struct v2batch *pb = &st->pb[i];
         pb->st = st;
         pb->prod.done = on_v2_done;
+        pb->prod.built = true;
         pb->prod.arg = pb;
         sl_http_ref(req);
         int rc = sl_broker_produce(b, st->topic, st->b[i].partition, st->b[i].data, st->b[i].len, &pb->prod);

@@ -1,7 +1,7 @@
 /* From parsed records to RecordBatches (contract: api/records.h): sl_rec_partition picks each item's
  * partition, sl_rec_build encodes the good items with storage/batch.h's builder, grouped by partition and cut
  * at max.message.bytes. The batches it returns are exactly what sl_bb_finish produced (CRC and record framing
- * guaranteed), which is what lets the broker append them with sl_broker_produce_built (no second walk). */
+ * guaranteed), which is why their produces set sl_produce.built (the log does not walk them again). */
 #include "api/rec_int.h"
 
 #include <errno.h>

@@ -134,7 +134,7 @@ struct sl_rec_batch {
  * item order within a partition). An item too large for max_batch_bytes on its own gets per-record error
  * 42208. Sets each item's batch/index. *out is malloc'd; free with sl_rec_batches_free. Returns 0 or
  * -ENOMEM. Each batch's data is sl_bb_finish's output as it is (CRC and record framing right), so, unmodified,
- * it may be appended with sl_broker_produce_built (server/broker.h). */
+ * it may be produced with sl_produce.built set (server/broker.h: the log skips the second CRC walk). */
 int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_rec_batch **out, size_t *n);
 void sl_rec_batches_free(struct sl_rec_batch *b, size_t n);
 

@@ -202,6 +202,7 @@ void sl_v3p_submit(struct sl_v3p *p, struct sl_rec_req *r, size_t base)
         vb->p = p;
         vb->n = (size_t)b[k].count;
         vb->prod.done = on_done;
+        vb->prod.built = true;
         vb->prod.arg = vb;
         pthread_mutex_lock(&p->mu);
         p->pending++;

@@ -165,6 +165,7 @@ static void submit(struct sl_ws_conn *c, struct produce_op *o)
         struct slot *s = &o->slots[i];
         s->o = o;
         s->req.done = on_produced;
+        s->req.built = true;
         s->req.arg = o;
         int rc = sl_broker_produce(c->ws->b, c->t.topic, o->batches[i].partition, o->batches[i].data,
                                    o->batches[i].len, &s->req);

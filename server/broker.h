@@ -187,6 +187,7 @@ struct sl_produce {
     void (*done)(struct sl_produce *req, int rc); /* rc 0, SL_EFAILED, SL_ESTOPPED, -errno */
     void *arg;                                    /* for the caller */
     sl_offset_t first, last;                      /* set before done(0) */
+    bool built; /* set by the caller: the batch is sl_bb_finish's output, unmodified (no second CRC walk) */
     /* private to the broker (server/partition.c: the pending list, the offset awaited, the outcome) */
     struct sl_produce *next_;
     sl_offset_t wait_for_;

@@ -251,7 +251,8 @@ int sl_partition_append(struct sl_partition *p, uint8_t *batch, size_t n, struct
     if (p->role != SL_PART_LEADER)
         return SL_ENOTLEADER;
     pthread_mutex_lock(&p->append_mu);
-    int rc = sl_log_append(p->log, batch, n, p->epoch, &req->first, &req->last);
+    int rc = req->built ? sl_log_append_built(p->log, batch, n, p->epoch, &req->first, &req->last)
+                        : sl_log_append(p->log, batch, n, p->epoch, &req->first, &req->last);
     if (rc) {
         pthread_mutex_unlock(&p->append_mu);
         return rc;

@@ -191,7 +191,8 @@ static int check_epoch(struct sl_log *l, sl_epoch_t epoch)
     return sl_log_epoch_assign(l, epoch);
 }
 
-int sl_log_append(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t epoch, sl_offset_t *first_out,
+/* sl_log_append and sl_log_append_built: walk says whether the records are checked (CRC and framing). */
+static int append(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t epoch, bool walk, sl_offset_t *first_out,
                   sl_offset_t *last_out)
 {
     struct sl_batch_hdr h;
@@ -199,7 +200,8 @@ int sl_log_append(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t epoch, 
         return SL_EFAILED;
     if (n > l->cfg.max_batch_bytes)
         return SL_ETOOBIG;
-    if (n < SL_BATCH_HEADER_SIZE || sl_batch_hdr_decode(batch, n, &h) || sl_batch_validate(batch, n))
+    if (n < SL_BATCH_HEADER_SIZE || sl_batch_hdr_decode(batch, n, &h) || (size_t)h.length + 12 != n ||
+        (walk && sl_batch_validate(batch, n)))
         return SL_EBADBATCH;
     int rc = check_epoch(l, epoch);
     if (rc)
@@ -229,6 +231,18 @@ int sl_log_append(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t epoch, 
     if (last_out)
         *last_out = leo + h.last_offset_delta;
     return 0;
+}
+
+int sl_log_append(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t epoch, sl_offset_t *first_out,
+                  sl_offset_t *last_out)
+{
+    return append(l, batch, n, epoch, true, first_out, last_out);
+}
+
+int sl_log_append_built(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t epoch, sl_offset_t *first_out,
+                        sl_offset_t *last_out)
+{
+    return append(l, batch, n, epoch, false, first_out, last_out);
 }
 
 int sl_log_roll_if_due(struct sl_log *l, int64_t now_ms)
