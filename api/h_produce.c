@@ -36,37 +36,32 @@
 #include "api/v3produce.h"
 #include "server/broker.h"
 #include "server/config.h"
+#include "server/produce.h"
 #include "storage/err.h"
 
-static uint64_t batch_bytes(const struct sl_rec_batch *b)
+static uint64_t batch_bytes(const struct sl_produce_batch *b)
 {
     return b->len > SL_BATCH_HEADER_SIZE ? b->len - SL_BATCH_HEADER_SIZE : 0;
 }
 
 /* ================= v2 ================= */
 
-struct v2batch {
-    struct sl_produce prod;
-    struct v2state *st;
-    int rc;
-};
-
 struct v2state {
     struct sl_req *req;
     char topic[SL_TOPIC_NAME_MAX + 1];
     struct sl_rec_req r;
-    struct sl_rec_batch *b;
+    struct sl_produce_batch *b;
     size_t nb;
-    struct v2batch *pb;
-    atomic_size_t pending; /* batches in flight + 1 while the handler issues them */
+    struct sl_produce_set *set; /* NULL until submitted */
+    atomic_bool complete;       /* set by on_v2_done */
 };
 
 static void v2state_free(void *p)
 {
     struct v2state *st = p;
     sl_rec_req_fini(&st->r);
+    sl_produce_set_free(st->set);
     sl_rec_batches_free(st->b, st->nb);
-    free(st->pb);
     free(st);
 }
 
@@ -83,12 +78,13 @@ static void on_v2_begin(struct sl_req *req)
 static int v2_entry(struct sl_buf *o, const struct v2state *st, size_t i)
 {
     const struct sl_rec_item *it = &st->r.items[i];
+    const struct sl_produce_slot *slot = it->err_code ? NULL : &st->set->slots[it->batch];
     char tmp[256];
     int n;
     int code = it->err_code;
     const char *msg = it->err_msg;
-    if (!code && st->pb[it->batch].rc) {
-        const struct sl_errmap *m = sl_errmap_get(st->pb[it->batch].rc);
+    if (slot && slot->rc) {
+        const struct sl_errmap *m = sl_errmap_get(slot->rc);
         code = m->error_code;
         msg = m->message;
     }
@@ -101,7 +97,7 @@ static int v2_entry(struct sl_buf *o, const struct v2state *st, size_t i)
     else /* the common case, once per record: no printf */
         return sl_buf_append(o, i ? ",{\"partition\":" : "{\"partition\":", i ? 14 : 13) ||
                        sl_dec_append(o, it->partition) || sl_buf_append(o, ",\"offset\":", 10) ||
-                       sl_dec_append(o, st->pb[it->batch].prod.first + it->index) || sl_buf_append(o, "}", 1)
+                       sl_dec_append(o, slot->prod.first + it->index) || sl_buf_append(o, "}", 1)
                    ? -ENOMEM
                    : 0;
     int rc = sl_buf_append(o, tmp, (size_t)n);
@@ -115,18 +111,11 @@ static int v2_entry(struct sl_buf *o, const struct v2state *st, size_t i)
 
 static void v2_reply(struct sl_req *req, struct v2state *st)
 {
-    int first_rc = 0;
-    bool any_ok = st->nb == 0;
-    for (size_t i = 0; i < st->nb; i++) {
-        if (st->pb[i].rc == 0) {
-            any_ok = true;
+    for (size_t i = 0; i < st->nb; i++)
+        if (st->set->slots[i].rc == 0)
             sl_metrics_records_in(st->topic, (uint64_t)st->b[i].count, batch_bytes(&st->b[i]));
-        } else if (!first_rc) {
-            first_rc = st->pb[i].rc;
-        }
-    }
-    if (!any_ok) {
-        sl_http_reply_rc(req, first_rc, NULL);
+    if (st->nb && sl_produce_set_ok_records(st->set) == 0) {
+        sl_http_reply_rc(req, sl_produce_set_first_error(st->set), NULL);
         return;
     }
     struct sl_buf o = {0};
@@ -146,21 +135,20 @@ static void v2_reply(struct sl_req *req, struct v2state *st)
     sl_http_reply_buf(req, 200, sl_http_reply_type(req), (char *)o.base, o.len);
 }
 
-static void on_v2_done(struct sl_produce *prod, int rc)
+/* Every batch is in (any thread): wake the request, drop the reference the submission held. */
+static void on_v2_done(struct sl_produce_set *set)
 {
-    struct v2batch *pb = prod->arg;
-    struct v2state *st = pb->st;
+    struct v2state *st = set->arg;
     struct sl_req *req = st->req;
-    pb->rc = rc;
-    if (atomic_fetch_sub(&st->pending, 1) == 1)
-        sl_http_resume(req);
+    atomic_store(&st->complete, true);
+    sl_http_resume(req);
     sl_http_unref(req);
 }
 
 static void on_v2_resume(struct sl_req *req, enum sl_http_wake why)
 {
     struct v2state *st = sl_http_data(req);
-    if (atomic_load(&st->pending) == 0) {
+    if (atomic_load(&st->complete)) {
         v2_reply(req, st);
         return;
     }
@@ -168,31 +156,12 @@ static void on_v2_resume(struct sl_req *req, enum sl_http_wake why)
         sl_http_reply_rc(req, SL_ESTOPPED, NULL);
 }
 
-/* Issues every batch; replies at once when all completed inline, else suspends. */
+/* Submits every batch; replies at once when all completed inline, else suspends. */
 static void v2_submit(struct sl_req *req, struct v2state *st)
 {
-    struct sl_broker *b = sl_http_api(req)->broker;
-    atomic_store(&st->pending, st->nb + 1);
-    for (size_t i = 0; i < st->nb; i++) {
-        struct v2batch *pb = &st->pb[i];
-        pb->st = st;
-        pb->prod.done = on_v2_done;
-        pb->prod.built = true;
-        pb->prod.arg = pb;
-        sl_http_ref(req);
-        int rc = sl_broker_produce(b, st->topic, st->b[i].partition, st->b[i].data, st->b[i].len, &pb->prod);
-        if (rc) {
-            pb->rc = rc;
-            atomic_fetch_sub(&st->pending, 1);
-            sl_http_unref(req);
-        }
-    }
-    if (atomic_fetch_sub(&st->pending, 1) == 1) {
-        v2_reply(req, st);
-        return;
-    }
-    if (sl_http_suspend(req, 0, on_v2_resume))
-        sl_http_reply_rc(req, SL_ESTOPPED, NULL);
+    sl_http_ref(req); /* dropped by on_v2_done */
+    sl_produce_submit(sl_http_api(req)->broker, st->topic, st->set);
+    on_v2_resume(req, SL_HTTP_WAKE_RESUMED);
 }
 
 /* Partition count and max.message.bytes of topic; replies 40401 and returns non-zero when unknown. */
@@ -250,9 +219,9 @@ static void on_v2_produce(struct sl_req *req)
     }
     for (size_t i = 0; fixed >= 0 && i < st->r.n; i++)
         st->r.items[i].partition = fixed;
-    sl_rec_partition(&st->r, parts);
+    sl_rec_partition(&st->r, parts, sl_broker_partitioner(sl_http_api(req)->broker));
     if (sl_rec_build(&st->r, max_bytes, &st->b, &st->nb) ||
-        !(st->pb = calloc(st->nb + 1, sizeof *st->pb))) {
+        !(st->set = sl_produce_set_new(st->b, st->nb, on_v2_done, st))) {
         sl_http_reply_rc(req, -ENOMEM, NULL);
         return;
     }
@@ -312,7 +281,7 @@ static struct v3req *v3req_new(struct sl_req *req)
     const char *te = sl_http_header(req, "Transfer-Encoding");
     v->chunked = te && strcasestr(te, "chunked");
     sl_http_set_data(req, v, v3req_free);
-    struct sl_v3err e;
+    struct sl_rec_err e;
     if (sl_v3p_target(v->p, sl_http_param(req, "cid"), sl_http_param(req, "t"), sl_http_content_type_json(req),
                       &e)) {
         sl_http_reply_error(req, e.status, e.code, "%s", e.msg);

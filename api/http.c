@@ -36,25 +36,23 @@
 #include "api/negotiate.h"
 #include "api/recv_hook.h"
 #include "server/config.h"
+#include "storage/clock.h"
 #include "storage/err.h"
 
+/* The HTTP layer's times, all from the one clock seam (storage/clock.h). */
 static int64_t now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return sl_clock_mono_ns(&sl_clock_posix) / 1000;
 }
 
 int64_t sl_http_now_ms(void)
 {
-    return now_us() / 1000;
+    return sl_clock_mono_ms(&sl_clock_posix);
 }
 
 int64_t sl_http_wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sl_clock_wall_ms(&sl_clock_posix);
 }
 
 /* ---- server init: CORS list ---- */

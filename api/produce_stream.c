@@ -383,7 +383,7 @@ static void serve(struct pconn *c)
     c->route = m.route;
     if (field_copy(&h, "Origin", c->origin, sizeof c->origin))
         c->cors = sl_http_cors_for(c->s->srv, c->origin);
-    struct sl_v3err e;
+    struct sl_rec_err e;
     if (sl_v3p_target(c->p, sl_route_param(&m, "cid"), sl_route_param(&m, "t"),
                       sl_http_ctype_json(field_copy(&h, "Content-Type", ctype, sizeof ctype)), &e)) {
         send_error(c, e.status, e.code, e.msg);

@@ -10,7 +10,7 @@
 
 #include "server/partitioner.h"
 
-void sl_rec_partition(struct sl_rec_req *r, int32_t partitions)
+void sl_rec_partition(struct sl_rec_req *r, int32_t partitions, struct sl_partitioner *pt)
 {
     int32_t sticky = -1;
     for (size_t i = 0; i < r->n; i++) {
@@ -24,7 +24,7 @@ void sl_rec_partition(struct sl_rec_req *r, int32_t partitions)
             it->partition = sl_partitioner_keyed(it->rec.key.base, it->rec.key.len, partitions);
         } else if (it->partition < 0) {
             if (sticky < 0)
-                sticky = sl_partitioner_sticky(partitions);
+                sticky = sl_partitioner_sticky(pt, partitions);
             it->partition = sticky;
         }
     }
@@ -45,7 +45,7 @@ static int cmp_order(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static int push_batch(struct sl_batch_builder *bb, int32_t partition, struct sl_rec_batch **v, size_t *n,
+static int push_batch(struct sl_batch_builder *bb, int32_t partition, struct sl_produce_batch **v, size_t *n,
                       size_t *cap)
 {
     struct sl_slice s;
@@ -56,13 +56,13 @@ static int push_batch(struct sl_batch_builder *bb, int32_t partition, struct sl_
         return rc;
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 4;
-        struct sl_rec_batch *nv = realloc(*v, nc * sizeof *nv);
+        struct sl_produce_batch *nv = realloc(*v, nc * sizeof *nv);
         if (!nv)
             return -ENOMEM;
         *v = nv;
         *cap = nc;
     }
-    struct sl_rec_batch *b = &(*v)[*n];
+    struct sl_produce_batch *b = &(*v)[*n];
     b->data = malloc(s.len);
     if (!b->data)
         return -ENOMEM;
@@ -75,11 +75,11 @@ static int push_batch(struct sl_batch_builder *bb, int32_t partition, struct sl_
     return 0;
 }
 
-int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_rec_batch **out, size_t *nout)
+int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_produce_batch **out, size_t *nout)
 {
     struct order *ord = malloc((r->n ? r->n : 1) * sizeof *ord);
     size_t k = 0, n = 0, cap = 0, cur = 0;
-    struct sl_rec_batch *v = NULL;
+    struct sl_produce_batch *v = NULL;
     if (!ord)
         return -ENOMEM;
     for (size_t i = 0; i < r->n; i++)
@@ -131,7 +131,7 @@ int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_rec_bat
     return 0;
 }
 
-void sl_rec_batches_free(struct sl_rec_batch *b, size_t n)
+void sl_rec_batches_free(struct sl_produce_batch *b, size_t n)
 {
     for (size_t i = 0; b && i < n; i++)
         free(b[i].data);

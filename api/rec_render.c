@@ -133,13 +133,6 @@ static void rhead_init(struct rhead *hd, const char *topic, int32_t partition)
     hd->mid_len = (size_t)(w - hd->mid);
 }
 
-/* True when the batch's offsets are ones a log could have assigned: base >= 0, lastOffsetDelta >= 0, and the
- * offset after its last record representable (so base + delta and *next never overflow). */
-static bool offsets_fit(const struct sl_batch_hdr *h)
-{
-    return h->base_offset >= 0 && h->last_offset_delta >= 0 && h->base_offset < INT64_MAX - h->last_offset_delta;
-}
-
 int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, const uint8_t *data, size_t n,
                   sl_offset_t from, sl_offset_t *next)
 {
@@ -147,19 +140,17 @@ int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, co
     size_t at = 0;
     rhead_init(&hd, topic, partition);
     *next = from;
-    while (at + SL_BATCH_HEADER_SIZE <= n && !rd->full) {
+    while (!rd->full) {
         struct sl_batch_hdr h;
         struct sl_batch_iter it;
         struct sl_record r;
-        int rc = sl_batch_hdr_decode(data + at, n - at, &h);
-        size_t sz = (size_t)h.length + SL_BATCH_LOG_OVERHEAD;
-        if (rc || h.length < 0 || sz > n - at || !offsets_fit(&h))
-            return SL_ECORRUPT;
-        if (h.base_offset + h.last_offset_delta < from) {
-            at += sz;
+        struct sl_slice bs;
+        int rc = sl_batches_next(data, n, &at, &h, &bs);
+        if (rc <= 0)
+            return rc;
+        if (h.base_offset + h.last_offset_delta < from)
             continue;
-        }
-        rc = sl_batch_iter_init(&it, data + at, sz);
+        rc = sl_batch_iter_init(&it, bs.base, bs.len);
         int more;
         while (rc == 0 && (more = sl_batch_iter_next(&it, &r)) > 0) {
             if (r.offset < h.base_offset || r.offset > h.base_offset + h.last_offset_delta) {
@@ -182,7 +173,6 @@ int sl_rec_render(struct sl_render *rd, const char *topic, int32_t partition, co
             rc = more;
         if (rc)
             return rc;
-        at += sz;
     }
     return 0;
 }

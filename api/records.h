@@ -38,6 +38,8 @@
 
 #include "api/rec_scan.h"
 #include "api/rec_text.h"
+#include "server/partitioner.h"
+#include "server/produce.h"
 #include "storage/batch.h"
 #include "storage/types.h"
 
@@ -120,23 +122,17 @@ int sl_rec_parse_v3(struct sl_rec_req *r, json_t *obj, bool entry, int64_t now_m
 int sl_rec_req_keep(struct sl_rec_req *r, json_t *j);
 
 /* Picks the partition of every item: an explicit partition outside [0, partitions) becomes a per-record
- * error 40402; keyed items get murmur2 % partitions; keyless ones the request's sticky partition. */
-void sl_rec_partition(struct sl_rec_req *r, int32_t partitions);
+ * error 40402; keyed items get murmur2 % partitions; keyless ones the request's sticky partition from pt (server/partitioner.h). */
+void sl_rec_partition(struct sl_rec_req *r, int32_t partitions, struct sl_partitioner *pt);
 
-/* One finished batch for one partition. */
-struct sl_rec_batch {
-    int32_t partition;
-    uint8_t *data; /* owned, malloc'd */
-    size_t len;
-    int32_t count;
-};
 /* Encodes the items without errors into batches of at most max_batch_bytes each, grouped by partition (in
  * item order within a partition). An item too large for max_batch_bytes on its own gets per-record error
- * 42208. Sets each item's batch/index. *out is malloc'd; free with sl_rec_batches_free. Returns 0 or
+ * 42208. Sets each item's batch/index. The batches are struct sl_produce_batch (server/produce.h: what the
+ * produce path takes). *out is malloc'd; free with sl_rec_batches_free. Returns 0 or
  * -ENOMEM. Each batch's data is sl_bb_finish's output as it is (CRC and record framing right), so, unmodified,
  * it may be produced with sl_produce.built set (server/broker.h: the log skips the second CRC walk). */
-int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_rec_batch **out, size_t *n);
-void sl_rec_batches_free(struct sl_rec_batch *b, size_t n);
+int sl_rec_build(struct sl_rec_req *r, size_t max_batch_bytes, struct sl_produce_batch **out, size_t *n);
+void sl_rec_batches_free(struct sl_produce_batch *b, size_t n);
 
 /* ---- rendering consumed records ---- */
 

@@ -21,13 +21,15 @@
 #include "api/metrics.h"
 #include "api/v3split.h"
 #include "server/broker.h"
+#include "server/produce.h"
 #include "storage/err.h"
 
-struct v3batch {
-    struct sl_produce prod;
+/* One sl_v3p_submit: its batches, their produce set, and the report number of each record of each batch. */
+struct v3sub {
     struct sl_v3p *p;
-    size_t n;
-    size_t *rep; /* report number of each record of the batch, in batch order */
+    struct sl_produce_batch *b;
+    size_t nb;
+    size_t **rep; /* rep[k][j]: report number of record j of batch k */
 };
 
 struct sl_v3p *sl_v3p_new(struct sl_api *api, const struct sl_v3hooks *hooks)
@@ -113,20 +115,22 @@ void sl_v3p_fail(struct sl_v3p *p, size_t i, unsigned status, int code, const ch
     pthread_mutex_unlock(&p->mu);
 }
 
-static void on_done(struct sl_produce *prod, int rc)
+/* Batch k is in (any thread): its reports become ready, the transport is woken. */
+static void on_batch(struct sl_produce_set *set, size_t k, int rc)
 {
-    struct v3batch *vb = prod->arg;
-    struct sl_v3p *p = vb->p;
+    struct v3sub *sub = set->arg;
+    struct sl_v3p *p = sub->p;
     const struct sl_errmap *m = rc ? sl_errmap_get(rc) : NULL;
+    size_t n = (size_t)sub->b[k].count;
     uint64_t bytes = 0;
     pthread_mutex_lock(&p->mu);
-    for (size_t i = 0; i < vb->n; i++) {
-        struct sl_v3rep *r = rep_at(p, vb->rep[i]);
+    for (size_t i = 0; i < n; i++) {
+        struct sl_v3rep *r = rep_at(p, sub->rep[k][i]);
         bytes += r->ksize + r->vsize;
         if (rc) {
             rep_fail(r, m->status, m->error_code, m->message); /* 50002 as v2, not 500 */
         } else {
-            r->offset = prod->first + (sl_offset_t)i;
+            r->offset = set->slots[k].prod.first + (sl_offset_t)i;
             r->status = 200;
             r->ready = true;
         }
@@ -134,11 +138,27 @@ static void on_done(struct sl_produce *prod, int rc)
     p->pending--;
     pthread_mutex_unlock(&p->mu);
     if (rc == 0)
-        sl_metrics_records_in(p->topic, vb->n, bytes);
-    free(vb->rep);
-    free(vb);
+        sl_metrics_records_in(p->topic, n, bytes);
     p->hooks.wake(p->hooks.arg);
-    p->hooks.release(p->hooks.arg);
+}
+
+static void sub_free(struct v3sub *sub)
+{
+    for (size_t k = 0; sub->rep && k < sub->nb; k++)
+        free(sub->rep[k]);
+    free(sub->rep);
+    sl_rec_batches_free(sub->b, sub->nb);
+    free(sub);
+}
+
+/* Every batch of the submission is in: free it and drop the transport's reference. */
+static void on_sub_done(struct sl_produce_set *set)
+{
+    struct v3sub *sub = set->arg;
+    struct sl_v3hooks hooks = sub->p->hooks;
+    sl_produce_set_free(set);
+    sub_free(sub);
+    hooks.release(hooks.arg);
 }
 
 /* Copies what the report says about item it (mu held); fails it when parsing or building did. */
@@ -160,60 +180,66 @@ static void rep_fill(struct sl_v3rep *rep, const struct sl_rec_item *it, bool bu
         rep_fail(rep, 500, 500, "out of memory");
 }
 
-/* One v3batch per built batch, with room for its report numbers; NULL entries where allocation failed. */
-static struct v3batch **batches_new(const struct sl_rec_batch *b, size_t nb)
+/* The submission of batches b: room for the report numbers of every record; NULL when out of memory (b is
+ * then freed). */
+static struct v3sub *sub_new(struct sl_v3p *p, struct sl_produce_batch *b, size_t nb)
 {
-    struct v3batch **vbs = calloc(nb + 1, sizeof *vbs);
-    for (size_t k = 0; vbs && k < nb; k++) {
-        vbs[k] = calloc(1, sizeof *vbs[k]);
-        if (vbs[k] && !(vbs[k]->rep = calloc((size_t)b[k].count + 1, sizeof *vbs[k]->rep))) {
-            free(vbs[k]);
-            vbs[k] = NULL;
-        }
+    struct v3sub *sub = calloc(1, sizeof *sub);
+    if (!sub) {
+        sl_rec_batches_free(b, nb);
+        return NULL;
     }
-    return vbs;
+    *sub = (struct v3sub){.p = p, .b = b, .nb = nb, .rep = calloc(nb + 1, sizeof *sub->rep)};
+    bool ok = sub->rep != NULL;
+    for (size_t k = 0; ok && k < nb; k++)
+        ok = (sub->rep[k] = calloc((size_t)b[k].count + 1, sizeof *sub->rep[k])) != NULL;
+    if (!ok) {
+        sub_free(sub);
+        return NULL;
+    }
+    return sub;
+}
+
+/* Fills the reports of r's items (reports from base on); with sub, maps each record to its report. */
+static void reps_map(struct sl_v3p *p, struct sl_rec_req *r, size_t base, struct v3sub *sub)
+{
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < r->n; i++) {
+        struct sl_v3rep *rep = rep_at(p, base + i);
+        if (rep->ready)
+            continue;
+        rep_fill(rep, &r->items[i], !sub);
+        if (!rep->ready)
+            sub->rep[r->items[i].batch][r->items[i].index] = base + i;
+    }
+    pthread_mutex_unlock(&p->mu);
 }
 
 void sl_v3p_submit(struct sl_v3p *p, struct sl_rec_req *r, size_t base)
 {
-    struct sl_rec_batch *b = NULL;
+    struct sl_produce_batch *b = NULL;
     size_t nb = 0;
-    sl_rec_partition(r, p->parts);
-    int rc = sl_rec_build(r, p->max_bytes, &b, &nb);
-    struct v3batch **vbs = rc ? NULL : batches_new(b, nb);
+    sl_rec_partition(r, p->parts, p->pt);
+    struct v3sub *sub = sl_rec_build(r, p->max_bytes, &b, &nb) ? NULL : sub_new(p, b, nb);
+    struct sl_produce_set *set = sub ? sl_produce_set_new(b, nb, on_sub_done, sub) : NULL;
+    if (sub && !set) {
+        sub_free(sub);
+        sub = NULL;
+    }
+    reps_map(p, r, base, sub);
+    if (set && nb == 0) { /* every record failed before producing: nothing to submit */
+        sl_produce_set_free(set);
+        sub_free(sub);
+        set = NULL;
+    }
+    if (!set)
+        return;
+    set->on_batch = on_batch;
     pthread_mutex_lock(&p->mu);
-    for (size_t i = 0; i < r->n; i++) {
-        struct sl_v3rep *rep = rep_at(p, base + i);
-        if (!rep->ready)
-            rep_fill(rep, &r->items[i], !vbs);
-    }
-    for (size_t i = 0; vbs && i < r->n; i++) {
-        struct sl_rec_item *it = &r->items[i];
-        if (!rep_at(p, base + i)->ready && vbs[it->batch])
-            vbs[it->batch]->rep[it->index] = base + i;
-        else if (!rep_at(p, base + i)->ready)
-            rep_fail(rep_at(p, base + i), 500, 500, "out of memory");
-    }
+    p->pending += nb;
     pthread_mutex_unlock(&p->mu);
-    for (size_t k = 0; vbs && k < nb; k++) {
-        struct v3batch *vb = vbs[k];
-        if (!vb)
-            continue;
-        vb->p = p;
-        vb->n = (size_t)b[k].count;
-        vb->prod.done = on_done;
-        vb->prod.built = true;
-        vb->prod.arg = vb;
-        pthread_mutex_lock(&p->mu);
-        p->pending++;
-        pthread_mutex_unlock(&p->mu);
-        p->hooks.hold(p->hooks.arg);
-        int prc = sl_broker_produce(p->api->broker, p->topic, b[k].partition, b[k].data, b[k].len, &vb->prod);
-        if (prc)
-            on_done(&vb->prod, prc); /* done never runs on an error return: complete it here */
-    }
-    free(vbs);
-    sl_rec_batches_free(b, nb);
+    p->hooks.hold(p->hooks.arg);
+    sl_produce_submit(p->api->broker, p->topic, set);
 }
 
 /* One record: o parsed (owned; NULL when the text was not JSON, msg says why). */
@@ -366,15 +392,15 @@ void sl_v3p_abort(struct sl_v3p *p, unsigned status, const char *msg)
     in_free(p);
 }
 
-int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool ctype_json, struct sl_v3err *e)
+int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool ctype_json, struct sl_rec_err *e)
 {
     if (strcmp(cid, sl_broker_cluster_id(p->api->broker)) != 0) {
-        *e = (struct sl_v3err){.status = 404, .code = 404};
+        *e = (struct sl_rec_err){.status = 404, .code = 404};
         snprintf(e->msg, sizeof e->msg, "Cluster %.64s not found.", cid);
         return -1;
     }
     if (!ctype_json) {
-        *e = (struct sl_v3err){.status = 415, .code = 415, .msg = "HTTP 415 Unsupported Media Type"};
+        *e = (struct sl_rec_err){.status = 415, .code = 415, .msg = "HTTP 415 Unsupported Media Type"};
         return -1;
     }
     struct sl_topic_info ti;
@@ -383,13 +409,14 @@ int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool cty
         rc = SL_EINTERNAL;
     if (rc) {
         const struct sl_errmap *m = sl_errmap_get(rc);
-        *e = (struct sl_v3err){.status = m->status, .code = m->error_code};
+        *e = (struct sl_rec_err){.status = m->status, .code = m->error_code};
         snprintf(e->msg, sizeof e->msg, "%s", m->message);
         return -1;
     }
     snprintf(p->topic, sizeof p->topic, "%s", topic);
     snprintf(p->cluster, sizeof p->cluster, "%s", cid);
     p->parts = ti.partitions;
+    p->pt = sl_broker_partitioner(p->api->broker);
     p->max_bytes = (size_t)ti.cfg.max_message_bytes;
     return 0;
 }

@@ -59,6 +59,7 @@ struct sl_v3p {
     char topic[SL_TOPIC_NAME_MAX + 1];
     char cluster[64];
     int32_t parts;
+    struct sl_partitioner *pt; /* the broker's (sl_v3p_target) */
     size_t max_bytes;
     pthread_mutex_t mu;
     /* Reports are numbered from 0 in arrival order; reps[k] is report first + k, for first <= k < total. */
@@ -72,13 +73,6 @@ struct sl_v3p {
     bool ended;            /* transport thread; sl_v3p_end was called */
 };
 
-/* A request-level error: the HTTP status, Confluent error_code and message (static or in msg). */
-struct sl_v3err {
-    unsigned status;
-    int code;
-    char msg[160];
-};
-
 /* Allocates the state (hooks copied). Returns NULL on allocation failure. */
 struct sl_v3p *sl_v3p_new(struct sl_api *api, const struct sl_v3hooks *hooks);
 void sl_v3p_free(struct sl_v3p *p);
@@ -86,7 +80,7 @@ void sl_v3p_free(struct sl_v3p *p);
 /* Checks the target of POST /v3/clusters/{cid}/topics/{t}/records[:batch]: the cluster id, a JSON content
  * type (ctype_json), the topic. Returns 0 and fills p's topic/limits, or -1 with *e set (404 cluster, 415,
  * 40401 topic, ...). */
-int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool ctype_json, struct sl_v3err *e);
+int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool ctype_json, struct sl_rec_err *e);
 
 /* Streaming body: appends len bytes and produces every complete JSON object in it. Returns true once parsing
  * stopped (a framing error); the caller may then discard the rest of the body. */

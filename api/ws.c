@@ -39,13 +39,6 @@
 #include "server/logging.h"
 #include "storage/err.h"
 
-int64_t sl_ws_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The broker's data hook (flusher, sync helper or producing thread), set from sl_ws_start to sl_ws_stop. */
 static void on_data(void *arg)
 {

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "api/ws.h"
+#include "storage/clock.h"
 
 #define SL_WS_FRAME_RECORDS 512      /* most records in one pushed frame */
 #define SL_WS_FRAME_BYTES (256u << 10) /* key + value budget of one pushed frame */
@@ -123,7 +124,11 @@ struct sl_ws {
     struct sl_buf scratch;
 };
 
-int64_t sl_ws_now_ms(void);
+/* Monotonic ms for the WebSocket server's deadlines, from the one clock seam (storage/clock.h). */
+static inline int64_t sl_ws_now_ms(void)
+{
+    return sl_clock_mono_ms(&sl_clock_posix);
+}
 
 /* ---- ws.c ---- */
 void sl_ws_conn_ref(struct sl_ws_conn *c);

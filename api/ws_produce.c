@@ -2,7 +2,7 @@
  *
  * Each client message {"id":…,"records":[{"key","value","partition","headers","timestamp"}]} is parsed,
  * partitioned and encoded exactly as a REST v2 produce (api/records.h: same formats, partitioner and
- * limits), appended with sl_broker_produce, and answered once every batch is durable:
+ * limits), submitted through server/produce.h, and answered once every batch is durable:
  *   {"type":"ack","id":…,"offsets":[{"partition":p,"offset":o} | {"partition":p,"offset":null,
  *    "error_code":c,"message":m}]}          (one entry per record, in request order)
  *   {"type":"error","id":…,"error_code":c,"message":m}   (the request failed as a whole; the socket stays)
@@ -12,22 +12,16 @@
  * and post the op to the inbox; the ack is composed on the service thread. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/errmap.h"
 #include "api/metrics.h"
 #include "api/ws_int.h"
+#include "server/produce.h"
+#include "storage/clock.h"
 #include "storage/err.h"
-
-struct slot {
-    struct sl_produce req;
-    struct produce_op *o;
-    int rc;
-};
 
 struct item {
     int32_t partition;
@@ -40,45 +34,35 @@ struct item {
 struct produce_op {
     struct sl_ws_op op;
     char *id;                /* raw JSON of the client's id, or NULL */
-    atomic_size_t left;
-    struct sl_rec_batch *batches;
+    struct sl_produce_batch *batches;
     size_t nb;
-    struct slot *slots;
+    struct sl_produce_set *set;
     struct item *items;
     size_t n;
     uint64_t bytes;
 };
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void op_free(struct produce_op *o)
 {
+    sl_produce_set_free(o->set);
     sl_rec_batches_free(o->batches, o->nb);
-    free(o->slots);
     free(o->items);
     free(o->id);
     free(o);
 }
 
-static void on_produced(struct sl_produce *req, int rc)
+/* Every batch is in (any thread): the ack is composed on the service thread. */
+static void on_produced(struct sl_produce_set *set)
 {
-    struct slot *s = (struct slot *)req;
-    struct produce_op *o = s->o;
-    s->rc = rc;
-    if (atomic_fetch_sub(&o->left, 1) == 1)
-        sl_ws_post(o->op.c->ws, &o->op);
+    struct produce_op *o = set->arg;
+    sl_ws_post(o->op.c->ws, &o->op);
 }
 
 static void append_entry(struct sl_buf *b, const struct produce_op *o, size_t i)
 {
     char num[96];
     const struct item *it = &o->items[i];
-    const struct slot *s = it->err_code ? NULL : &o->slots[it->batch];
+    const struct sl_produce_slot *s = it->err_code ? NULL : &o->set->slots[it->batch];
     int code = it->err_code;
     const char *msg = it->err_msg;
     if (s && s->rc) {
@@ -89,7 +73,7 @@ static void append_entry(struct sl_buf *b, const struct produce_op *o, size_t i)
     int n = code ? snprintf(num, sizeof num, "%s{\"partition\":%d,\"offset\":null,\"error_code\":%d,\"message\":",
                             i ? "," : "", (int)it->partition, code)
                  : snprintf(num, sizeof num, "%s{\"partition\":%d,\"offset\":%" PRId64 "}", i ? "," : "",
-                            (int)it->partition, s->req.first + it->index);
+                            (int)it->partition, s->prod.first + it->index);
     sl_buf_append(b, num, (size_t)n);
     if (code) {
         sl_json_str_append(b, (const uint8_t *)(msg ? msg : "error"), strlen(msg ? msg : "error"));
@@ -110,9 +94,7 @@ static void produce_complete(struct sl_ws_op *op)
     if (sl_buf_append(&b, "]}", 2) == 0)
         sl_ws_send(c, (const char *)b.base, b.len);
     sl_buf_fini(&b);
-    size_t ok = 0;
-    for (size_t i = 0; i < o->nb; i++)
-        ok += o->slots[i].rc == 0 ? (size_t)o->batches[i].count : 0;
+    size_t ok = sl_produce_set_ok_records(o->set);
     if (ok)
         sl_metrics_records_in(c->t.topic, ok, o->bytes);
     op_free(o);
@@ -134,14 +116,14 @@ static int build(struct sl_ws_conn *c, struct sl_rec_req *r, struct produce_op *
     int rc = sl_broker_topic_info(c->ws->b, c->t.topic, &ti);
     if (rc)
         return rc;
-    sl_rec_partition(r, ti.partitions);
+    sl_rec_partition(r, ti.partitions, sl_broker_partitioner(c->ws->b));
     rc = sl_rec_build(r, (size_t)ti.cfg.max_message_bytes, &o->batches, &o->nb);
     if (rc)
         return rc;
     o->n = r->n;
     o->items = calloc(r->n ? r->n : 1, sizeof *o->items);
-    o->slots = calloc(o->nb ? o->nb : 1, sizeof *o->slots);
-    if (!o->items || !o->slots)
+    o->set = sl_produce_set_new(o->batches, o->nb, on_produced, o);
+    if (!o->items || !o->set)
         return -ENOMEM;
     for (size_t i = 0; i < r->n; i++) {
         const struct sl_rec_item *it = &r->items[i];
@@ -160,20 +142,7 @@ static void submit(struct sl_ws_conn *c, struct produce_op *o)
     sl_ws_conn_ref(c);
     c->pending++;
     sl_ws_op_begin(c->ws);
-    atomic_store(&o->left, o->nb + 1); /* +1: ours, so the op cannot complete while we submit */
-    for (size_t i = 0; i < o->nb; i++) {
-        struct slot *s = &o->slots[i];
-        s->o = o;
-        s->req.done = on_produced;
-        s->req.built = true;
-        s->req.arg = o;
-        int rc = sl_broker_produce(c->ws->b, c->t.topic, o->batches[i].partition, o->batches[i].data,
-                                   o->batches[i].len, &s->req);
-        if (rc)
-            on_produced(&s->req, rc);
-    }
-    if (atomic_fetch_sub(&o->left, 1) == 1)
-        sl_ws_post(c->ws, &o->op);
+    sl_produce_submit(c->ws->b, c->t.topic, o->set);
     sl_ws_rx_flow(c);
 }
 
@@ -182,7 +151,7 @@ void sl_wsp_message(struct sl_ws_conn *c, const char *msg, size_t len)
     struct sl_rec_req r;
     struct sl_rec_err err = {0};
     sl_rec_req_init(&r);
-    int rc = sl_rec_parse_v2(&r, msg, len, c->t.fmt, wall_ms(), (size_t)c->ws->cfg->rest_max_records, &err);
+    int rc = sl_rec_parse_v2(&r, msg, len, c->t.fmt, sl_clock_wall_ms(&sl_clock_posix), (size_t)c->ws->cfg->rest_max_records, &err);
     char *id = r.id.base ? strndup((const char *)r.id.base, r.id.len) : NULL;
     struct produce_op *o = NULL;
     if (rc && !r.object) {

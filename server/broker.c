@@ -644,6 +644,11 @@ int sl_broker_health(struct sl_broker *b, struct sl_part_health **out, size_t *n
     return 0;
 }
 
+struct sl_partitioner *sl_broker_partitioner(struct sl_broker *b)
+{
+    return &b->partitioner;
+}
+
 int32_t sl_broker_partition_count(struct sl_broker *b, const char *topic)
 {
     pthread_rwlock_rdlock(&b->topics_lock);

@@ -205,6 +205,10 @@ int sl_broker_produce(struct sl_broker *b, const char *topic, int32_t partition,
 int sl_broker_produce_internal(struct sl_broker *b, const char *topic, int32_t partition, uint8_t *batch, size_t n,
                                struct sl_produce *req);
 
+/* The broker's sticky partitioner (server/partitioner.h), for the keyless records of client produces. Valid
+ * until sl_broker_close; any thread. */
+struct sl_partitioner *sl_broker_partitioner(struct sl_broker *b);
+
 /* Number of partitions of topic, or SL_ENOTOPIC. */
 int32_t sl_broker_partition_count(struct sl_broker *b, const char *topic);
 

@@ -16,6 +16,7 @@
 
 #include "server/broker.h"
 #include "server/partition.h"
+#include "server/partitioner.h"
 #include "storage/clock.h"
 #include "storage/log.h"
 
@@ -52,6 +53,7 @@ struct topic {
 struct sl_broker {
     const struct sl_fileops *fo; /* borrowed from sl_broker_open's caller; every file of the data dir */
     const struct sl_clock *clock; /* borrowed likewise */
+    struct sl_partitioner partitioner; /* the sticky partitioner's counter (sl_broker_partitioner) */
     struct sl_topic_cfg defaults;
     struct sl_broker_config configs[SL_BROKER_CONFIGS_MAX]; /* written by sl_broker_open, then read-only */
     size_t nconfigs;

@@ -355,16 +355,17 @@ static int replay_partition(struct sl_groups *g, int32_t p)
             continue;
         size_t at = 0;
         sl_offset_t before = start;
-        while (rc == 0 && at + SL_BATCH_HEADER_SIZE <= buf.len) {
+        while (rc == 0) {
             struct sl_batch_hdr h;
             struct sl_batch_iter it;
             struct sl_record r;
-            rc = sl_batch_hdr_decode(buf.base + at, buf.len - at, &h);
-            size_t sz = (size_t)h.length + SL_BATCH_LOG_OVERHEAD;
-            if (rc == 0 && (h.length < 0 || sz > buf.len - at))
-                rc = SL_ECORRUPT;
-            if (rc == 0)
-                rc = sl_batch_iter_init(&it, buf.base + at, sz);
+            struct sl_slice bs;
+            int got = sl_batches_next(buf.base, buf.len, &at, &h, &bs);
+            if (got <= 0) {
+                rc = got;
+                break;
+            }
+            rc = sl_batch_iter_init(&it, bs.base, bs.len);
             int more;
             while (rc == 0 && (more = sl_batch_iter_next(&it, &r)) != 0) {
                 if (more < 0) {
@@ -376,7 +377,6 @@ static int replay_partition(struct sl_groups *g, int32_t p)
             }
             if (rc == 0)
                 start = h.base_offset + h.last_offset_delta + 1;
-            at += sz;
         }
         if (rc == 0 && start == before)
             break; /* nothing readable: stop rather than spin */

@@ -20,24 +20,19 @@
 #include <time.h>
 
 #include "server/logging.h"
+#include "storage/clock.h"
 #include "storage/err.h"
 
 /* ---- small helpers ---- */
 
 int64_t sl_grp_now(const struct sl_groups *g)
 {
-    if (g->cfg.now_ms)
-        return g->cfg.now_ms();
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return g->cfg.now_ms ? g->cfg.now_ms() : sl_clock_mono_ms(&sl_clock_posix);
 }
 
 int64_t sl_grp_wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sl_clock_wall_ms(&sl_clock_posix);
 }
 
 int sl_grp_tpo_push(struct sl_tpo **v, size_t *n, size_t *cap, const char *topic, int32_t p, sl_offset_t off)

@@ -45,10 +45,8 @@ int32_t sl_partitioner_keyed(const void *key, size_t n, int32_t partitions)
     return (int32_t)(positive % (uint32_t)partitions);
 }
 
-static atomic_uint_fast32_t sticky_next;
-
-int32_t sl_partitioner_sticky(int32_t partitions)
+int32_t sl_partitioner_sticky(struct sl_partitioner *pt, int32_t partitions)
 {
-    uint32_t v = (uint32_t)atomic_fetch_add_explicit(&sticky_next, 1, memory_order_relaxed);
+    uint32_t v = (uint32_t)atomic_fetch_add_explicit(&pt->next, 1, memory_order_relaxed);
     return (int32_t)(v % (uint32_t)partitions);
 }

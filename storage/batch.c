@@ -385,6 +385,20 @@ int sl_batch_hdr_decode(const uint8_t *p, size_t n, struct sl_batch_hdr *h)
     return 0;
 }
 
+int sl_batches_next(const uint8_t *p, size_t n, size_t *at, struct sl_batch_hdr *h, struct sl_slice *batch)
+{
+    if (*at > n || n - *at < SL_BATCH_HEADER_SIZE)
+        return 0;
+    sl_batch_hdr_decode(p + *at, n - *at, h);
+    size_t sz = (size_t)h->length + SL_BATCH_LOG_OVERHEAD;
+    if (h->length < 0 || sz > n - *at || h->base_offset < 0 || h->last_offset_delta < 0 ||
+        h->base_offset >= INT64_MAX - h->last_offset_delta)
+        return SL_ECORRUPT;
+    *batch = (struct sl_slice){p + *at, sz};
+    *at += sz;
+    return 1;
+}
+
 int sl_batch_validate(const uint8_t *p, size_t n)
 {
     struct sl_batch_hdr h;

@@ -112,6 +112,13 @@ int sl_batch_hdr_decode(const uint8_t *p, size_t n, struct sl_batch_hdr *h);
  * Returns 0 or SL_ECORRUPT (bad CRC or framing). */
 int sl_batch_validate(const uint8_t *p, size_t n);
 
+/* Walks a buffer of concatenated batches (what sl_log_read returns): the batch at *at. Returns 1 with *h its
+ * header, *batch its bytes and *at moved past it; 0 when fewer than SL_BATCH_HEADER_SIZE bytes remain at *at
+ * (the end, or a batch cut short by a read limit); SL_ECORRUPT when the header's length is negative or runs
+ * past n, or its offsets are not ones a log could assign (base < 0, lastOffsetDelta < 0, or the offset after
+ * its last record past INT64_MAX). Checks no CRC: the bytes are read-validated or must be validated. */
+int sl_batches_next(const uint8_t *p, size_t n, size_t *at, struct sl_batch_hdr *h, struct sl_slice *batch);
+
 /* Rewrites baseOffset / partitionLeaderEpoch in place (outside the CRC). */
 void sl_batch_set_base(uint8_t *p, sl_offset_t base);
 void sl_batch_set_epoch(uint8_t *p, sl_epoch_t epoch);

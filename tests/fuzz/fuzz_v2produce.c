@@ -50,7 +50,7 @@ static void check_value(json_t *v, struct sl_slice s, enum sl_fmt fmt)
     }
 }
 
-static void check_render(const struct sl_rec_batch *b, enum sl_fmt fmt)
+static void check_render(const struct sl_produce_batch *b, enum sl_fmt fmt)
 {
     struct sl_buf out = {0};
     sl_buf_append(&out, "[", 1);
@@ -68,9 +68,9 @@ static void check_render(const struct sl_rec_batch *b, enum sl_fmt fmt)
 /* Check 3: the batches hold exactly the good items, in item order per partition. */
 static void check_build(struct sl_rec_req *r, size_t max_batch, enum sl_fmt fmt)
 {
-    struct sl_rec_batch *b = NULL;
+    struct sl_produce_batch *b = NULL;
     size_t nb = 0;
-    sl_rec_partition(r, 4);
+    sl_rec_partition(r, 4, &(struct sl_partitioner){0});
     if (sl_rec_build(r, max_batch, &b, &nb))
         return; /* -ENOMEM only */
     for (size_t k = 0; k < nb; k++) {

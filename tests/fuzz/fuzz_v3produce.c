@@ -63,9 +63,9 @@ static void check_timestamp(json_t *o, int64_t ms)
 
 static void check_build(struct sl_rec_req *r)
 {
-    struct sl_rec_batch *b = NULL;
+    struct sl_produce_batch *b = NULL;
     size_t nb = 0;
-    sl_rec_partition(r, 3);
+    sl_rec_partition(r, 3, &(struct sl_partitioner){0});
     if (sl_rec_build(r, 1024, &b, &nb))
         return; /* -ENOMEM only */
     for (size_t k = 0; k < nb; k++)

@@ -411,6 +411,37 @@ START_TEST(record_encoded_size_equals_bytes_added)
 }
 END_TEST
 
+START_TEST(batches_next_walks_concatenated_batches_and_stops_at_bad_framing)
+{
+    struct sl_batch_builder b1, b2;
+    struct sl_slice x = build(&b1, one_rec, 1), y = build(&b2, two_rec, 2);
+    uint8_t buf[512];
+    ck_assert_uint_le(x.len + y.len + 20, sizeof buf);
+    memcpy(buf, x.base, x.len);
+    memcpy(buf + x.len, y.base, y.len);
+    sl_batch_set_base(buf + x.len, 1);
+    struct sl_batch_hdr h;
+    struct sl_slice got;
+    size_t at = 0, n = x.len + y.len + 20; /* 20 bytes of a next batch, cut short by a read limit */
+    ck_assert_int_eq(sl_batches_next(buf, n, &at, &h, &got), 1);
+    ck_assert(got.base == buf && got.len == x.len && at == x.len && h.count == 1);
+    ck_assert_int_eq(sl_batches_next(buf, n, &at, &h, &got), 1);
+    ck_assert(got.len == y.len && h.base_offset == 1 && h.count == 2);
+    ck_assert_int_eq(sl_batches_next(buf, n, &at, &h, &got), 0);
+    ck_assert_uint_eq(at, x.len + y.len);
+    /* a length running past the buffer, then offsets a log could not assign */
+    at = 0;
+    ck_assert_int_eq(sl_batches_next(buf, x.len - 1, &at, &h, &got), SL_ECORRUPT);
+    sl_batch_set_base(buf, INT64_MAX);
+    ck_assert_int_eq(sl_batches_next(buf, x.len, &at, &h, &got), SL_ECORRUPT);
+    sl_batch_set_base(buf, -5);
+    ck_assert_int_eq(sl_batches_next(buf, x.len, &at, &h, &got), SL_ECORRUPT);
+    ck_assert_uint_eq(at, 0);
+    sl_bb_fini(&b1);
+    sl_bb_fini(&b2);
+}
+END_TEST
+
 START_TEST(bb_finish_without_records_is_einval_and_reset_reuses_buffer)
 {
     struct sl_batch_builder b;
@@ -730,6 +761,7 @@ static Suite *batch_suite(void)
     tcase_add_test(tc, validate_rejects_offset_deltas_out_of_sequence);
     tcase_add_test(tc, iter_uses_max_timestamp_under_log_append_time);
     tcase_add_test(tc, iter_stays_in_bounds_on_corrupt_bytes);
+    tcase_add_test(tc, batches_next_walks_concatenated_batches_and_stops_at_bad_framing);
     suite_add_tcase(s, tc);
     return s;
 }

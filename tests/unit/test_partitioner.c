@@ -46,13 +46,17 @@ END_TEST
 START_TEST(sticky_rotates_over_every_partition)
 {
     int seen[5] = {0};
+    struct sl_partitioner pt = {0}, other = {0};
     for (int i = 0; i < 50; i++) {
-        int32_t p = sl_partitioner_sticky(5);
+        int32_t p = sl_partitioner_sticky(&pt, 5);
         ck_assert(p >= 0 && p < 5);
         seen[p]++;
     }
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(seen[i], 10);
+    /* each partitioner has its own counter: two brokers in one process do not share it */
+    ck_assert_int_eq(sl_partitioner_sticky(&other, 5), 0);
+    ck_assert_int_eq(sl_partitioner_sticky(&pt, 5), 0);
 }
 END_TEST
 

@@ -286,11 +286,11 @@ START_TEST(partitioning_and_batching)
     ck_assert_int_eq(parse2(&r, "{\"records\":[{\"key\":\"foobar\",\"value\":1},{\"value\":2},{\"value\":3,"
                                 "\"partition\":7},{\"value\":4,\"partition\":0},{\"value\":5}]}",
                             SL_FMT_JSON, &err), 0);
-    sl_rec_partition(&r, 3);
+    sl_rec_partition(&r, 3, &(struct sl_partitioner){0});
     ck_assert_int_eq(r.items[0].partition, sl_partitioner_keyed("\"foobar\"", 8, 3)); /* json key text */
     ck_assert_int_eq(r.items[1].partition, r.items[4].partition); /* sticky within a request */
     ck_assert_int_eq(r.items[2].err_code, 40402);
-    struct sl_rec_batch *b;
+    struct sl_produce_batch *b;
     size_t nb;
     ck_assert_int_eq(sl_rec_build(&r, 1 << 20, &b, &nb), 0);
     int32_t total = 0;
@@ -319,8 +319,8 @@ START_TEST(batches_split_at_max_bytes)
         n += (size_t)snprintf(body + n, sizeof body - n, "%s{\"partition\":0,\"value\":\"%0100d\"}", i ? "," : "", i);
     n += (size_t)snprintf(body + n, sizeof body - n, ",{\"partition\":0,\"value\":\"%0900d\"}]}", 1);
     ck_assert_int_eq(parse2(&r, body, SL_FMT_TEXT, &err), 0);
-    sl_rec_partition(&r, 1);
-    struct sl_rec_batch *b;
+    sl_rec_partition(&r, 1, &(struct sl_partitioner){0});
+    struct sl_produce_batch *b;
     size_t nb;
     ck_assert_int_eq(sl_rec_build(&r, 600, &b, &nb), 0);
     ck_assert_uint_gt(nb, 3);
@@ -339,8 +339,8 @@ static char *round_trip(const char *body, enum sl_fmt in, enum sl_fmt out, sl_of
     struct sl_rec_req r;
     struct sl_rec_err err;
     ck_assert_int_eq(parse2(&r, body, in, &err), 0);
-    sl_rec_partition(&r, 1);
-    struct sl_rec_batch *b;
+    sl_rec_partition(&r, 1, &(struct sl_partitioner){0});
+    struct sl_produce_batch *b;
     size_t nb;
     ck_assert_int_eq(sl_rec_build(&r, 1 << 20, &b, &nb), 0);
     ck_assert_uint_eq(nb, 1);
@@ -364,8 +364,8 @@ START_TEST(render_rejects_offsets_that_do_not_fit)
     struct sl_rec_err err;
     ck_assert_int_eq(parse2(&r, "{\"records\":[{\"value\":\"YQ==\"},{\"value\":\"Yg==\"},{\"value\":null}]}",
                             SL_FMT_BINARY, &err), 0);
-    sl_rec_partition(&r, 1);
-    struct sl_rec_batch *b;
+    sl_rec_partition(&r, 1, &(struct sl_partitioner){0});
+    struct sl_produce_batch *b;
     size_t nb;
     ck_assert_int_eq(sl_rec_build(&r, 1 << 20, &b, &nb), 0);
     for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
