@@ -87,7 +87,7 @@ static void log_cfg_for(struct sl_broker *b, const struct topic *t, const char *
     sl_log_cfg_defaults(lc, dir);
     lc->fops = b->fo;
     lc->clock = b->clock;
-    lc->logger = sl_logging_storage_logger();
+    lc->reporter = sl_logging_reporter();
     lc->segment_bytes = (uint64_t)t->cfg.segment_bytes;
     lc->segment_ms = t->cfg.segment_ms;
     lc->retention_ms = t->cfg.retention_ms;

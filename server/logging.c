@@ -21,13 +21,13 @@
 
 #define LINE_MAX_BYTES 4096
 
-static atomic_int threshold = SL_LOG_INFO; /* atomic; written by sl_logging_set_level */
+static atomic_int threshold = SL_LEVEL_INFO; /* atomic; written by sl_logging_set_level */
 
 static const char *const level_names[] = {
-    [SL_LOG_DEBUG] = "DEBUG",
-    [SL_LOG_INFO] = "INFO ",
-    [SL_LOG_WARN] = "WARN ",
-    [SL_LOG_ERROR] = "ERROR",
+    [SL_LEVEL_DEBUG] = "DEBUG",
+    [SL_LEVEL_INFO] = "INFO ",
+    [SL_LEVEL_WARN] = "WARN ",
+    [SL_LEVEL_ERROR] = "ERROR",
 };
 
 int sl_logging_parse_level(const char *s, enum sl_level *out)
@@ -36,8 +36,8 @@ int sl_logging_parse_level(const char *s, enum sl_level *out)
         const char *name;
         enum sl_level lvl;
     } names[] = {
-        {"debug", SL_LOG_DEBUG}, {"info", SL_LOG_INFO},   {"warn", SL_LOG_WARN},
-        {"warning", SL_LOG_WARN}, {"error", SL_LOG_ERROR},
+        {"debug", SL_LEVEL_DEBUG}, {"info", SL_LEVEL_INFO},   {"warn", SL_LEVEL_WARN},
+        {"warning", SL_LEVEL_WARN}, {"error", SL_LEVEL_ERROR},
     };
     if (!s)
         return SL_ECONFIG;
@@ -84,8 +84,8 @@ static void vlog(enum sl_level lvl, const char *fmt, va_list ap)
 {
     if ((int)lvl < atomic_load_explicit(&threshold, memory_order_relaxed))
         return;
-    if ((int)lvl < SL_LOG_DEBUG || lvl > SL_LOG_ERROR)
-        lvl = SL_LOG_ERROR;
+    if ((int)lvl < SL_LEVEL_DEBUG || lvl > SL_LEVEL_ERROR)
+        lvl = SL_LEVEL_ERROR;
     char buf[LINE_MAX_BYTES];
     size_t len = format_prefix(buf, sizeof buf, lvl);
     size_t room = sizeof buf - len - 1; /* keep one byte for '\n' */
@@ -117,7 +117,7 @@ static void on_storage_report(void *ctx, enum sl_level level, const char *msg)
     sl_logging_write(level, "%s", msg);
 }
 
-struct sl_logger sl_logging_storage_logger(void)
+struct sl_reporter sl_logging_reporter(void)
 {
-    return (struct sl_logger){.fn = on_storage_report, .ctx = NULL};
+    return (struct sl_reporter){.fn = on_storage_report, .ctx = NULL};
 }

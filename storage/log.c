@@ -55,14 +55,14 @@ int64_t log_now(const struct sl_log *l)
 
 void log_say(const struct sl_log *l, enum sl_level lv, const char *fmt, ...)
 {
-    if (!l->cfg.logger.fn)
+    if (!l->cfg.reporter.fn)
         return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    l->cfg.logger.fn(l->cfg.logger.ctx, lv, msg);
+    l->cfg.reporter.fn(l->cfg.reporter.ctx, lv, msg);
 }
 
 int log_fail(struct sl_log *l, const char *what, int rc)
@@ -76,7 +76,7 @@ int log_fail(struct sl_log *l, const char *what, int rc)
     bool first = __atomic_compare_exchange_n(&l->failed, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     pthread_mutex_unlock(&l->ckpt_mu);
     if (first)
-        log_say(l, SL_LOG_ERROR, "log %s FAILED: %s: %s", l->dir, what, sl_strerror(rc));
+        log_say(l, SL_LEVEL_ERROR, "log %s FAILED: %s: %s", l->dir, what, sl_strerror(rc));
     return SL_EFAILED;
 }
 
@@ -171,7 +171,7 @@ static int roll(struct sl_log *l)
     /* Index files are rebuildable, but a failed write still means the disk misbehaves: FAILED. */
     if ((rc = sl_seg_write_index(old)))
         return log_fail(l, "writing the indexes of a rolled segment", rc);
-    log_say(l, SL_LOG_DEBUG, "rolled %s to a new segment at offset %" PRId64, l->dir, base);
+    log_say(l, SL_LEVEL_DEBUG, "rolled %s to a new segment at offset %" PRId64, l->dir, base);
     return log_write_ckpt(l, false);
 }
 
@@ -418,7 +418,7 @@ int sl_log_truncate_to(struct sl_log *l, sl_offset_t off)
     free(gone);
     if (__atomic_load_n(&l->hw, __ATOMIC_ACQUIRE) > h.base_offset)
         __atomic_store_n(&l->hw, h.base_offset, __ATOMIC_RELEASE);
-    log_say(l, SL_LOG_INFO, "truncated %s to offset %" PRId64, l->dir, h.base_offset);
+    log_say(l, SL_LEVEL_INFO, "truncated %s to offset %" PRId64, l->dir, h.base_offset);
     if (rc == 0)
         rc = log_write_epochs(l);
     if (rc == 0 && ngone && (rc = l->fo->fsync_dir(l->dir)))
@@ -535,7 +535,7 @@ static int load_ckpt(struct sl_log *l, struct sl_pckpt *c, bool *have)
     int rc = sl_ckpt_read(l->fo, l->dir, c);
     *have = rc == 0;
     if (rc == SL_ECORRUPT)
-        log_say(l, SL_LOG_WARN, "%s/%s is corrupt; validating every segment", l->dir, SL_PCKPT_NAME);
+        log_say(l, SL_LEVEL_WARN, "%s/%s is corrupt; validating every segment", l->dir, SL_PCKPT_NAME);
     if (rc == -ENOENT || rc == SL_ECORRUPT)
         memset(c, 0, sizeof *c), rc = 0;
     return rc;
@@ -547,7 +547,7 @@ static int load_epochs(struct sl_log *l)
     size_t n = 0;
     int rc = sl_ckpt_epochs_read(l->fo, l->dir, &e, &n);
     if (rc == SL_ECORRUPT)
-        log_say(l, SL_LOG_WARN, "%s/%s is corrupt; starting an empty epoch cache", l->dir, SL_EPOCH_CKPT_NAME);
+        log_say(l, SL_LEVEL_WARN, "%s/%s is corrupt; starting an empty epoch cache", l->dir, SL_EPOCH_CKPT_NAME);
     if (rc == -ENOENT || rc == SL_ECORRUPT)
         rc = 0;
     else if (rc == 0)
@@ -579,7 +579,7 @@ static int sync_recovered(struct sl_log *l, sl_offset_t rp)
 
 static int recover(struct sl_log *l, const struct sl_pckpt *c, bool have, int *write_err)
 {
-    struct sl_recover_cfg rc_cfg = {l->fo, l->dir, &l->cfg.logger, have, c->recovery_point, c->log_start,
+    struct sl_recover_cfg rc_cfg = {l->fo, l->dir, &l->cfg.reporter, have, c->recovery_point, c->log_start,
                                     l->cfg.index_interval_bytes};
     struct sl_recover_out o;
     int rc = sl_recover_dir(&rc_cfg, &o, &l->report);
@@ -659,7 +659,7 @@ static int settle(struct sl_log *l, const struct sl_pckpt *c, bool have, int wri
     if ((rc = load_epochs(l)) == 0 && dirty && !is_failed(l))
         rc = log_write_ckpt(l, false);
     if (rc == SL_EFAILED && no_space(l->fail_rc)) {
-        log_say(l, SL_LOG_ERROR, "log %s opened read-only: %s", l->dir, l->fail_why);
+        log_say(l, SL_LEVEL_ERROR, "log %s opened read-only: %s", l->dir, l->fail_why);
         rc = 0;
     }
     return rc;
@@ -678,7 +678,7 @@ int sl_log_open(const struct sl_log_cfg *cfg, struct sl_log **out)
         (rc = settle(l, &c, have, write_err)))
         goto err_free;
     if (l->report.len > 1)
-        log_say(l, SL_LOG_WARN, "recovered %s: %s", l->dir, (const char *)l->report.base);
+        log_say(l, SL_LEVEL_WARN, "recovered %s: %s", l->dir, (const char *)l->report.base);
     *out = l;
     return 0;
 err_free:

@@ -45,22 +45,14 @@
 
 #include "storage/clock.h"
 #include "storage/fileops.h"
+#include "storage/report.h"
 #include "storage/types.h"
-
-enum sl_level { SL_LOG_DEBUG, SL_LOG_INFO, SL_LOG_WARN, SL_LOG_ERROR };
-
-/* Where storage reports what it did (recovery cuts, retention, failures). May be called from any thread
- * that calls into the log. */
-struct sl_logger {
-    void (*fn)(void *ctx, enum sl_level level, const char *msg);
-    void *ctx;
-};
 
 /* Per-log settings; Kafka's topic config names in the comments. Copied by sl_log_open. */
 struct sl_log_cfg {
     const char *dir;                  /* the partition directory; created if missing */
     const struct sl_fileops *fops;    /* NULL = sl_fileops_posix */
-    struct sl_logger logger;          /* fn NULL = silent */
+    struct sl_reporter reporter;        /* fn NULL = silent */
     const struct sl_clock *clock;     /* wall time of segment.ms/retention.ms ages; NULL = sl_clock_posix */
     int64_t (*now_ms)(void);          /* NULL = clock's wall time; when set (older tests), used instead */
     uint64_t segment_bytes;           /* segment.bytes, default 1 GiB */

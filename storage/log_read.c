@@ -120,7 +120,7 @@ static int note_damage_hole(struct sl_log *l, struct sl_seg *s, uint64_t bad, sl
     if (!known)
         *out = hole;
     if (!known)
-        log_say(l, SL_LOG_ERROR, "log %s: damaged offsets [%" PRId64 ", %" PRId64 "): %s", l->dir, hole.from,
+        log_say(l, SL_LEVEL_ERROR, "log %s: damaged offsets [%" PRId64 ", %" PRId64 "): %s", l->dir, hole.from,
                 hole.to, hole.why);
     return SL_EDAMAGED;
 }

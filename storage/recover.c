@@ -39,7 +39,7 @@ static sl_offset_t be64(const uint8_t *p)
     return (sl_offset_t)((uint64_t)be32(p) << 32 | be32(p + 4));
 }
 
-static void say(const struct sl_logger *lg, enum sl_level lv, const char *msg)
+static void say(const struct sl_reporter *lg, enum sl_level lv, const char *msg)
 {
     if (lg && lg->fn)
         lg->fn(lg->ctx, lv, msg);
@@ -470,7 +470,7 @@ static bool start_entry(const struct sl_recover_cfg *c, struct sl_seg *s, sl_off
     if (rc) {
         char msg[256];
         snprintf(msg, sizeof msg, "rebuilding indexes of %s.log (%s)", s->prefix, sl_strerror(rc));
-        say(c->logger, SL_LOG_INFO, msg);
+        say(c->reporter, SL_LEVEL_INFO, msg);
         have = false;
     }
     return have;

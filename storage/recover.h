@@ -44,14 +44,14 @@
 #include "storage/segment.h"
 #include "storage/types.h"
 
-struct sl_logger;
+struct sl_reporter;
 
 #define SL_QUARANTINE_DIR "quarantine"
 
 struct sl_recover_cfg {
     const struct sl_fileops *fo;
     const char *dir;
-    const struct sl_logger *logger; /* may be NULL */
+    const struct sl_reporter *reporter; /* may be NULL */
     bool have_ckpt;                 /* false: validate everything */
     sl_offset_t recovery_point;
     sl_offset_t log_start;

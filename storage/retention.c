@@ -78,13 +78,13 @@ int sl_log_retain(struct sl_log *l, int64_t now_ms)
     for (size_t i = 0; i < k; i++) {
         int drc = sl_seg_delete(gone[i]);
         if (drc) {
-            log_say(l, SL_LOG_WARN, "retention: deleting %s.log: %s", gone[i]->prefix, sl_strerror(drc));
+            log_say(l, SL_LEVEL_WARN, "retention: deleting %s.log: %s", gone[i]->prefix, sl_strerror(drc));
             rc = rc ? rc : drc;
         }
         sl_seg_unref(gone[i]);
     }
     free(gone);
-    log_say(l, SL_LOG_INFO, "retention deleted %zu segment(s) of %s; log start offset now %" PRId64, k, l->dir,
+    log_say(l, SL_LEVEL_INFO, "retention deleted %zu segment(s) of %s; log start offset now %" PRId64, k, l->dir,
             sl_log_start(l));
     return rc ? rc : (int)k;
 }

@@ -18,7 +18,7 @@ void sl_tb_config(struct sl_config *cfg, const char *dir, enum sl_durability d)
     cfg->data_dir = strdup(dir);
     cfg->durability = d;
     cfg->flush_ms = 50;
-    cfg->log_level = SL_LOG_WARN;
+    cfg->log_level = SL_LEVEL_WARN;
 }
 
 uint8_t *sl_tb_batch(const char *prefix, int n, int64_t ts, size_t *len)

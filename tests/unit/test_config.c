@@ -60,7 +60,7 @@ START_TEST(defaults_match_the_documented_values)
     ck_assert_int_eq(c.rest_port, 8082);
     ck_assert_int_eq(c.ws_port, 8092);
     ck_assert_int_eq(c.node_id, 1);
-    ck_assert_int_eq(c.log_level, SL_LOG_INFO);
+    ck_assert_int_eq(c.log_level, SL_LEVEL_INFO);
     ck_assert_int_eq(c.durability, SL_DURABILITY_SYNC);
     ck_assert_int_eq(c.flush_ms, 1000);
     ck_assert_int_eq(c.num_partitions, 1);
@@ -108,7 +108,7 @@ START_TEST(file_parses_comments_whitespace_and_equals_in_value)
     ck_assert_int_eq(c.rest_port, 9000);
     ck_assert_int_eq(c.ws_port, 9001);
     ck_assert_str_eq(c.cluster_id, "abc=def==");
-    ck_assert_int_eq(c.log_level, SL_LOG_DEBUG);
+    ck_assert_int_eq(c.log_level, SL_LEVEL_DEBUG);
     ck_assert_int_eq(c.durability, SL_DURABILITY_ASYNC);
     ck_assert_int_eq(c.retention_ms, -1);
     ck_assert_str_eq(c.cors_allowed_origins, "http://a.example,http://b.example");
@@ -177,7 +177,7 @@ START_TEST(flags_accept_equals_form_and_generic_set)
     ck_assert_str_eq(c.data_dir, "/d");
     ck_assert_int_eq(c.rest_port, 0);
     ck_assert_int_eq(c.node_id, 7);
-    ck_assert_int_eq(c.log_level, SL_LOG_ERROR);
+    ck_assert_int_eq(c.log_level, SL_LEVEL_ERROR);
     ck_assert_int_eq(c.durability, SL_DURABILITY_ASYNC);
     ck_assert_str_eq(c.rest_bind, "127.0.0.1");
     ck_assert_int_eq(c.rest_threads, 8);

@@ -16,7 +16,7 @@ static char err[256];
 
 static void setup(void)
 {
-    sl_logging_set_level(SL_LOG_ERROR);
+    sl_logging_set_level(SL_LEVEL_ERROR);
     dir = sl_test_tmpdir();
     sl_tb_config(&cfg, dir, SL_DURABILITY_SYNC);
     cfg.segment_bytes = 1024; /* a broker default: clients cannot set segment.bytes below 1 MiB */

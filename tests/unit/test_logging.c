@@ -53,33 +53,33 @@ static size_t count_lines(const char *s)
 
 START_TEST(parse_level_accepts_the_four_names)
 {
-    enum sl_level lvl = SL_LOG_ERROR;
+    enum sl_level lvl = SL_LEVEL_ERROR;
     ck_assert_int_eq(sl_logging_parse_level("debug", &lvl), 0);
-    ck_assert_int_eq(lvl, SL_LOG_DEBUG);
+    ck_assert_int_eq(lvl, SL_LEVEL_DEBUG);
     ck_assert_int_eq(sl_logging_parse_level("info", &lvl), 0);
-    ck_assert_int_eq(lvl, SL_LOG_INFO);
+    ck_assert_int_eq(lvl, SL_LEVEL_INFO);
     ck_assert_int_eq(sl_logging_parse_level("WARN", &lvl), 0);
-    ck_assert_int_eq(lvl, SL_LOG_WARN);
+    ck_assert_int_eq(lvl, SL_LEVEL_WARN);
     ck_assert_int_eq(sl_logging_parse_level("error", &lvl), 0);
-    ck_assert_int_eq(lvl, SL_LOG_ERROR);
+    ck_assert_int_eq(lvl, SL_LEVEL_ERROR);
 }
 END_TEST
 
 START_TEST(parse_level_rejects_others)
 {
-    enum sl_level lvl = SL_LOG_INFO;
+    enum sl_level lvl = SL_LEVEL_INFO;
     ck_assert_int_eq(sl_logging_parse_level("", &lvl), SL_ECONFIG);
     ck_assert_int_eq(sl_logging_parse_level("verbose", &lvl), SL_ECONFIG);
     ck_assert_int_eq(sl_logging_parse_level("info ", &lvl), SL_ECONFIG);
     ck_assert_int_eq(sl_logging_parse_level(NULL, &lvl), SL_ECONFIG);
-    ck_assert_int_eq(lvl, SL_LOG_INFO);
+    ck_assert_int_eq(lvl, SL_LEVEL_INFO);
 }
 END_TEST
 
 START_TEST(write_formats_utc_timestamp_level_and_message)
 {
     struct capture c;
-    sl_logging_set_level(SL_LOG_DEBUG);
+    sl_logging_set_level(SL_LEVEL_DEBUG);
     time_t before = time(NULL);
     capture_start(&c);
     sl_info("hello %d", 42);
@@ -108,7 +108,7 @@ END_TEST
 START_TEST(write_drops_lines_below_threshold)
 {
     struct capture c;
-    sl_logging_set_level(SL_LOG_WARN);
+    sl_logging_set_level(SL_LEVEL_WARN);
     capture_start(&c);
     sl_debug("debug line");
     sl_info("info line");
@@ -132,7 +132,7 @@ START_TEST(write_truncates_long_lines_to_one_line)
     ck_assert_ptr_nonnull(big);
     memset(big, 'x', n);
     big[n] = '\0';
-    sl_logging_set_level(SL_LOG_INFO);
+    sl_logging_set_level(SL_LEVEL_INFO);
     capture_start(&c);
     sl_info("%s", big);
     char *out = capture_end(&c);
@@ -148,7 +148,7 @@ END_TEST
 START_TEST(write_keeps_one_newline_when_message_has_one)
 {
     struct capture c;
-    sl_logging_set_level(SL_LOG_INFO);
+    sl_logging_set_level(SL_LEVEL_INFO);
     capture_start(&c);
     sl_info("ends with newline\n");
     char *out = capture_end(&c);
@@ -158,15 +158,15 @@ START_TEST(write_keeps_one_newline_when_message_has_one)
 }
 END_TEST
 
-START_TEST(storage_logger_forwards_to_the_process_log)
+START_TEST(reporter_forwards_to_the_process_log)
 {
     struct capture c;
-    sl_logging_set_level(SL_LOG_INFO);
-    struct sl_logger lg = sl_logging_storage_logger();
+    sl_logging_set_level(SL_LEVEL_INFO);
+    struct sl_reporter lg = sl_logging_reporter();
     ck_assert_ptr_nonnull(lg.fn);
     capture_start(&c);
-    lg.fn(lg.ctx, SL_LOG_WARN, "segment cut at 100%");
-    lg.fn(lg.ctx, SL_LOG_DEBUG, "hidden");
+    lg.fn(lg.ctx, SL_LEVEL_WARN, "segment cut at 100%");
+    lg.fn(lg.ctx, SL_LEVEL_DEBUG, "hidden");
     char *out = capture_end(&c);
     ck_assert_uint_eq(count_lines(out), 1);
     ck_assert_ptr_nonnull(strstr(out, "WARN  segment cut at 100%\n"));
@@ -184,7 +184,7 @@ static Suite *logging_suite(void)
     tcase_add_test(tc, write_drops_lines_below_threshold);
     tcase_add_test(tc, write_truncates_long_lines_to_one_line);
     tcase_add_test(tc, write_keeps_one_newline_when_message_has_one);
-    tcase_add_test(tc, storage_logger_forwards_to_the_process_log);
+    tcase_add_test(tc, reporter_forwards_to_the_process_log);
     suite_add_tcase(s, tc);
     return s;
 }

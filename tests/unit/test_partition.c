@@ -47,7 +47,7 @@ static void open_part(enum sl_durability d, sl_epoch_t epoch)
 
 static void setup(void)
 {
-    sl_logging_set_level(SL_LOG_ERROR);
+    sl_logging_set_level(SL_LEVEL_ERROR);
     dir = sl_test_tmpdir();
     ndone = 0;
     p = NULL;

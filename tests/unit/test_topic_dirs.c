@@ -22,7 +22,7 @@ static char err[256];
 
 static void setup(void)
 {
-    sl_logging_set_level(SL_LOG_ERROR);
+    sl_logging_set_level(SL_LEVEL_ERROR);
     dir = sl_test_tmpdir();
     sl_tb_config(&cfg, dir, SL_DURABILITY_SYNC);
     ck_assert_int_eq(sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b), 0);
