@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/budget.h"
-#include "api/rest.h"
-#include "api/ws.h"
+#include "api/common/budget.h"
+#include "api/rest/rest.h"
+#include "api/ws/ws.h"
 #include "server/broker.h"
 #include "server/config.h"
 #include "server/groups.h"

@@ -24,7 +24,7 @@
 
 #include "server/broker.h"
 
-/* One finished RecordBatch (storage/batch.h) for one partition, as the codec (api/records.h) builds it. */
+/* One finished RecordBatch (storage/batch.h) for one partition, as the codec (api/codec/records.h) builds it. */
 struct sl_produce_batch {
     int32_t partition;
     uint8_t *data; /* owned by whoever built it (malloc'd); modified in place by the broker */

@@ -3,7 +3,7 @@
  * Every fallible function returns int: 0 on success, -errno for an operating-system error, or one of the
  * SL_E* codes below, which live in a reserved negative range (-1000 and below) so they never collide with
  * -errno. sl_strerror() names either kind. The API layer maps these codes to HTTP statuses and Confluent
- * error codes in one table (api/errmap.c). */
+ * error codes in one table (api/common/errmap.c). */
 #ifndef SL_STORAGE_ERR_H
 #define SL_STORAGE_ERR_H
 

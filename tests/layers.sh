@@ -20,11 +20,12 @@ set -euo pipefail
 declare -A RULES=(
     [storage]=""
     [server]="storage"
-    [api]="api/codec api/http api/ws api/rest server storage"
-    [api/codec]="server storage"
-    [api/http]="api/codec server storage"
-    [api/ws]="api/http api/codec server storage"
-    [api/rest]="api/http api/codec server storage"
+    [api]="api/common api/codec api/http api/ws api/rest server storage"
+    [api/common]="server storage"
+    [api/codec]="api/common server storage"
+    [api/http]="api/common api/codec server storage"
+    [api/ws]="api/common api/http api/codec server storage"
+    [api/rest]="api/common api/http api/codec server storage"
 )
 EXCEPTIONS=" server/main.c "
 
@@ -59,7 +60,7 @@ self_test() {
     trap 'rm -rf "$t"' RETURN
     mkdir -p "$t/storage" "$t/server" "$t/api/codec" "$t/api/rest"
     printf '#include "storage/a.h"\n' >"$t/server/b.c"
-    printf '#include "api/rest.h"\n#include "server/b.h"\n' >"$t/server/main.c"
+    printf '#include "api/rest/rest.h"\n#include "server/b.h"\n' >"$t/server/main.c"
     printf '#include "api/codec/c.h"\n#include "server/b.h"\n' >"$t/api/rest/r.c"
     check "$t" >/dev/null || { echo "self-test: a clean tree was refused"; rc=1; }
     printf '#include <stdio.h>\n  #  include "server/broker.h"\n' >"$t/storage/log.c"

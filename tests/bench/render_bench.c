@@ -1,4 +1,4 @@
-/* render_bench: CPU cost of rendering consumed records as JSON (sl_rec_render, api/records.h), the work behind
+/* render_bench: CPU cost of rendering consumed records as JSON (sl_rec_render, api/codec/records.h), the work behind
  * REST consume, WebSocket catch-up/push and SSE.
  *
  *   render_bench [--case NAME] [--iters N] [--runs R]
@@ -21,7 +21,7 @@
  *       build/X/render_bench --case json_obj --iters 20 --runs 1
  *   Ir in the "summary:" line of /tmp/cg.out, divided by (20 + 1) * 1000 (the runs plus the warm-up render
  *   that also checks the output), is instructions per record. */
-#include "api/records.h"
+#include "api/codec/records.h"
 #include "storage/batch.h"
 
 #include <inttypes.h>

@@ -1,5 +1,5 @@
-/* libFuzzer harness: the HTTP/1.1 request-head parser and the chunked decoder of api/http1.h, which read
- * bytes straight from untrusted sockets (api/front.c, api/produce_stream.c).
+/* libFuzzer harness: the HTTP/1.1 request-head parser and the chunked decoder of api/http/http1.h, which read
+ * bytes straight from untrusted sockets (api/http/front.c, api/rest/produce_stream.c).
  *
  * INPUT: byte 0 = seed of the cut points and piece sizes; the rest = a request head, then a chunked body (when
  * no complete head parses, the whole rest is also decoded as a chunked body).
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/http1.h"
+#include "api/http/http1.h"
 #include "tests/fuzz/fuzz_check.h"
 
 static bool inside(const char *p, size_t n, const char *buf, size_t len)

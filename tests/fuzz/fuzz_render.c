@@ -1,5 +1,5 @@
 /* libFuzzer harness: the RecordBatch decoder (storage/batch.h) and the consume renderer sl_rec_render
- * (api/records.h) on arbitrary bytes, as a fetch from a damaged or hostile log would hand them over.
+ * (api/codec/records.h) on arbitrary bytes, as a fetch from a damaged or hostile log would hand them over.
  *
  * INPUT: byte 0 = options (bits 0-1 format, bit 2 recompute the first batch's CRC so the fuzzer gets past
  * sl_batch_validate, bit 3 max_records 1, bit 4 a topic that needs JSON escaping), byte 1 = max_bytes
@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "api/records.h"
+#include "api/codec/records.h"
 #include "storage/batch.h"
 #include "storage/crc32c.h"
 #include "storage/err.h"

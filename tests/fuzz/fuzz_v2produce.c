@@ -1,4 +1,4 @@
-/* libFuzzer harness: the v2 produce body parser sl_rec_parse_v2 (api/records.h; also the WebSocket producer's
+/* libFuzzer harness: the v2 produce body parser sl_rec_parse_v2 (api/codec/records.h; also the WebSocket producer's
  * message parser), then sl_rec_build and the renderer, on arbitrary bodies.
  *
  * INPUT: byte 0 = format (mod 3) and, in bits 2-7, the batch size limit (x 64 bytes, + 128); the rest = body.
@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "api/records.h"
+#include "api/codec/records.h"
 #include "storage/batch.h"
 #include "tests/fuzz/fuzz_check.h"
 

@@ -1,5 +1,5 @@
-/* libFuzzer harness: the v3 produce body as api/v3produce.c's drain() reads it -- cut into objects by
- * sl_v3split_next (api/v3split.h), each loaded by jansson and parsed by sl_rec_parse_v3 (api/records.h) --
+/* libFuzzer harness: the v3 produce body as api/rest/v3produce.c's drain() reads it -- cut into objects by
+ * sl_v3split_next (api/rest/v3split.h), each loaded by jansson and parsed by sl_rec_parse_v3 (api/codec/records.h) --
  * then sl_rec_build, on arbitrary bodies.
  *
  * CHECKS
@@ -13,8 +13,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "api/records.h"
-#include "api/v3split.h"
+#include "api/codec/records.h"
+#include "api/rest/v3split.h"
 #include "storage/batch.h"
 #include "tests/fuzz/fuzz_check.h"
 

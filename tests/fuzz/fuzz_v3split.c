@@ -1,5 +1,5 @@
-/* libFuzzer harness: the v3 chunked-stream record splitter sl_v3split_next (api/v3split.h), fed the way
- * api/v3produce.c feeds it: a buffer that grows by pieces of any size (the chunks of the upload) and loses
+/* libFuzzer harness: the v3 chunked-stream record splitter sl_v3split_next (api/rest/v3split.h), fed the way
+ * api/rest/v3produce.c feeds it: a buffer that grows by pieces of any size (the chunks of the upload) and loses
  * the objects cut from its front.
  *
  * INPUT: byte 0 = seed of the piece sizes (1..32 bytes each), the rest = the body.
@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "api/v3split.h"
+#include "api/rest/v3split.h"
 #include "tests/fuzz/fuzz_check.h"
 
 #define MAX_CUTS 256

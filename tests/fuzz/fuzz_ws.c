@@ -1,6 +1,6 @@
 /* libFuzzer harness: what a WebSocket client controls before and after the handshake -- the target path and
- * query arguments (sl_ws_target_parse: api/ws_url.c; sl_from_parse: api/from.c) and a producer's message, which
- * sl_wsp_message (api/ws_produce.c) parses with sl_rec_parse_v2 in the target's format and whose "id" it
+ * query arguments (sl_ws_target_parse: api/ws/ws_url.c; sl_from_parse: api/common/from.c) and a producer's message, which
+ * sl_wsp_message (api/ws/ws_produce.c) parses with sl_rec_parse_v2 in the target's format and whose "id" it
  * echoes raw into the ack.
  *
  * INPUT: lines separated by LF: the path, then up to 8 query arguments ("name=value"), then an empty line;
@@ -20,8 +20,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "api/records.h"
-#include "api/ws.h"
+#include "api/codec/records.h"
+#include "api/ws/ws.h"
 #include "storage/err.h"
 #include "storage/topicmeta.h"
 #include "tests/fuzz/fuzz_check.h"

@@ -166,7 +166,7 @@ static void expect_json_error(long st, json_t *j, long want_status, int want_cod
 }
 
 /* Produces records until one is refused; that one must be the documented SL_EFAILED / -ENOSPC reply
- * (api/errmap.c: 500, error_code 50002, a JSON error body). */
+ * (api/common/errmap.c: 500, error_code 50002, a JSON error body). */
 static void produce_until_full(void)
 {
     json_t *j = NULL;

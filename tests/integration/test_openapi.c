@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/errmap.h"
-#include "api/router.h"
+#include "api/common/errmap.h"
+#include "api/http/router.h"
 #include "storage/err.h"
 
 #define MAX_OPS 512
@@ -185,23 +185,22 @@ START_TEST(error_codes_of_the_map_are_documented)
 }
 END_TEST
 
-/* Every literal sl_http_reply_error(req, STATUS, CODE, ...) in the handlers is in the error table. */
-START_TEST(error_codes_the_handlers_write_are_documented)
+/* Checks every literal sl_http_reply_error(req, STATUS, CODE, ...) in the .c files of api/<sub>/ against the
+ * error table of doc. Returns how many it checked. */
+static int check_reply_errors(const char *doc, const char *sub)
 {
     const char *dir = getenv("SLUICE_SOURCE_DIR");
-    char api[1024];
-    snprintf(api, sizeof api, "%s/api", dir ? dir : ".");
-    DIR *d = opendir(api);
-    ck_assert_ptr_nonnull(d);
-    char *doc = slurp_source("openapi/sluice.yaml");
-    ck_assert_ptr_nonnull(doc);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/api/%s", dir ? dir : ".", sub);
+    DIR *d = opendir(path);
+    ck_assert_msg(d != NULL, "cannot open %s", path);
     int seen = 0;
     for (struct dirent *de; (de = readdir(d));) {
         size_t len = strlen(de->d_name);
         if (len < 3 || strcmp(de->d_name + len - 2, ".c"))
             continue;
         char rel[512];
-        snprintf(rel, sizeof rel, "api/%s", de->d_name);
+        snprintf(rel, sizeof rel, "api/%s/%s", sub, de->d_name);
         char *src = slurp_source(rel);
         for (const char *p = src; p && (p = strstr(p, "sl_http_reply_error(")); p++) {
             const char *a = strchr(p, ',');
@@ -220,6 +219,18 @@ START_TEST(error_codes_the_handlers_write_are_documented)
         free(src);
     }
     closedir(d);
+    return seen;
+}
+
+/* Every literal sl_http_reply_error(req, STATUS, CODE, ...) in the handlers is in the error table. */
+START_TEST(error_codes_the_handlers_write_are_documented)
+{
+    char *doc = slurp_source("openapi/sluice.yaml");
+    ck_assert_ptr_nonnull(doc);
+    static const char *const subs[] = {"common", "codec", "http", "rest", "ws"};
+    int seen = 0;
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        seen += check_reply_errors(doc, subs[i]);
     ck_assert_int_gt(seen, 20);
     free(doc);
 }

@@ -1,4 +1,4 @@
-/* Request bodies are charged to the buffer budget (buffer.memory.max.bytes = 1 MiB here, api/budget.h):
+/* Request bodies are charged to the buffer budget (buffer.memory.max.bytes = 1 MiB here, api/common/budget.h):
  * parallel slow large uploads -- a second Content-Length body that does not fit is refused 503/50301 at
  * once, a chunked one when its buffer outgrows what is left, a v3 stream whose record outgrows it gets a
  * 50301 report -- while the first upload completes, the server keeps serving, and the budget is back to 0

@@ -1,4 +1,4 @@
-/* Connection deadlines of libmicrohttpd's connections against the real binary (api/conns.c), with small
+/* Connection deadlines of libmicrohttpd's connections against the real binary (api/http/conns.c), with small
  * timeouts (head 1 s, body 1.5 s, idle 2 s): trickled bodies and trickled later heads of kept-alive
  * connections are answered 408 and closed within their deadline plus slack, an idle kept-alive connection
  * is closed after the idle timeout, a long poll longer than every timeout still answers, a big upload at

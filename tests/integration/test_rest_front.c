@@ -1,4 +1,4 @@
-/* The REST front (api/front.c, api/refuse.c) and the request guard (api/http_guard.c) against the real
+/* The REST front (api/http/front.c, api/http/refuse.c) and the request guard (api/http/http_guard.c) against the real
  * binary, over raw TCP: the first head's limits (431 over 8 KiB, 408 past rest.header.timeout.ms), the
  * errors libmicrohttpd would answer in HTML answered in JSON instead, RFC 9112 §6.3 framing on the first
  * and on a kept-alive request, and the server serving on after each. */
@@ -188,7 +188,7 @@ START_TEST(a_kept_alive_field_name_with_a_space_is_answered_400_in_json)
 END_TEST
 
 /* What libmicrohttpd 0.9.75 answered itself in HTML (or not at all) on a kept-alive connection; the
- * request stream is now checked before it parses it (api/recv_hook.c, api/http_track.c). */
+ * request stream is now checked before it parses it (api/http/recv_hook.c, api/http/http_track.c). */
 START_TEST(kept_alive_heads_libmicrohttpd_would_answer_in_html_are_answered_in_json)
 {
     refused_second("GARBAGE\r\n\r\n", 400, 400);                              /* closed without a word */

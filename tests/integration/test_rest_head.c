@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/router.h"
+#include "api/http/router.h"
 #include "tests/support/sluice_proc.h"
 
 static struct sl_proc proc;

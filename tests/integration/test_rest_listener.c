@@ -1,4 +1,4 @@
-/* The REST listener (api/front.c) at its edges: start-up fails loudly when its port is taken, and at the
+/* The REST listener (api/http/front.c) at its edges: start-up fails loudly when its port is taken, and at the
  * process's file-descriptor limit the accept loop backs off (it spun on EMFILE at 99 % CPU and wrote 55 MB
  * of log in 5 s), sheds excess clients with 503 JSON instead of leaving them in the backlog, and serves
  * again once descriptors are free. */

@@ -1,4 +1,4 @@
-/* Limits of chunked v3 produce streams (api/produce_stream.c) against the real binary, with
+/* Limits of chunked v3 produce streams (api/rest/produce_stream.c) against the real binary, with
  * rest.max.streams = 4, idle 1.5 s, body 2 s: three times the cap of streams opened at once -- 4 are
  * served, the others answered 503/50303, the process's thread count stays bounded and other requests are
  * served; a silent stream, or one trickling only whitespace, ends cleanly after the idle timeout; a record

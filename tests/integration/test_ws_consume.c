@@ -103,7 +103,7 @@ START_TEST(caught_up_subscribers_get_every_record_without_waiting_for_the_tick)
 END_TEST
 
 /* In async durability every append fires the data hook, and a hook that finds a wake-up already pending
- * does not wake the service thread again (api/ws.c on_data). Back-to-back appends must still all reach a
+ * does not wake the service thread again (api/ws/ws.c on_data). Back-to-back appends must still all reach a
  * caught-up subscriber at once: a wake-up lost in that hand-off would leave the tail of each burst to the
  * 1 s safety tick, so the deadline is well under it. */
 START_TEST(bursts_of_appends_reach_caught_up_subscribers_without_waiting_for_the_tick)

@@ -3,7 +3,7 @@
  * also when it comes in the same TCP write as the upgrade request or behind a masked frame with a 64-bit
  * length; masked frames sent one byte per write still work; REST on the same process, and plain HTTP
  * requests pipelined on the WebSocket port, are unaffected while a socket is being closed for it
- * (api/ws_mask.c follows only WebSocket streams). */
+ * (api/ws/ws_mask.c follows only WebSocket streams). */
 #include <check.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

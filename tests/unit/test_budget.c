@@ -1,9 +1,9 @@
-/* api/budget.c: the process-wide buffered-bytes budget never passes its limit, also under contention. */
+/* api/common/budget.c: the process-wide buffered-bytes budget never passes its limit, also under contention. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "api/budget.h"
+#include "api/common/budget.h"
 
 START_TEST(budget_refuses_what_would_pass_the_limit)
 {

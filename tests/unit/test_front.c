@@ -1,11 +1,11 @@
-/* api/front.c: which connections go to the raw streaming produce, which to libmicrohttpd, and when the
+/* api/http/front.c: which connections go to the raw streaming produce, which to libmicrohttpd, and when the
  * front waits for more of the head. Against the real route table. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/front.h"
-#include "api/router.h"
+#include "api/http/front.h"
+#include "api/http/router.h"
 
 static struct sl_router *r;
 

@@ -1,4 +1,4 @@
-/* api/http.c + api/http_wait.c: suspend/resume with deadlines, wakes from other threads (also before the
+/* api/http/http.c + api/http/http_wait.c: suspend/resume with deadlines, wakes from other threads (also before the
  * suspend), streaming replies that park, streaming request bodies, and the stop sweep -- on a libmicrohttpd
  * daemon with a test router, no broker. */
 #include <check.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/http_int.h"
-#include "api/metrics.h"
-#include "api/router.h"
+#include "api/http/http_int.h"
+#include "api/http/metrics.h"
+#include "api/http/router.h"
 #include "server/config.h"
 #include "tests/support/sluice_proc.h"
 

@@ -1,10 +1,10 @@
-/* api/http1.c: request heads (complete, incomplete, malformed) and the chunked decoder, fed in every split. */
+/* api/http/http1.c: request heads (complete, incomplete, malformed) and the chunked decoder, fed in every split. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/http1.h"
+#include "api/http/http1.h"
 
 START_TEST(parses_a_complete_head)
 {

@@ -1,12 +1,12 @@
-/* Unit tests for api/http_track.c: what a kept-alive connection's tracker passes on, holds and refuses. */
+/* Unit tests for api/http/http_track.c: what a kept-alive connection's tracker passes on, holds and refuses. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/http_track.h"
+#include "api/http/http_track.h"
 
-/* Feeds s as one read after the held head, as api/recv_hook.c does; returns how many bytes of the held
+/* Feeds s as one read after the held head, as api/http/recv_hook.c does; returns how many bytes of the held
  * head + s may be passed on. */
 static long feed(struct sl_http_track *t, const char *s)
 {

@@ -1,9 +1,9 @@
-/* Unit tests for api/jsonbody.c: the first unknown member is found and named; known ones pass. */
+/* Unit tests for api/codec/jsonbody.c: the first unknown member is found and named; known ones pass. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/jsonbody.h"
+#include "api/codec/jsonbody.h"
 
 START_TEST(unknown_members_are_found_and_named)
 {

@@ -1,8 +1,8 @@
-/* Unit tests for api/negotiate.c: Accept parsing, q x qs choice, wildcards, and which routes negotiate. */
+/* Unit tests for api/http/negotiate.c: Accept parsing, q x qs choice, wildcards, and which routes negotiate. */
 #include <check.h>
 #include <stdlib.h>
 
-#include "api/negotiate.h"
+#include "api/http/negotiate.h"
 
 #define V2 "application/vnd.kafka.v2+json"
 #define KJ "application/vnd.kafka+json"

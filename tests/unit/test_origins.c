@@ -1,8 +1,8 @@
-/* Unit tests for api/origins.c: parsing of cors.allowed.origins and matching. */
+/* Unit tests for api/common/origins.c: parsing of cors.allowed.origins and matching. */
 #include <check.h>
 #include <stdlib.h>
 
-#include "api/origins.h"
+#include "api/common/origins.h"
 
 START_TEST(lists_match_exactly_and_case_insensitively)
 {

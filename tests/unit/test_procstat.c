@@ -1,11 +1,11 @@
-/* api/procstat.c: the process's own numbers from /proc/self. */
+/* api/common/procstat.c: the process's own numbers from /proc/self. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "api/procstat.h"
+#include "api/common/procstat.h"
 
 START_TEST(procstat_reads_plausible_values)
 {

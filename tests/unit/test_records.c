@@ -1,4 +1,4 @@
-/* api/records.c: produce parsing in every format, bad input, batching, and the render round trip; the v2 scanner
+/* api/codec/records.c: produce parsing in every format, bad input, batching, and the render round trip; the v2 scanner
  * on nasty input and against jansson as the oracle; the renderer and its helpers (validator, string escaping,
  * base64, decimal) against the code they replaced, as the oracle, on random and mutated input. */
 #include <check.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/records.h"
+#include "api/codec/records.h"
 #include "server/partitioner.h"
 #include "storage/batch.h"
 #include "storage/err.h"
@@ -899,7 +899,7 @@ START_TEST(scanner_accepts_what_jansson_accepts)
 END_TEST
 
 /* ---- the renderer before the speed work, kept as the oracle of the differential tests below ----
- * Copied from api/records.c as it was (snprintf numbers and escapes, a recursive validator, one sl_buf_append
+ * Copied from api/codec/records.c as it was (snprintf numbers and escapes, a recursive validator, one sl_buf_append
  * per piece), renamed old_*. The new code must write the same bytes and keep the same counters for any input. */
 
 static const char old_b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -1,4 +1,4 @@
-/* api/refuse.c: the verdicts on a first head and the answers' bytes (a parseable HTTP/1.1 response with a
+/* api/http/refuse.c: the verdicts on a first head and the answers' bytes (a parseable HTTP/1.1 response with a
  * JSON error body and Connection: close), for every refusal. */
 #include <check.h>
 #include <jansson.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/refuse.h"
+#include "api/http/refuse.h"
 
 static enum sl_head_check check(const char *s, bool full, enum sl_refusal *why)
 {

@@ -1,4 +1,4 @@
-/* api/router.c: pattern matching (literals beat parameters, trailing slash,
+/* api/http/router.c: pattern matching (literals beat parameters, trailing slash,
  * malformed paths), parameters, 405 with its Allow list, HEAD on GET routes
  * except SL_ROUTE_NO_HEAD, modules started in order and stopped in reverse
  * (also after a failed start), and the full route table registering without a
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/router.h"
+#include "api/http/router.h"
 #include "tests/support/testutil.h"
 
 static void h_a(struct sl_req *req)

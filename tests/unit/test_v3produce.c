@@ -1,9 +1,9 @@
-/* api/v3produce.c without a broker: the paths that produce nothing (an empty body, a framing error). */
+/* api/rest/v3produce.c without a broker: the paths that produce nothing (an empty body, a framing error). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/v3produce.h"
+#include "api/rest/v3produce.h"
 
 static void nop(void *arg) { (void)arg; }
 

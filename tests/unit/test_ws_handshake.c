@@ -1,8 +1,8 @@
-/* api/ws_handshake.c's pure part: which Origin headers may open a WebSocket (issue 12). */
+/* api/ws/ws_handshake.c's pure part: which Origin headers may open a WebSocket (issue 12). */
 #include <check.h>
 #include <stdlib.h>
 
-#include "api/ws.h"
+#include "api/ws/ws.h"
 
 static struct sl_origins none, listed, any;
 

@@ -1,4 +1,4 @@
-/* api/ws_mask.c through the process's recv() (api/recv_hook.c) over a socketpair, as libwebsockets' reads see it: the upgrade head and
+/* api/ws/ws_mask.c through the process's recv() (api/http/recv_hook.c) over a socketpair, as libwebsockets' reads see it: the upgrade head and
  * masked frames pass whole, however they are split into reads; the first unmasked frame header cuts the read
  * before it and everything after it is dropped (EAGAIN, end of file passed on); untracked fds, other threads
  * and MSG_PEEK pass through; plain HTTP heads (no Upgrade header) are followed by heads, not frames. */
@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api/recv_hook.h"
-#include "api/ws_mask.h"
+#include "api/http/recv_hook.h"
+#include "api/ws/ws_mask.h"
 
 static int sv[2]; /* sv[0]: the server's end (tracked), sv[1]: the client's */
 
@@ -21,7 +21,7 @@ static const char head[] = "GET /ws/v1/topics/t HTTP/1.1\r\nHost: x\r\nUpgrade: 
 static void setup(void)
 {
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    /* the process's recv() lives in api/recv_hook.c, and sl_ws_mask_track installs the check as its
+    /* the process's recv() lives in api/http/recv_hook.c, and sl_ws_mask_track installs the check as its
      * fallback; naming recv_hook links that object, whose recv() the calls below reach (a sanitizer
      * runtime's interceptor would otherwise satisfy the symbol first) */
     ck_assert_ptr_nonnull(sl_recv_next());

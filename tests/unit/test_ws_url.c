@@ -1,4 +1,4 @@
-/* api/ws_url.c: WebSocket targets (/ws/v1/topics/{topic}[/produce] and their
+/* api/ws/ws_url.c: WebSocket targets (/ws/v1/topics/{topic}[/produce] and their
  * query arguments) and the `from` values shared with SSE: defaults, every
  * argument, each refusal with its code and message. */
 #include <check.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/ws.h"
+#include "api/ws/ws.h"
 #include "storage/err.h"
 #include "tests/support/testutil.h"
 

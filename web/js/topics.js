@@ -1,6 +1,6 @@
 // Topics: the list (partitions, log start/end offsets, size), create, delete with confirmation, and
 // #topics/<name>: one topic's partitions and configs.
-// Offsets and sizes come from GET /web/api/topics (api/h_web.c); everything else from the v3 admin API.
+// Offsets and sizes come from GET /web/api/topics (api/rest/h_web.c); everything else from the v3 admin API.
 import { enc, rest, showError, v3 } from './api.js';
 import { fmtBytes, fmtList, fmtNum, h, parsePairs, table } from './dom.js';
 

@@ -1,0 +1,21 @@
+/* FOLDER api/common/: what every front end shares and that depends on no other api/ folder: the error table
+ * (this file), the buffered-bytes budget (budget.c), origin allowlists (origins.c), the `from` query value
+ * (from.c) and the process's own resource usage (procstat.c).
+ *
+ * The one table that maps sluice error codes (storage/err.h) and -errno to an HTTP status, a Confluent
+ * error_code and a default message. Every code that appears here is listed in openapi/sluice.yaml.
+ *
+ * THREADS: read-only tables; any thread. */
+#ifndef SL_API_ERRMAP_H
+#define SL_API_ERRMAP_H
+
+struct sl_errmap {
+    unsigned status;   /* HTTP status */
+    int error_code;    /* Confluent error_code */
+    const char *message; /* default message, e.g. "Topic not found." */
+};
+
+/* The mapping for rc (an SL_E* code or -errno; 0 is not an error and maps to 500). Never NULL. */
+const struct sl_errmap *sl_errmap_get(int rc);
+
+#endif

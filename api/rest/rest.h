@@ -1,0 +1,35 @@
+/* FOLDER api/rest/: the REST resources, one h_*.c per resource (v2 and v3 of the Confluent REST Proxy), the
+ * route list (routes.c), the v3 building blocks (v3links.c, v3produce.c, v3split.c), the streaming v3 produce
+ * (produce_stream.c) and the REST server's lifecycle (this header).
+ *
+ * The REST server (libmicrohttpd, port 8082): lifecycle only. Routes live in api/rest/h_*.c.
+ *
+ * THREADS: sl_rest_start/quiesce/stop are called by main only. Requests run on libmicrohttpd's poll thread
+ * pool (>= 2 threads; see api/rest/rest.c for why poll and why 2). Waiting requests are suspended, never blocked. */
+#ifndef SL_API_REST_H
+#define SL_API_REST_H
+
+#include <stdint.h>
+
+#include "server/broker.h"
+#include "server/config.h"
+
+struct sl_rest;
+
+struct sl_groups;
+
+/* Starts listening on cfg->rest_bind:cfg->rest_port (0 = ephemeral) and serving. cfg, b and groups (the
+ * consumer-group coordinator, opened by main on b) are borrowed and must outlive the server: close groups
+ * only after sl_rest_stop. Returns 0 and *out, or -errno (e.g. -EADDRINUSE) with the reason logged. */
+int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *groups, struct sl_rest **out);
+/* The bound port (the ephemeral one when 0 was asked for). */
+uint16_t sl_rest_port(const struct sl_rest *r);
+/* Tells the server the WebSocket port, for GET /v1/info. */
+void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port);
+/* Stops accepting new connections; in-flight requests go on. */
+void sl_rest_quiesce(struct sl_rest *r);
+/* Answers every suspended request (long polls end empty, produces waiting for durability are completed or
+ * failed with 503), stops the daemon and frees r. */
+void sl_rest_stop(struct sl_rest *r);
+
+#endif
