@@ -19,7 +19,7 @@
 
 #include "server/broker_int.h"
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 #include "storage/segment.h"
 
 /* ---- topic table (caller holds topics_lock) ---- */
@@ -106,7 +106,7 @@ static int part_open(struct sl_broker *b, struct topic *t, int32_t id, struct pa
     log_cfg_for(b, t, dir, &lc);
     int rc = sl_part_dir_claim(b, t, id);
     if (rc)
-        sl_error("cannot open partition %s: %s", dir, sl_strerror(rc));
+        sl_error("cannot open partition %s: %s", dir, sl_error_message(rc));
     else
         rc = sl_partition_open(&lc, b->durability, SL_PART_SINGLE_NODE_EPOCH, &p->pt);
     if (rc) {
@@ -123,7 +123,7 @@ static void part_close(struct sl_broker *b, struct part *p, bool remove_dir)
 {
     int rc = sl_partition_close(p->pt, remove_dir ? SL_ENOTOPIC : SL_ESTOPPED);
     if (rc)
-        sl_error("closing partition %s-%d: %s", p->topic->meta.name, p->id, sl_strerror(rc));
+        sl_error("closing partition %s-%d: %s", p->topic->meta.name, p->id, sl_error_message(rc));
     if (remove_dir) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s-%" PRId32, b->data_dir, p->topic->meta.name, p->id);
@@ -222,7 +222,7 @@ static int open_topic_from_meta(struct sl_broker *b, struct sl_topic_meta *m)
         t->adopt_dirs = true;
         rc = sl_topicmeta_save(b->fo, b->meta_dir, &t->meta);
         if (rc) {
-            sl_warn("topic %s: cannot record its new topic id: %s", t->meta.name, sl_strerror(rc));
+            sl_warn("topic %s: cannot record its new topic id: %s", t->meta.name, sl_error_message(rc));
             t->meta.id[0] = '\0';
         } else {
             sl_info("topic %s: assigned topic id %s", t->meta.name, t->meta.id);
@@ -304,7 +304,7 @@ static int broker_init(struct sl_broker *b, const struct sl_config *cfg, const s
     snprintf(b->meta_dir, n, "%s/meta", cfg->data_dir);
     int rc = sl_dir_make_all(b->fo, b->meta_dir);
     if (rc)
-        sl_error("cannot create data dir %s: %s", b->meta_dir, sl_strerror(rc));
+        sl_error("cannot create data dir %s: %s", b->meta_dir, sl_error_message(rc));
     return rc;
 }
 
@@ -425,7 +425,7 @@ static int topic_create(struct sl_broker *b, const char *name, int32_t partition
     if (rc == 0)
         rc = insert_topic(b, t);
     if (rc) {
-        snprintf(err, errlen, "cannot create topic '%s': %s", name, sl_strerror(rc));
+        snprintf(err, errlen, "cannot create topic '%s': %s", name, sl_error_message(rc));
         sl_topicmeta_remove(b->fo, b->meta_dir, name);
         topic_free(b, t, true);
         pthread_rwlock_unlock(&b->topics_lock);
@@ -508,7 +508,7 @@ int sl_broker_topic_add_partitions(struct sl_broker *b, const char *name, int32_
             rc = topic_open_parts(b, t, t->nparts, count);
         if (rc) {
             t->meta.partitions = old;
-            snprintf(err, errlen, "cannot add partitions: %s", sl_strerror(rc));
+            snprintf(err, errlen, "cannot add partitions: %s", sl_error_message(rc));
         }
     }
     pthread_rwlock_unlock(&b->topics_lock);

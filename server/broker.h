@@ -188,6 +188,8 @@ struct sl_produce {
     void *arg;                                    /* for the caller */
     sl_offset_t first, last;                      /* set before done(0) */
     bool built; /* set by the caller: the batch is sl_bb_finish's output, unmodified (no second CRC walk) */
+    const char *why; /* set before done(SL_EFAILED): what failed ("fdatasync in /d/t-0: ..."); valid inside
+                      * done only (it is the partition log's reason, storage/log.h sl_log_fail_why) */
     /* private to the broker (server/partition.c: the pending list, the offset awaited, the outcome) */
     struct sl_produce *next_;
     sl_offset_t wait_for_;

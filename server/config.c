@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 /* K_STR must not be empty; K_STR_ANY may be ""; K_STR_OPT turns "" into NULL (unset); K_HOST may be "" or
  * a host name or IP address (letters, digits, '.', '-', ':'; at most 253 bytes). */
@@ -305,7 +305,7 @@ static int load_file(struct sl_config *c, const char *path, char *err, size_t er
     FILE *f = fopen(path, "r");
     if (!f) {
         int rc = -errno;
-        snprintf(err, errlen, "config file %s: %s", path, sl_strerror(rc));
+        snprintf(err, errlen, "config file %s: %s", path, sl_error_message(rc));
         return SL_ECONFIG;
     }
     char *line = NULL;
@@ -405,14 +405,16 @@ static const struct key_def *key_for_flag(const char *flag)
     return NULL;
 }
 
-/* Applies one flag of the given pass. Returns 0, 1 for --help, or SL_ECONFIG. */
+/* Applies one flag of the given pass (--help: c->help). Returns 0 or SL_ECONFIG. */
 static int apply_flag(struct sl_config *c, enum flag_pass pass, const char *name, const char *value,
                       char *err, size_t errlen)
 {
     char src[160];
     snprintf(src, sizeof src, "flag %s", name);
-    if (strcmp(name, "--help") == 0)
-        return 1;
+    if (strcmp(name, "--help") == 0) {
+        c->help = true;
+        return 0;
+    }
     if (strcmp(name, "--config") == 0) {
         if (pass != PASS_CONFIG)
             return 0;
@@ -452,7 +454,7 @@ static int load_flags(struct sl_config *c, enum flag_pass pass, int argc, char *
         int rc = next_flag(argc, argv, &i, name, sizeof name, &value, err, errlen);
         if (rc == 0)
             rc = apply_flag(c, pass, name, value, err, errlen);
-        if (rc)
+        if (rc || c->help)
             return rc;
     }
     return 0;
@@ -467,9 +469,9 @@ int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char
     }
     /* Pass 1 finds --config (and --help, and any malformed or unknown flag) before anything is applied. */
     int rc = load_flags(c, PASS_CONFIG, argc, argv, err, errlen);
-    if (rc == 1) {
+    if (rc == 0 && c->help) {
         sl_config_usage(stdout);
-        return 1;
+        return 0;
     }
     if (rc == 0 && c->config_file)
         rc = load_file(c, c->config_file, err, errlen);

@@ -42,6 +42,7 @@
 enum sl_durability { SL_DURABILITY_SYNC, SL_DURABILITY_ASYNC };
 
 struct sl_config {
+    bool help;                 /* --help (or -h) was given: sl_config_load printed the usage */
     char *data_dir;            /* owned */
     char *rest_bind;           /* owned */
     int rest_port;
@@ -90,7 +91,8 @@ void sl_config_defaults(struct sl_config *c);
 int sl_config_set(struct sl_config *c, const char *key, const char *value, char *err, size_t errlen);
 
 /* Loads defaults, then --config FILE (if given), then env (envp, NULL-terminated "K=V"), then argv.
- * Returns 0; 1 when --help was given (usage already printed to stdout); SL_ECONFIG with err filled. */
+ * Returns 0 (with c->help set when --help was given: the usage is printed to stdout and nothing after
+ * the flags' first pass is loaded) or SL_ECONFIG with err filled. */
 int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char *err, size_t errlen);
 
 /* Prints the usage text to f. */

@@ -23,7 +23,7 @@
 
 #include "server/broker_int.h"
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 /* The signal goes out after fl_mu is released: signalled under the lock, the flusher woke only to block on
  * fl_mu until this thread let go of it (strace: futex wake, then the flusher's FUTEX_WAIT on fl_mu), one more
@@ -88,7 +88,7 @@ static void sync_part(struct sl_broker *b, struct part *p, struct sl_part_done *
     sl_part_done_init(&done);
     if (rc) {
         sl_error("partition %s-%d: sync failed: %s; the partition stays failed until restart",
-                 p->topic->meta.name, p->id, sl_strerror(rc));
+                 p->topic->meta.name, p->id, sl_error_message(rc));
         sl_partition_sync_failed(p->pt, SL_EFAILED, &done);
     } else {
         sl_partition_durable(p->pt, durable, &done);
@@ -101,7 +101,7 @@ static void sync_part(struct sl_broker *b, struct part *p, struct sl_part_done *
         sl_part_done_run(&done);
     if (rc == 0 && sl_log_checkpoint_due(log) && (rc = sl_log_checkpoint(log)))
         sl_error("partition %s-%d: checkpoint failed: %s; the partition stays failed until restart",
-                 p->topic->meta.name, p->id, sl_strerror(rc));
+                 p->topic->meta.name, p->id, sl_error_message(rc));
 }
 
 /* Takes partitions of the current round until none is left. defer: see sync_part. */

@@ -16,7 +16,7 @@
 #include "server/logging.h"
 #include "server/partitioner.h"
 #include "storage/batch.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 /* ---- the committed-offset map ---- */
 
@@ -62,7 +62,7 @@ static int committed_set(struct group *gr, const char *topic, int32_t p, sl_offs
 static void on_fire_and_forget(struct sl_commit *c, int rc)
 {
     if (rc)
-        sl_warn("groups: auto-commit failed: %s", sl_strerror(rc));
+        sl_warn("groups: auto-commit failed: %s", sl_error_message(rc));
     free(c);
 }
 
@@ -80,7 +80,7 @@ void sl_grp_pending_flush(struct sl_groups *g, struct pending *pd)
                 free(c);
         }
         if (rc)
-            sl_warn("groups: auto-commit for %s failed: %s", pd->gr->name, sl_strerror(rc));
+            sl_warn("groups: auto-commit for %s failed: %s", pd->gr->name, sl_error_message(rc));
     }
     if (pd->gr) {
         pthread_mutex_lock(&g->mu);
@@ -235,14 +235,14 @@ static int commit_records(struct sl_groups *g, const char *group, const char *me
     return rc;
 }
 
-static int commit_args_ok(const char *group, const struct sl_tpo *offs, size_t n)
+static bool commit_args_ok(const char *group, const struct sl_tpo *offs, size_t n)
 {
     if (n == 0 || !group[0] || strlen(group) > SL_GROUP_NAME_MAX)
-        return 0;
+        return false;
     for (size_t i = 0; i < n; i++)
         if (offs[i].offset < 0 || offs[i].partition < 0)
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
 
 int sl_groups_commit(struct sl_groups *g, const char *group, const struct sl_tpo *offs, size_t n,
@@ -425,7 +425,7 @@ static void forget_topic(struct sl_groups *g, const char *topic)
                 free(c);
         }
         if (rc)
-            sl_warn("groups: cannot write the deletion of %s offsets of group %s: %s", topic, name, sl_strerror(rc));
+            sl_warn("groups: cannot write the deletion of %s offsets of group %s: %s", topic, name, sl_error_message(rc));
         else
             sl_info("groups: deleted %zu committed offset(s) of topic %s in group %s", n, topic, name);
         free(v);

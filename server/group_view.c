@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/err.h"
+#include "server/err.h"
 
 static int cmp_desc(const void *a, const void *b)
 {

@@ -21,7 +21,7 @@
 
 #include "server/logging.h"
 #include "storage/clock.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 /* ---- small helpers ---- */
 
@@ -256,7 +256,7 @@ int sl_groups_open(struct sl_broker *b, const struct sl_groups_cfg *cfg, struct 
         g->started = rc == 0;
     }
     if (rc) {
-        sl_error("groups: cannot open the coordinator: %s", sl_strerror(rc));
+        sl_error("groups: cannot open the coordinator: %s", sl_error_message(rc));
         sl_groups_close(g);
         return rc;
     }
@@ -347,7 +347,7 @@ static void member_remove(struct sl_groups *g, struct group *gr, struct member *
     if (was_sub) {
         int rc = sl_grp_rebalance(g, gr, false, pd);
         if (rc)
-            sl_warn("groups: rebalance of %s failed: %s", gr->name, sl_strerror(rc));
+            sl_warn("groups: rebalance of %s failed: %s", gr->name, sl_error_message(rc));
     }
 }
 
@@ -402,7 +402,7 @@ size_t sl_groups_sweep(struct sl_groups *g)
         }
         int rc = sl_grp_rebalance(g, gr, true, &pd); /* partitions added or topics created */
         if (rc)
-            sl_warn("groups: rebalance of %s failed: %s", gr->name, sl_strerror(rc));
+            sl_warn("groups: rebalance of %s failed: %s", gr->name, sl_error_message(rc));
         if (pd.n) {
             pthread_mutex_unlock(&g->mu);
             sl_grp_pending_flush(g, &pd);

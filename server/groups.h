@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "server/broker.h"
+#include "server/err.h"
 #include "storage/topicmeta.h"
 #include "storage/types.h"
 

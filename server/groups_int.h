@@ -22,6 +22,7 @@
 #include <regex.h>
 #include <string.h>
 
+#include "server/err.h"
 #include "server/groups.h"
 
 struct member {

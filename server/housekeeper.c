@@ -6,7 +6,7 @@
 
 #include "server/broker_int.h"
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 void sl_housekeeper_run_once(struct sl_broker *b, int64_t now_ms)
 {
@@ -20,7 +20,7 @@ void sl_housekeeper_run_once(struct sl_broker *b, int64_t now_ms)
                 sl_info("retention: deleted %d segment(s) of %s-%d, log start now %lld", rc, t->meta.name, k,
                         (long long)sl_log_start(sl_partition_log(p->pt)));
             else if (rc < 0 && rc != SL_EFAILED)
-                sl_warn("housekeeping %s-%d: %s", t->meta.name, k, sl_strerror(rc));
+                sl_warn("housekeeping %s-%d: %s", t->meta.name, k, sl_error_message(rc));
         }
     }
     pthread_rwlock_unlock(&b->topics_lock);

@@ -18,7 +18,7 @@
 #include "server/config.h"
 #include "server/groups.h"
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 extern char **environ;
 
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
     struct sl_config cfg;
     char err[512];
     int rc = sl_config_load(&cfg, argc, argv, environ, err, sizeof err);
-    if (rc == 1) {
+    if (rc == 0 && cfg.help) {
         sl_config_fini(&cfg);
         return 0;
     }
@@ -101,19 +101,19 @@ int main(int argc, char **argv)
     struct sl_ws *ws = NULL;
     rc = sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b);
     if (rc) {
-        sl_error("cannot open the broker in %s: %s", cfg.data_dir, sl_strerror(rc));
+        sl_error("cannot open the broker in %s: %s", cfg.data_dir, sl_error_message(rc));
         goto out;
     }
     if ((rc = open_groups(&cfg, b, &groups)))
         goto out_broker;
     rc = sl_rest_start(&cfg, b, groups, &rest);
     if (rc) {
-        sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_strerror(rc));
+        sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_error_message(rc));
         goto out_groups;
     }
     rc = sl_ws_start(&cfg, b, groups, sl_rest_port(rest), &ws);
     if (rc) {
-        sl_error("cannot start the WebSocket server on port %d: %s", cfg.ws_port, sl_strerror(rc));
+        sl_error("cannot start the WebSocket server on port %d: %s", cfg.ws_port, sl_error_message(rc));
         goto out_rest;
     }
     sl_rest_set_ws_port(rest, sl_ws_port(ws));

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 struct sl_partition {
     struct sl_log *log; /* owned */
@@ -85,6 +85,7 @@ static void take_pending(struct sl_partition *p, sl_offset_t hw, int rc, struct 
         p->pend_head = r->next_;
         r->next_ = NULL;
         r->rc_ = rc;
+        r->why = rc == SL_EFAILED ? sl_log_fail_why(p->log) : NULL;
         *done->tail = r;
         done->tail = &r->next_;
     }
@@ -160,7 +161,7 @@ int sl_partition_open(const struct sl_log_cfg *lc, enum sl_durability durability
     struct sl_log *log;
     int rc = sl_log_open(lc, &log);
     if (rc) {
-        sl_error("cannot open partition %s: %s", lc->dir, sl_strerror(rc));
+        sl_error("cannot open partition %s: %s", lc->dir, sl_error_message(rc));
         free(p);
         return rc;
     }
@@ -172,7 +173,7 @@ int sl_partition_open(const struct sl_log_cfg *lc, enum sl_durability durability
         rc = 0;
     }
     if (rc) {
-        sl_error("cannot write the leader epoch of %s: %s", lc->dir, sl_strerror(rc));
+        sl_error("cannot write the leader epoch of %s: %s", lc->dir, sl_error_message(rc));
         sl_log_close(log);
         free(p);
         return rc;

@@ -7,6 +7,9 @@
 #include "server/produce.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "storage/err.h"
 
 static void countdown(struct sl_produce_set *s)
 {
@@ -19,6 +22,8 @@ static void slot_done(struct sl_produce *prod, int rc)
     struct sl_produce_slot *slot = prod->arg;
     struct sl_produce_set *s = slot->set;
     slot->rc = rc;
+    if (rc && prod->why && prod->why[0])
+        slot->context = strdup(prod->why); /* NULL when out of memory: only the context is lost */
     if (s->on_batch)
         s->on_batch(s, (size_t)(slot - s->slots), rc);
     countdown(s);
@@ -46,6 +51,8 @@ void sl_produce_set_free(struct sl_produce_set *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->nb; i++)
+        free(s->slots[i].context);
     free(s->slots);
     free(s);
 }
@@ -60,9 +67,12 @@ void sl_produce_submit(struct sl_broker *b, const char *topic, struct sl_produce
         slot->prod.done = slot_done;
         slot->prod.arg = slot;
         slot->prod.built = true; /* the codec's sl_bb_finish output: no second CRC walk */
+        sl_errctx_clear();
         int rc = sl_broker_produce(b, topic, pb->partition, pb->data, pb->len, &slot->prod);
-        if (rc)
+        if (rc) {
+            slot->prod.why = sl_errctx(); /* refused on this thread: its context, if the refusal set one */
             slot_done(&slot->prod, rc);
+        }
     }
     countdown(s);
 }
@@ -73,6 +83,19 @@ size_t sl_produce_set_ok_records(const struct sl_produce_set *s)
     for (size_t i = 0; i < s->nb; i++)
         n += s->slots[i].rc == 0 ? (size_t)s->batches[i].count : 0;
     return n;
+}
+
+const char *sl_produce_set_context(const struct sl_produce_set *s, size_t i)
+{
+    return s->slots[i].context ? s->slots[i].context : "";
+}
+
+const char *sl_produce_set_first_context(const struct sl_produce_set *s)
+{
+    for (size_t i = 0; i < s->nb; i++)
+        if (s->slots[i].rc)
+            return sl_produce_set_context(s, i);
+    return "";
 }
 
 int sl_produce_set_first_error(const struct sl_produce_set *s)

@@ -41,6 +41,7 @@ typedef void (*sl_produce_done_fn)(struct sl_produce_set *s);
 struct sl_produce_slot {
     struct sl_produce prod; /* .first/.last: the offsets given, valid when rc == 0 */
     int rc;
+    char *context;          /* malloc'd, owned by the set: what failed when rc != 0 and it is known, else NULL */
     struct sl_produce_set *set;
 };
 
@@ -68,5 +69,11 @@ void sl_produce_submit(struct sl_broker *b, const char *topic, struct sl_produce
 size_t sl_produce_set_ok_records(const struct sl_produce_set *s);
 /* rc of the first batch that failed, or 0 when none did. Call from on_done. */
 int sl_produce_set_first_error(const struct sl_produce_set *s);
+/* What failed for batch i ("fdatasync in /data/t-0: Input/output error", "create /data/t-0/...log: No space
+ * left on device"), or "" when it succeeded or nothing more is known than its rc: for the message of a 5xx
+ * answer (api/http/http.h sl_http_set_context). Call from on_batch(i), on_done or later, until the set is
+ * freed. The first failed batch's: sl_produce_set_first_context. */
+const char *sl_produce_set_context(const struct sl_produce_set *s, size_t i);
+const char *sl_produce_set_first_context(const struct sl_produce_set *s);
 
 #endif

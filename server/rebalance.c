@@ -27,7 +27,7 @@
 
 #include "server/groups_int.h"
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 #define DEFAULT_REBALANCE_TIMEOUT_MS 10000
 
@@ -270,7 +270,7 @@ void sl_grp_settle(struct sl_groups *g, struct group *gr, struct pending *pd)
         m->ntarget = 0;
         int rc = sl_grp_set_assignment(gr, m, v, n, pd);
         if (rc) {
-            sl_warn("groups: rebalance of %s: %s; retrying", gr->name, sl_strerror(rc));
+            sl_warn("groups: rebalance of %s: %s; retrying", gr->name, sl_error_message(rc));
             gr->sig = 0; /* the next call that concerns the group plans again */
             return;
         }

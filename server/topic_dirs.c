@@ -28,7 +28,7 @@
 
 #include "server/broker_int.h"
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 #define ID_FILE "topic.id"
 #define QUARANTINE "quarantine"
@@ -70,8 +70,8 @@ static int quarantine_dir(struct sl_broker *b, const char *name, const char *why
     if (rc == 0)
         rc = fo->fsync_dir(b->data_dir);
     if (rc) {
-        sl_error("cannot quarantine %s (%s): %s", from, why, sl_strerror(rc));
-        return rc;
+        sl_error("cannot quarantine %s (%s): %s", from, why, sl_error_message(rc));
+        return sl_errctx_set(rc, "quarantine %s", from);
     }
     atomic_fetch_add(&b->quarantined_dirs, 1);
     sl_warn("quarantined partition directory %s to %s: %s; it is not served (move it back to restore it)", from,
@@ -119,7 +119,7 @@ static int stamp_dir(const struct sl_fileops *fo, const char *dir, const char *i
     int rc = fo->mkdir(dir, 0755);
     if (rc == -EEXIST)
         rc = 0;
-    return rc ? rc : sl_file_replace(fo, dir, ID_FILE, line, (size_t)n);
+    return rc ? sl_errctx_set(rc, "mkdir %s", dir) : sl_file_replace(fo, dir, ID_FILE, line, (size_t)n);
 }
 
 int sl_part_dir_claim(struct sl_broker *b, const struct topic *t, int32_t p)
@@ -147,7 +147,7 @@ int sl_part_dir_claim(struct sl_broker *b, const struct topic *t, int32_t p)
         return rc;
     rc = stamp_dir(b->fo, dir, t->meta.id);
     if (rc && t->adopt_dirs) { /* an existing partition on a full disk: serve it, stamp it next time */
-        sl_warn("cannot write %s/%s: %s", dir, ID_FILE, sl_strerror(rc));
+        sl_warn("cannot write %s/%s: %s", dir, ID_FILE, sl_error_message(rc));
         rc = 0;
     }
     return rc;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage/err.h"
+
 static int px_open(const char *path, int flags, int mode)
 {
     int fd;
@@ -126,7 +128,7 @@ int sl_file_replace(const struct sl_fileops *fo, const char *dir, const char *na
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = fo->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
-        return fd;
+        return sl_errctx_set(fd, "create %s", tmp);
     int rc = fo->pwrite(fd, data, n, 0);
     if (rc == 0)
         rc = fo->fdatasync(fd);
@@ -137,16 +139,17 @@ int sl_file_replace(const struct sl_fileops *fo, const char *dir, const char *na
         rc = fo->rename(tmp, path);
     if (rc) {
         fo->unlink(tmp);
-        return rc;
+        return sl_errctx_set(rc, "write %s", path);
     }
-    return fo->fsync_dir(dir);
+    rc = fo->fsync_dir(dir);
+    return rc ? sl_errctx_set(rc, "fsync of the directory %s", dir) : 0;
 }
 
 int sl_file_read_all(const struct sl_fileops *fo, const char *path, size_t max, char **out, size_t *len_out)
 {
     int fd = fo->open(path, O_RDONLY, 0);
     if (fd < 0)
-        return fd;
+        return fd == -ENOENT ? fd : sl_errctx_set(fd, "open %s", path);
     uint64_t size;
     int rc = fo->fsize(fd, &size);
     if (rc)
@@ -176,7 +179,7 @@ int sl_file_read_all(const struct sl_fileops *fo, const char *path, size_t max, 
         *len_out = got;
 out_close:
     fo->close(fd);
-    return rc;
+    return rc && rc != -EFBIG && rc != -ENOMEM ? sl_errctx_set(rc, "read %s", path) : rc;
 }
 
 int sl_dir_make_all(const struct sl_fileops *fo, const char *dir)
@@ -191,8 +194,8 @@ int sl_dir_make_all(const struct sl_fileops *fo, const char *dir)
         int rc = fo->mkdir(p, 0755);
         *c = '/';
         if (rc && rc != -EEXIST)
-            return rc;
+            return sl_errctx_set(rc, "mkdir %s", p);
     }
     int rc = fo->mkdir(p, 0755);
-    return rc == -EEXIST ? 0 : rc;
+    return rc == -EEXIST ? 0 : rc ? sl_errctx_set(rc, "mkdir %s", p) : 0;
 }

@@ -203,12 +203,12 @@ static int write_file(const struct sl_fileops *fo, const char *path, const uint8
 {
     int fd = fo->open(path, O_RDWR | O_CREAT, 0644);
     if (fd < 0)
-        return fd;
+        return sl_errctx_set(fd, "open %s", path);
     int rc = n ? fo->pwrite(fd, p, n, 0) : 0;
     if (rc == 0)
         rc = fo->ftruncate(fd, n);
     int crc = fo->close(fd);
-    return rc ? rc : crc;
+    return rc || crc ? sl_errctx_set(rc ? rc : crc, "write %s", path) : 0;
 }
 
 int sl_idx_write(const struct sl_index *x, const struct sl_fileops *fo, const char *idx_path,

@@ -70,10 +70,11 @@ int log_fail(struct sl_log *l, const char *what, int rc)
     int expect = 0;
     pthread_mutex_lock(&l->ckpt_mu); /* one writer of fail_why */
     if (__atomic_load_n(&l->failed, __ATOMIC_ACQUIRE) == 0) {
-        snprintf(l->fail_why, sizeof l->fail_why, "%s: %s", what, sl_strerror(rc));
+        snprintf(l->fail_why, sizeof l->fail_why, "%s in %s: %s", what, l->dir, sl_strerror(rc));
         l->fail_rc = rc;
     }
     bool first = __atomic_compare_exchange_n(&l->failed, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    sl_errctx_set(0, "%s", l->fail_why); /* the first reason, on the thread that met this one */
     pthread_mutex_unlock(&l->ckpt_mu);
     if (first)
         log_say(l, SL_LEVEL_ERROR, "log %s FAILED: %s: %s", l->dir, what, sl_strerror(rc));
@@ -116,6 +117,14 @@ int log_write_epochs(struct sl_log *l)
 static bool is_failed(const struct sl_log *l)
 {
     return __atomic_load_n(&l->failed, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* SL_EFAILED for a call on a failed log, with the reason it failed as this thread's context. fail_why is
+ * written once, before the release that set failed, and never again. */
+static int refuse_failed(const struct sl_log *l)
+{
+    sl_errctx_set(0, "%s", l->fail_why);
+    return SL_EFAILED;
 }
 
 size_t log_find_seg(const struct sl_log *l, sl_offset_t off)
@@ -197,7 +206,7 @@ static int append(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t epoch, 
 {
     struct sl_batch_hdr h;
     if (is_failed(l))
-        return SL_EFAILED;
+        return refuse_failed(l);
     if (n > l->cfg.max_batch_bytes)
         return SL_ETOOBIG;
     if (n < SL_BATCH_HEADER_SIZE || sl_batch_hdr_decode(batch, n, &h) || (size_t)h.length + 12 != n ||
@@ -248,7 +257,7 @@ int sl_log_append_built(struct sl_log *l, uint8_t *batch, size_t n, sl_epoch_t e
 int sl_log_roll_if_due(struct sl_log *l, int64_t now_ms)
 {
     if (is_failed(l))
-        return SL_EFAILED;
+        return refuse_failed(l);
     if (!roll_due(l, now_ms))
         return 0;
     int rc = roll(l);
@@ -308,7 +317,7 @@ int sl_log_sync_data(struct sl_log *l, sl_offset_t *durable_out)
     struct dirty *d = NULL;
     size_t n = 0;
     if (is_failed(l))
-        return SL_EFAILED;
+        return refuse_failed(l);
     pthread_mutex_lock(&l->mu);
     sl_offset_t leo = __atomic_load_n(&l->leo, __ATOMIC_ACQUIRE);
     uint64_t gen = l->trunc_gen;
@@ -387,7 +396,7 @@ static int cut_active(struct sl_log *l, struct sl_seg *s, uint64_t pos, sl_offse
 int sl_log_truncate_to(struct sl_log *l, sl_offset_t off)
 {
     if (is_failed(l))
-        return SL_EFAILED;
+        return refuse_failed(l);
     if (off < __atomic_load_n(&l->start, __ATOMIC_ACQUIRE))
         return SL_EOFFSET;
     if (off >= l->leo)
@@ -431,7 +440,7 @@ int sl_log_truncate_to(struct sl_log *l, sl_offset_t off)
 int sl_log_epoch_assign(struct sl_log *l, sl_epoch_t epoch)
 {
     if (is_failed(l))
-        return SL_EFAILED;
+        return refuse_failed(l);
     pthread_mutex_lock(&l->mu);
     int rc = sl_epochs_assign(&l->epochs, epoch, l->leo);
     pthread_mutex_unlock(&l->mu);
@@ -459,7 +468,7 @@ sl_offset_t sl_log_epoch_end_offset(struct sl_log *l, sl_epoch_t epoch)
 int sl_log_checkpoint(struct sl_log *l)
 {
     if (is_failed(l))
-        return SL_EFAILED;
+        return refuse_failed(l);
     return log_write_ckpt(l, false);
 }
 
@@ -509,6 +518,11 @@ uint32_t sl_log_segment_count(struct sl_log *l)
 bool sl_log_failed(struct sl_log *l)
 {
     return is_failed(l);
+}
+
+const char *sl_log_fail_why(const struct sl_log *l)
+{
+    return is_failed(l) ? l->fail_why : "";
 }
 
 void sl_log_fail_reason(struct sl_log *l, char *buf, size_t n)

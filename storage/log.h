@@ -167,8 +167,12 @@ sl_offset_t sl_log_durable(struct sl_log *l);   /* exclusive end of what is fsyn
 uint64_t sl_log_size(struct sl_log *l);         /* bytes of all segments */
 uint32_t sl_log_segment_count(struct sl_log *l);
 bool sl_log_failed(struct sl_log *l);
-/* Why the log is FAILED ("writing a batch: No space left on device"), "" when it is not. Any thread. */
+/* Why the log is FAILED ("writing a batch in /data/t-0: No space left on device"), "" when it is not. Any
+ * thread. */
 void sl_log_fail_reason(struct sl_log *l, char *buf, size_t n);
+/* The same reason, in place: "" while the log is not FAILED; once it is, a string that never changes again
+ * and lives until sl_log_close. Any thread. */
+const char *sl_log_fail_why(const struct sl_log *l);
 /* Files that recovery moved into <dir>/quarantine/ at the last open. Any thread. */
 unsigned sl_log_quarantined(struct sl_log *l);
 /* The recovery report of the last open ("cut 17 bytes at 00000000000000000000.log:4096 (bad CRC)", or "").

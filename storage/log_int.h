@@ -43,7 +43,7 @@ struct sl_log {
     struct sl_hole *holes;          /* guarded by mu; damaged ranges (recover.h), sorted by from */
     size_t nholes;                  /* guarded by mu */
     unsigned quarantined;           /* files recovery moved into quarantine/; immutable after open */
-    char fail_why[192];             /* guarded by ckpt_mu; written once, by the log_fail that entered FAILED */
+    char fail_why[320];             /* guarded by ckpt_mu; written once, by the log_fail that entered FAILED */
     int fail_rc;                    /* guarded by ckpt_mu; the error behind it */
 };
 

@@ -194,7 +194,7 @@ static size_t whole_batches(const uint8_t *p, size_t n, size_t max, sl_offset_t 
 }
 
 /* Whether the batch at pos of s (before end) is whole, carries base offset expect and passes its CRC; its
- * header in *h, its size in *n. Returns 0 (good), 1 (bad), or -errno / -ENOMEM. */
+ * header in *h, its size in *n. Returns 0 (good), SL_ECORRUPT (bad), or -errno / -ENOMEM. */
 static int batch_good(struct sl_seg *s, uint64_t pos, uint64_t end, sl_offset_t expect, struct sl_buf *b,
                       struct sl_batch_hdr *h, size_t *n)
 {
@@ -205,14 +205,14 @@ static int batch_good(struct sl_seg *s, uint64_t pos, uint64_t end, sl_offset_t 
     if (got < (ssize_t)sizeof hb || sl_batch_hdr_decode(hb, sizeof hb, h) || h->magic != SL_BATCH_MAGIC ||
         h->base_offset != expect || h->length < SL_BATCH_HEADER_SIZE - SL_BATCH_LOG_OVERHEAD ||
         h->last_offset_delta < 0 || (uint64_t)h->length + SL_BATCH_LOG_OVERHEAD > end - pos)
-        return 1;
+        return SL_ECORRUPT;
     *n = (size_t)h->length + SL_BATCH_LOG_OVERHEAD;
     int rc = sl_buf_reserve(b, *n);
     if (rc)
         return rc;
     if ((got = sl_seg_read(s, pos, b->base, *n)) < 0)
         return (int)got;
-    return got == (ssize_t)*n && sl_batch_validate(b->base, *n) == 0 ? 0 : 1;
+    return got == (ssize_t)*n && sl_batch_validate(b->base, *n) == 0 ? 0 : SL_ECORRUPT;
 }
 
 /* The slow path of read_seg, for when the header walk from the index contradicts itself (a batchLength or
@@ -244,7 +244,7 @@ static int walk_checked(struct sl_log *l, struct sl_seg *s, sl_offset_t from, ui
             expect = h.base_offset + h.last_offset_delta + 1;
             continue;
         }
-        rc = bad < 0 ? bad : note_damage_hole(l, s, pos, expect, "bad batch", &hole);
+        rc = bad != SL_ECORRUPT ? bad : note_damage_hole(l, s, pos, expect, "bad batch", &hole);
         if (rc != SL_EDAMAGED || from < hole.to)
             break;
         rc = 1;
@@ -273,7 +273,7 @@ static int serve(struct sl_seg *s, uint64_t pos, uint64_t end, const struct sl_b
         size_t n;
         int rc = batch_good(s, pos, end, h->base_offset, &b, &h2, &n);
         sl_buf_fini(&b);
-        return rc == 1 ? FIRST_BAD : rc < 0 ? rc : 1;
+        return rc == SL_ECORRUPT ? FIRST_BAD : rc < 0 ? rc : 1;
     }
     size_t want = end - pos < max_bytes ? (size_t)(end - pos) : max_bytes;
     if (want < first)

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "storage/err.h"
 #include "storage/segment.h"
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -129,7 +130,7 @@ int sl_seg_fd_get(struct sl_seg *s)
             rc = s->fd;
             s->fd = -1;
             pthread_mutex_unlock(&s->fd_mu);
-            return rc;
+            return sl_errctx_set(rc, "reopen %s", path);
         }
     }
     __atomic_add_fetch(&s->fd_users, 1, __ATOMIC_RELAXED); /* atomic: oldest_closable peeks */

@@ -62,12 +62,14 @@ int sl_seg_open(const struct sl_fileops *fo, const char *dir, sl_offset_t base, 
         goto err_free;
     int fd = fo->open(path, create ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR, 0644);
     if (fd < 0) {
-        rc = fd;
+        rc = sl_errctx_set(fd, "%s %s", create ? "create" : "open", path);
         goto err_free;
     }
     sl_seg_fd_adopt(s, fd);
-    if (!create && (rc = fo->fsize(fd, &s->size)))
+    if (!create && (rc = fo->fsize(fd, &s->size))) {
+        sl_errctx_set(rc, "size of %s", path);
         goto err_free;
+    }
     if (create) /* index files left by an older segment of the same base would be stale */
         for (int i = 0; i < 2 && rc == 0; i++) {
             rc = sl_seg_path(s, i ? "timeindex" : "index", path, sizeof path);
@@ -153,7 +155,13 @@ ssize_t sl_seg_read(struct sl_seg *s, uint64_t pos, void *buf, size_t n)
         got += (size_t)r;
     }
     sl_seg_fd_put(s);
-    return r < 0 ? r : (ssize_t)got;
+    if (r < 0) {
+        char path[4200];
+        if (sl_seg_path(s, "log", path, sizeof path))
+            path[0] = '\0';
+        return sl_errctx_set((int)r, "read %s at %" PRIu64, path, pos + got);
+    }
+    return (ssize_t)got;
 }
 
 int sl_seg_file_size(struct sl_seg *s, uint64_t *len)

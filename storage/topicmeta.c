@@ -76,8 +76,10 @@ static int make_dirs(const struct sl_fileops *fo, const char *dir)
             rc = 0;
         }
         *p = saved;
-        if (rc || saved == '\0')
-            return rc;
+        if (rc)
+            return sl_errctx_set(rc, "mkdir %s", path);
+        if (saved == '\0')
+            return 0;
     }
 }
 

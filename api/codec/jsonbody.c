@@ -1,6 +1,7 @@
 /* Strict request bodies (api/codec/jsonbody.h). */
 #include "api/codec/jsonbody.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,5 +25,5 @@ int sl_json_check_members(json_t *o, const char *const *names, const char *where
     if (!k)
         return 0;
     snprintf(msg, cap, "Unrecognized field: %s%s%.64s", where, *where ? "." : "", k);
-    return 1;
+    return -EINVAL;
 }

@@ -12,7 +12,7 @@
 const char *sl_json_unknown(json_t *o, const char *const *names);
 
 /* Formats "Unrecognized field: <where>.<name>" (no "<where>." when where is "") into msg (cap bytes) when o
- * has a member not in names. Returns 1 when it did, 0 when every member is known. */
+ * has a member not in names. Returns -EINVAL when it did, 0 when every member is known. */
 int sl_json_check_members(json_t *o, const char *const *names, const char *where, char *msg, size_t cap);
 
 #endif

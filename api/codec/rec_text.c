@@ -29,13 +29,13 @@ ssize_t sl_base64_decode(const char *s, size_t n, uint8_t *out)
     if (n >= 1 && s[n - 1] == '=')
         n--;
     if (n % 4 == 1)
-        return -1;
+        return -EINVAL;
     size_t o = 0, i = 0;
     for (; i + 4 <= n; i += 4) {
         int a = b64dec[(uint8_t)s[i]], b = b64dec[(uint8_t)s[i + 1]], c = b64dec[(uint8_t)s[i + 2]],
             d = b64dec[(uint8_t)s[i + 3]];
         if (!a || !b || !c || !d)
-            return -1;
+            return -EINVAL;
         uint32_t v = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 | (uint32_t)(c - 1) << 6 | (uint32_t)(d - 1);
         out[o++] = (uint8_t)(v >> 16);
         out[o++] = (uint8_t)(v >> 8);
@@ -46,7 +46,7 @@ ssize_t sl_base64_decode(const char *s, size_t n, uint8_t *out)
         int a = b64dec[(uint8_t)s[i]], b = b64dec[(uint8_t)s[i + 1]];
         int c = rest == 3 ? b64dec[(uint8_t)s[i + 2]] : 1;
         if (!a || !b || !c)
-            return -1;
+            return -EINVAL;
         uint32_t v = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 | (uint32_t)(c - 1) << 6;
         out[o++] = (uint8_t)(v >> 16);
         if (rest == 3)

@@ -16,7 +16,7 @@
 #include "storage/types.h"
 
 /* Strict base64 decode of n chars at s into out (room for n / 4 * 3 + 3 bytes). Returns the decoded length,
- * or -1 when s is not base64. */
+ * or -EINVAL when s is not base64. */
 ssize_t sl_base64_decode(const char *s, size_t n, uint8_t *out);
 /* Base64 encode (padded) of n bytes, appended to b. Returns 0 or -ENOMEM. */
 int sl_base64_append(struct sl_buf *b, const uint8_t *p, size_t n);

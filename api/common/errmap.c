@@ -6,8 +6,9 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
-#include "storage/err.h"
+#include "server/err.h"
 
 struct row {
     int rc;
@@ -52,4 +53,12 @@ const struct sl_errmap *sl_errmap_get(int rc)
         if (rows[i].rc == rc)
             return &rows[i].map;
     return &fallback;
+}
+
+const char *sl_errmap_message(const struct sl_errmap *m, const char *context, char *buf, size_t cap)
+{
+    if (m->status < 500 || !context || !context[0])
+        return m->message;
+    snprintf(buf, cap, "%s (%s)", m->message, context);
+    return buf;
 }

@@ -9,6 +9,8 @@
 #ifndef SL_API_ERRMAP_H
 #define SL_API_ERRMAP_H
 
+#include <stddef.h>
+
 struct sl_errmap {
     unsigned status;   /* HTTP status */
     int error_code;    /* Confluent error_code */
@@ -17,5 +19,10 @@ struct sl_errmap {
 
 /* The mapping for rc (an SL_E* code or -errno; 0 is not an error and maps to 500). Never NULL. */
 const struct sl_errmap *sl_errmap_get(int rc);
+
+/* m's message, followed for a 5xx by what failed when it is known (context non-empty): "Log failed after an
+ * I/O error; restart required. (fdatasync in /data/t-0: Input/output error)", as every 5xx answer says it
+ * (api/http/http.h). Written into buf (cap bytes) when there is a context; returns buf or m->message. */
+const char *sl_errmap_message(const struct sl_errmap *m, const char *context, char *buf, size_t cap);
 
 #endif

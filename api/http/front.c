@@ -163,7 +163,8 @@ static void hand_over(struct sl_front *f, int fd, const struct sockaddr_storage 
         sl_debug("REST: libmicrohttpd refused a connection: %s", strerror(errno)); /* it closed fd */
 }
 
-/* Peeks at fd's first bytes. Returns the decision, or -1 when the client is gone (close it). */
+/* Peeks at fd's first bytes. Returns the decision (an enum sl_front_kind), or -ECONNRESET when the client
+ * is gone (close it). */
 static int peek_kind(struct sl_front *f, int fd, enum sl_refusal *why)
 {
     char buf[SL_FRONT_PEEK];
@@ -171,7 +172,7 @@ static int peek_kind(struct sl_front *f, int fd, enum sl_refusal *why)
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return SL_FRONT_MORE;
     if (r <= 0)
-        return -1;
+        return -ECONNRESET;
     return (int)sl_front_classify(f->router, buf, (size_t)r, (size_t)r == sizeof buf, why);
 }
 

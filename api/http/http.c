@@ -36,6 +36,7 @@
 #include "api/http/negotiate.h"
 #include "api/http/recv_hook.h"
 #include "server/config.h"
+#include "server/logging.h"
 #include "storage/clock.h"
 #include "storage/err.h"
 
@@ -342,10 +343,38 @@ int sl_http_reply_json(struct sl_req *req, unsigned status, json_t *j)
     return sl_http_reply_buf(req, status, req->reply_type, s, strlen(s));
 }
 
+void sl_http_set_context(struct sl_req *req, const char *context)
+{
+    snprintf(req->context, sizeof req->context, "%s", context ? context : "");
+}
+
+enum { SL_HTTP_ERRLOG_PER_S = 20 }; /* 5xx log lines per second; a full disk fails every produce */
+
+/* A 5xx answer says what failed (the request's context, else what this thread's last failure recorded,
+ * storage/err.h) after its message, and is logged with it: the client and the operator see the same line. */
+static void add_context(struct sl_req *req, unsigned status, char *msg, size_t cap)
+{
+    if (status < 500)
+        return;
+    const char *ctx = req->context[0] ? req->context : sl_errctx();
+    size_t n = strlen(msg);
+    if (ctx[0] && !strstr(msg, ctx) && n + 4 < cap)
+        snprintf(msg + n, cap - n, " (%s)", ctx);
+    if (status == 503)
+        return; /* retriable (budget, shutdown, memory): the client retries, the metrics count them */
+    long long sec = sl_http_now_ms() / 1000;
+    long long was = atomic_exchange(&req->srv->errlog_second, sec);
+    if (was != sec)
+        atomic_store(&req->srv->errlog_count, 0);
+    if (atomic_fetch_add(&req->srv->errlog_count, 1) < SL_HTTP_ERRLOG_PER_S)
+        sl_warn("%s %s answered %u: %s", req->method ? req->method : "?", req->path ? req->path : "?", status, msg);
+}
+
 static int reply_error_v(struct sl_req *req, unsigned status, int error_code, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    add_context(req, status, msg, sizeof msg);
     json_t *j = json_object();
     json_object_set_new(j, "error_code", json_integer(error_code));
     json_object_set_new(j, "message", json_string(msg));
@@ -474,6 +503,7 @@ static enum MHD_Result result(struct sl_req *req)
 static enum MHD_Result run(struct sl_req *req, sl_handler_fn fn)
 {
     req->acted = false;
+    sl_errctx_clear();
     fn(req);
     if (!req->acted)
         sl_http_reply_error(req, 500, 50002, "Internal error: the handler for %s %s did not reply.", req->method,
@@ -487,6 +517,7 @@ static enum MHD_Result run_resume(struct sl_req *req)
     req->on_resume = NULL;
     enum sl_http_wake why = sl_http_take_resume(req);
     req->acted = false;
+    sl_errctx_clear();
     fn(req, why);
     if (!req->acted)
         sl_http_reply_error(req, 500, 50002, "Internal error: a resumed %s %s did not reply.", req->method,

@@ -156,6 +156,12 @@ int sl_http_reply_error(struct sl_req *req, unsigned status, int error_code, con
 /* Replies the HTTP status and Confluent error_code that api/common/errmap.h gives for the sluice code rc, with the
  * message fmt (NULL: the table's default message, e.g. "Topic not found."). */
 int sl_http_reply_rc(struct sl_req *req, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Every 5xx answer (sl_http_reply_error, sl_http_reply_rc) carries what failed after its message, as
+ * "message (fdatasync /data/t-0/00000000000000000000.log: Input/output error)", and is logged with it. The
+ * context is the one set here (copied; for a failure that happened on another thread, e.g. a produce the
+ * flusher failed), else the replying thread's sl_errctx (storage/err.h), which the dispatcher clears before
+ * each handler call. NULL or "" forgets a context set before. */
+void sl_http_set_context(struct sl_req *req, const char *context);
 /* Content-Type used by sl_http_reply_json (default "application/json"; on the v2 routes the type negotiated
  * from Accept, api/http/negotiate.h, which error replies then use as well); the string must be static. */
 void sl_http_set_reply_type(struct sl_req *req, const char *content_type);

@@ -7,6 +7,7 @@
 #include "api/http/http1.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
@@ -98,7 +99,7 @@ int sl_http1_parse_head(const char *buf, size_t n, struct sl_http1_head *h)
         if (first ? parse_request_line(p, len, h) : parse_field(p, len, h)) {
             if (!h->error)
                 h->error = SL_HTTP1_MALFORMED;
-            return -1;
+            return -EBADMSG;
         }
         p = lf + 1;
     }
@@ -273,7 +274,7 @@ ssize_t sl_chunked_decode(struct sl_chunked *c, const char *in, size_t n, char *
         }
         if (chunked_byte(c, in[i++])) {
             *out_len = o;
-            return -1;
+            return -EBADMSG;
         }
     }
     *out_len = o;

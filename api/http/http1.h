@@ -41,7 +41,7 @@ struct sl_http1_head {
 };
 
 /* Parses the request head at buf[0, n). Returns 1 when complete (*h filled; h->len bytes), 0 when more bytes
- * are needed, -1 when malformed. */
+ * are needed, -EBADMSG when malformed (h->error says how). */
 int sl_http1_parse_head(const char *buf, size_t n, struct sl_http1_head *h);
 /* The first field called name (case-insensitive), or NULL. */
 const struct sl_http1_field *sl_http1_field(const struct sl_http1_head *h, const char *name);
@@ -75,7 +75,7 @@ struct sl_chunked {
 
 /* Decodes in[0, n) into out (which may equal in: the output never runs ahead of the input; NULL only checks
  * the framing); *out_len is set to the data bytes written (counted). Returns the input bytes consumed (n, or fewer once done: the rest belongs to
- * the next request), or -1 on a framing error. */
+ * the next request), or -EBADMSG on a framing error. */
 ssize_t sl_chunked_decode(struct sl_chunked *c, const char *in, size_t n, char *out, size_t *out_len);
 
 #endif

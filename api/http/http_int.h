@@ -23,6 +23,8 @@ struct sl_http_srv {
     atomic_bool stopping;          /* also written under tmu */
     atomic_long inflight;          /* requests created and not yet completed (NOTIFY_COMPLETED) */
     struct sl_conns *conns;        /* connection deadlines; set by sl_rest_start before the daemon */
+    atomic_llong errlog_second;    /* the monotonic second of the 5xx log lines counted in errlog_count */
+    atomic_int errlog_count;       /* 5xx lines logged in that second (at most SL_HTTP_ERRLOG_PER_S) */
 
     /* the timer and the parked set */
     pthread_mutex_t tmu;
@@ -100,6 +102,7 @@ struct sl_req {
     int64_t t0_us;
     const char *reply_type;
     bool typed_errors; /* a v2 route: errors use reply_type too (api/http/negotiate.h), not application/json */
+    char context[256]; /* sl_http_set_context: what failed, for a 5xx answer; "" = this thread's sl_errctx */
     size_t nhdrs;
     char *hdr_name[SL_REQ_MAX_HDRS], *hdr_value[SL_REQ_MAX_HDRS];
     sl_http_stream_fn stream_read;

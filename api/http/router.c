@@ -188,14 +188,14 @@ static int split_path(char *path, char **segs)
     return n;
 }
 
-static int route_matches(const struct route *rt, char **segs, int n)
+static bool route_matches(const struct route *rt, char **segs, int n)
 {
     if ((size_t)n != rt->nsegs)
-        return 0;
+        return false;
     for (int i = 0; i < n; i++)
         if (!rt->is_param[i] && strcmp(rt->segs[i], segs[i]))
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
 
 static void fill_match(const struct route *rt, int idx, char **segs, struct sl_route_match *m)

@@ -23,7 +23,7 @@
 #include "server/broker.h"
 #include "server/config.h"
 #include "server/groups.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 #define MAX_POLL_BYTES (64u << 20) /* consumer.request.max.bytes */
 
@@ -264,7 +264,7 @@ static void reply_refused(struct sl_req *req, int rc, const struct sl_tpo *v, si
     for (size_t i = 0; i < n && len < sizeof list - 1; i++)
         if (why[i])
             len += (size_t)snprintf(list + len, sizeof list - len, "%s%s-%d (%s)", len ? ", " : "", v[i].topic,
-                                    (int)v[i].partition, sl_strerror(why[i]));
+                                    (int)v[i].partition, sl_error_message(why[i]));
     if (rc == SL_EREBALANCE)
         sl_http_reply_error(req, 409, 40904, "Rebalance in progress; nothing was committed: %s. Retry after the "
                             "assignment.", list);

@@ -21,7 +21,7 @@
 #include "server/broker.h"
 #include "server/config.h"
 #include "server/groups.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 
 /* ---- the groups module ---- */
@@ -78,7 +78,7 @@ void sl_hc_reply_rc(struct sl_req *req, int rc)
         sl_http_reply_rc(req, rc, NULL);
 }
 
-/* Looks the instance up (touching it). Replies 40403 and returns non-zero when unknown. */
+/* Looks the instance up (touching it). Replies 40403 and returns the code it answered when unknown. */
 int sl_hc_instance(struct sl_req *req, struct sl_member_info *mi)
 {
     int rc = sl_groups_member(sl_hc_groups(req), sl_http_param(req, "g"), sl_http_param(req, "i"), mi);
@@ -114,7 +114,7 @@ static const char *const CREATE_BODY[] = {"name", "id", "format", "auto.offset.r
                                           "consumer.request.timeout.ms", NULL};
 
 /* Parses [{"topic","partition"[,"offset"|"timestamp"]}] from body[key]. what: 0 = tp, 1 = offset,
- * 2 = timestamp. Replies 422 and returns non-zero on bad input. */
+ * 2 = timestamp. Replies 422 and returns the code it answered on bad input. */
 int sl_hc_parse_tpos(struct sl_req *req, json_t *body, const char *key, int what, struct sl_tpo **out, size_t *n)
 {
     json_t *arr = json_object_get(body, key);
@@ -168,7 +168,7 @@ int sl_hc_parse_tpos(struct sl_req *req, json_t *body, const char *key, int what
     return 0;
 }
 
-/* Checks that every partition exists. Replies 40401/40402 and returns non-zero otherwise. */
+/* Checks that every partition exists. Replies 40401/40402 and returns the code it answered otherwise. */
 int sl_hc_check_tps(struct sl_req *req, const struct sl_tpo *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -249,7 +249,7 @@ static void on_create(struct sl_req *req)
     }
     if (rc) {
         sl_http_reply_error(req, 422, 42204, "Invalid consumer configuration: %s",
-                            rc == -EINVAL && err[0] ? err : sl_strerror(rc));
+                            rc == -EINVAL && err[0] ? err : sl_error_message(rc));
         return;
     }
     char uri[1024];

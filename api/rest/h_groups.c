@@ -16,7 +16,7 @@
 #include "api/http/router.h"
 #include "server/broker.h"
 #include "server/groups.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 /* "<base_url>/v3/clusters/cid" + suffix. */
 static json_t *link(struct sl_req *req, const char *fmt, const char *a, const char *b)
@@ -44,7 +44,7 @@ static json_t *list_of(struct sl_req *req, const char *kind, const char *fmt, co
     return json_pack("{s:s,s:o,s:o}", "kind", kind, "metadata", m, "data", data);
 }
 
-/* Checks the cluster id; replies 404 and returns non-zero on a mismatch. */
+/* Checks the cluster id; replies 404 and returns the code it answered on a mismatch. */
 static int check_cluster(struct sl_req *req)
 {
     const char *cid = sl_http_param(req, "cid");
@@ -86,7 +86,7 @@ static void on_list(struct sl_req *req)
     sl_http_reply_json(req, 200, list_of(req, "KafkaConsumerGroupList", "/consumer-groups%s", NULL, data));
 }
 
-/* Describes {g}; replies 40405 and returns non-zero when unknown. */
+/* Describes {g}; replies 40405 and returns the code it answered when unknown. */
 static int describe(struct sl_req *req, struct sl_group_desc *d)
 {
     if (check_cluster(req))
@@ -281,7 +281,7 @@ static json_t *lag_json(struct sl_req *req, const struct sl_group_desc *d, const
                      "instance_id", l->consumer, "client_id", "");
 }
 
-/* Describes {g} and collects its lags; replies and returns non-zero on failure. On success the caller frees
+/* Describes {g} and collects its lags; replies and returns the code it answered on failure. On success the caller frees
  * *v and finishes *d. */
 static int load_lags(struct sl_req *req, struct sl_group_desc *d, struct lag **v, size_t *n)
 {

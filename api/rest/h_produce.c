@@ -83,10 +83,11 @@ static int v2_entry(struct sl_buf *o, const struct v2state *st, size_t i)
     int n;
     int code = it->err_code;
     const char *msg = it->err_msg;
+    char with_context[512];
     if (slot && slot->rc) {
         const struct sl_errmap *m = sl_errmap_get(slot->rc);
         code = m->error_code;
-        msg = m->message;
+        msg = sl_errmap_message(m, sl_produce_set_context(st->set, it->batch), with_context, sizeof with_context);
     }
     if (code && it->partition >= 0 && code != 40402)
         n = snprintf(tmp, sizeof tmp, "%s{\"partition\":%" PRId32 ",\"offset\":null,\"error_code\":%d,\"error\":",
@@ -115,6 +116,7 @@ static void v2_reply(struct sl_req *req, struct v2state *st)
         if (st->set->slots[i].rc == 0)
             sl_metrics_records_in(st->topic, (uint64_t)st->b[i].count, batch_bytes(&st->b[i]));
     if (st->nb && sl_produce_set_ok_records(st->set) == 0) {
+        sl_http_set_context(req, sl_produce_set_first_context(st->set));
         sl_http_reply_rc(req, sl_produce_set_first_error(st->set), NULL);
         return;
     }
@@ -164,7 +166,7 @@ static void v2_submit(struct sl_req *req, struct v2state *st)
     on_v2_resume(req, SL_HTTP_WAKE_RESUMED);
 }
 
-/* Partition count and max.message.bytes of topic; replies 40401 and returns non-zero when unknown. */
+/* Partition count and max.message.bytes of topic; replies 40401 and returns the code it answered when unknown. */
 static int topic_limits(struct sl_req *req, const char *topic, int32_t *parts, size_t *max_bytes)
 {
     struct sl_topic_info ti;

@@ -11,7 +11,7 @@
 #include "server/broker.h"
 #include "storage/err.h"
 
-/* Loads the topic named by {t} into ti; replies 40401 and returns non-zero when there is none. */
+/* Loads the topic named by {t} into ti; replies 40401 and returns the code it answered when there is none. */
 static int load_topic(struct sl_req *req, struct sl_topic_info *ti)
 {
     const char *t = sl_http_param(req, "t");
@@ -23,7 +23,7 @@ static int load_topic(struct sl_req *req, struct sl_topic_info *ti)
     return rc;
 }
 
-/* Parses {p} and checks it against ti; replies 40402 and returns non-zero when out of range. */
+/* Parses {p} and checks it against ti; replies 40402 and returns the code it answered when out of range. */
 static int load_partition(struct sl_req *req, const struct sl_topic_info *ti, int32_t *p)
 {
     if (sl_http_param_partition(req, "p", p))

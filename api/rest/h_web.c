@@ -38,17 +38,17 @@ static const char *content_type(const char *path)
 }
 
 /* True when the If-None-Match header lists etag (or is "*"). */
-static int etag_matches(const char *inm, const char *etag)
+static bool etag_matches(const char *inm, const char *etag)
 {
     if (!inm)
-        return 0;
+        return false;
     if (!strcmp(inm, "*"))
-        return 1;
+        return true;
     size_t n = strlen(etag);
     for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag))
         if (p[n] == '\0' || p[n] == ',' || p[n] == ' ')
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 static void serve(struct sl_req *req, const char *path)

@@ -283,21 +283,24 @@ static void read_body(struct pconn *c)
 }
 
 /* Reads until the request head is complete (it was already seen by the front, so this rarely waits).
- * Returns 0 with *h parsed from c->in, or -1 (client gone, malformed, or too slow). */
+ * Returns 0 with *h parsed from c->in, -EBADMSG (malformed or too long: h->error says which), -ETIMEDOUT
+ * (too slow) or -ECONNRESET (the client is gone). */
 static int read_head(struct pconn *c, struct sl_http1_head *h)
 {
     for (;;) {
         int rc = sl_http1_parse_head(c->in, c->in_len, h);
         if (rc)
-            return rc > 0 ? 0 : -1;
-        if (c->in_len == sizeof c->in || sl_http_now_ms() - c->t0_ms > c->s->cfg.header_ms)
-            return -1;
+            return rc > 0 ? 0 : -EBADMSG;
+        if (c->in_len == sizeof c->in)
+            return -EBADMSG;
+        if (sl_http_now_ms() - c->t0_ms > c->s->cfg.header_ms)
+            return -ETIMEDOUT;
         struct pollfd pf = {c->fd, POLLIN, 0};
         if (poll(&pf, 1, 1000) < 0 && errno != EINTR)
-            return -1;
+            return -ECONNRESET;
         ssize_t r = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            return -1;
+            return -ECONNRESET;
         if (r > 0)
             c->in_len += (size_t)r;
     }

@@ -25,7 +25,7 @@ json_t *sl_v3_list(const char *kind, json_t *self, json_t *data);
 /* This cluster's id (lives as long as the broker). */
 const char *sl_v3_cid(struct sl_req *req);
 
-/* Each check replies (404) and returns non-zero when it fails, 0 otherwise. */
+/* Each check replies (404) and returns the code it answered when it fails, 0 otherwise. */
 /* {cid} is this cluster: else 404/404. */
 int sl_v3_check_cluster(struct sl_req *req);
 /* {cid}, then {t} is a topic (copied into *ti): else 404/40401 (sl_http_reply_rc(SL_ENOTOPIC)), as every

@@ -83,7 +83,7 @@ static struct sl_v3rep *rep_at(struct sl_v3p *p, size_t i)
     return &p->reps[i - p->first];
 }
 
-/* Appends a report slot (mu held). Returns its number or -1. */
+/* Appends a report slot (mu held). Returns its number or -ENOMEM. */
 static ssize_t rep_new(struct sl_v3p *p)
 {
     size_t held = p->total - p->first;
@@ -91,7 +91,7 @@ static ssize_t rep_new(struct sl_v3p *p)
         size_t nc = p->cap ? p->cap * 2 : 16;
         struct sl_v3rep *v = realloc(p->reps, nc * sizeof *v);
         if (!v)
-            return -1;
+            return -ENOMEM;
         p->reps = v;
         p->cap = nc;
     }
@@ -121,6 +121,8 @@ static void on_batch(struct sl_produce_set *set, size_t k, int rc)
     struct v3sub *sub = set->arg;
     struct sl_v3p *p = sub->p;
     const struct sl_errmap *m = rc ? sl_errmap_get(rc) : NULL;
+    char buf[512];
+    const char *msg = m ? sl_errmap_message(m, sl_produce_set_context(set, k), buf, sizeof buf) : NULL;
     size_t n = (size_t)sub->b[k].count;
     uint64_t bytes = 0;
     pthread_mutex_lock(&p->mu);
@@ -128,7 +130,7 @@ static void on_batch(struct sl_produce_set *set, size_t k, int rc)
         struct sl_v3rep *r = rep_at(p, sub->rep[k][i]);
         bytes += r->ksize + r->vsize;
         if (rc) {
-            rep_fail(r, m->status, m->error_code, m->message); /* 50002 as v2, not 500 */
+            rep_fail(r, m->status, m->error_code, msg); /* 50002 as v2, not 500 */
         } else {
             r->offset = set->slots[k].prod.first + (sl_offset_t)i;
             r->status = 200;
@@ -397,11 +399,11 @@ int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool cty
     if (strcmp(cid, sl_broker_cluster_id(p->api->broker)) != 0) {
         *e = (struct sl_rec_err){.status = 404, .code = 404};
         snprintf(e->msg, sizeof e->msg, "Cluster %.64s not found.", cid);
-        return -1;
+        return -ENOENT;
     }
     if (!ctype_json) {
         *e = (struct sl_rec_err){.status = 415, .code = 415, .msg = "HTTP 415 Unsupported Media Type"};
-        return -1;
+        return -EPROTONOSUPPORT;
     }
     struct sl_topic_info ti;
     int rc = sl_broker_topic_info(p->api->broker, topic, &ti);
@@ -411,7 +413,7 @@ int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool cty
         const struct sl_errmap *m = sl_errmap_get(rc);
         *e = (struct sl_rec_err){.status = m->status, .code = m->error_code};
         snprintf(e->msg, sizeof e->msg, "%s", m->message);
-        return -1;
+        return rc;
     }
     snprintf(p->topic, sizeof p->topic, "%s", topic);
     snprintf(p->cluster, sizeof p->cluster, "%s", cid);

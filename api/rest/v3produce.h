@@ -78,8 +78,9 @@ struct sl_v3p *sl_v3p_new(struct sl_api *api, const struct sl_v3hooks *hooks);
 void sl_v3p_free(struct sl_v3p *p);
 
 /* Checks the target of POST /v3/clusters/{cid}/topics/{t}/records[:batch]: the cluster id, a JSON content
- * type (ctype_json), the topic. Returns 0 and fills p's topic/limits, or -1 with *e set (404 cluster, 415,
- * 40401 topic, ...). */
+ * type (ctype_json), the topic. Returns 0 and fills p's topic/limits, or an error with *e set (the answer):
+ * -ENOENT (404: another cluster), -EPROTONOSUPPORT (415), or the broker's code (SL_ENOTOPIC: 40401,
+ * SL_EINTERNAL: 403, ...). */
 int sl_v3p_target(struct sl_v3p *p, const char *cid, const char *topic, bool ctype_json, struct sl_rec_err *e);
 
 /* Streaming body: appends len bytes and produces every complete JSON object in it. Returns true once parsing

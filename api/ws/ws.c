@@ -37,7 +37,7 @@
 #include "api/codec/records.h"
 #include "api/ws/ws_mask.h"
 #include "server/logging.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 /* The broker's data hook (flusher, sync helper or producing thread), set from sl_ws_start to sl_ws_stop. */
 static void on_data(void *arg)
@@ -140,7 +140,12 @@ void sl_ws_fail(struct sl_ws_conn *c, unsigned status, int code, const char *fmt
 void sl_ws_fail_rc(struct sl_ws_conn *c, int rc, const char *msg)
 {
     const struct sl_errmap *e = sl_errmap_get(rc);
-    sl_ws_fail(c, e->status, e->error_code, "%s", msg ? msg : e->message);
+    char buf[512];
+    if (!msg) /* a 5xx says what failed, as the REST answers do (api/http/http.h) */
+        msg = sl_errmap_message(e, sl_errctx(), buf, sizeof buf);
+    if (e->status >= 500 && e->status != 503)
+        sl_warn("WebSocket closed with %d: %s", 4000 + (int)e->status, msg);
+    sl_ws_fail(c, e->status, e->error_code, "%s", msg);
 }
 
 /* ---- inbox ---- */
@@ -397,7 +402,7 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
     int port = ws->vh ? lws_get_vhost_listen_port(ws->vh) : 0;
     if (port <= 0 || !listening_on((uint16_t)port)) {
         int rc = listener_errno();
-        sl_error("cannot open the WebSocket listener on port %d: %s%s", cfg->ws_port, sl_strerror(rc),
+        sl_error("cannot open the WebSocket listener on port %d: %s%s", cfg->ws_port, sl_error_message(rc),
                  rc == -EMFILE || rc == -ENFILE ? " (raise the open files limit, ulimit -n)" : "");
         lws_context_destroy(ws->ctx);
         free_ws(ws);

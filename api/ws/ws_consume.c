@@ -36,7 +36,7 @@
 #include "api/common/errmap.h"
 #include "api/http/metrics.h"
 #include "api/ws/ws_int.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 /* ---- cursors ---- */
 
@@ -168,7 +168,7 @@ static void tpo_append(struct sl_buf *b, bool first, const char *topic, int32_t 
         const struct sl_errmap *e = sl_errmap_get(rc);
         n = snprintf(num, sizeof num, ",\"error_code\":%d,\"reason\":", e->error_code);
         sl_buf_append(b, num, (size_t)n);
-        sl_json_str_append(b, (const uint8_t *)sl_strerror(rc), strlen(sl_strerror(rc)));
+        sl_json_str_append(b, (const uint8_t *)sl_error_message(rc), strlen(sl_error_message(rc)));
     }
     sl_buf_append(b, "}", 1);
 }
@@ -339,8 +339,11 @@ void sl_wsc_tick(struct sl_ws_conn *c, int64_t now)
 
 /* ---- pushing ---- */
 
-/* Tries to push one frame of cursor i. Returns 1 pushed, 2 pushed and the cursor is at the HW, 0 nothing
- * there, < 0 failed (socket failing). */
+/* What one push attempt did: a step's answer (storage/err.h), next to the negative codes of a failure. */
+enum pushed { PUSHED_NOTHING = 0, PUSHED = 1, PUSHED_AT_HW = 2 };
+
+/* Tries to push one frame of cursor i. Returns an enum pushed (PUSHED_AT_HW: the cursor reached the HW), or
+ * < 0 (the socket is failing). */
 static int push_cursor(struct sl_ws_conn *c, struct sl_ws_cursor *cur, int64_t window)
 {
     struct sl_ws *ws = c->ws;
@@ -350,7 +353,7 @@ static int push_cursor(struct sl_ws_conn *c, struct sl_ws_cursor *cur, int64_t w
     if (rc == SL_EOFFSET) {
         sl_offset_t start, hw;
         if (sl_broker_offsets(ws->b, topic, cur->partition, &start, &hw) || cur->next >= start)
-            return 0; /* a future offset: wait for it */
+            return PUSHED_NOTHING; /* a future offset: wait for it */
         cur->next = cur->acked = start; /* retention removed what the cursor pointed at */
         rc = sl_ws_cache_get(ws, topic, cur->partition, c->t.fmt, cur->next, (size_t)window, &fr);
     }
@@ -359,7 +362,7 @@ static int push_cursor(struct sl_ws_conn *c, struct sl_ws_cursor *cur, int64_t w
         return rc;
     }
     if (!fr)
-        return 0;
+        return PUSHED_NOTHING;
     if (lws_write(c->wsi, fr->buf + LWS_PRE, fr->len, LWS_WRITE_TEXT) < 0) {
         c->closing = true;
         c->close_code = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
@@ -369,7 +372,7 @@ static int push_cursor(struct sl_ws_conn *c, struct sl_ws_cursor *cur, int64_t w
     if (c->t.pull)
         c->credit -= (int64_t)fr->count;
     sl_metrics_records_out(topic, fr->count, fr->bytes);
-    return sl_ws_frame_at_hw(ws, fr) ? 2 : 1;
+    return sl_ws_frame_at_hw(ws, fr) ? PUSHED_AT_HW : PUSHED;
 }
 
 bool sl_wsc_write(struct sl_ws_conn *c)
@@ -395,9 +398,9 @@ bool sl_wsc_write(struct sl_ws_conn *c)
         int rc = push_cursor(c, &c->cur[i], window);
         if (rc < 0)
             return false;
-        if (rc > 0) {
+        if (rc != PUSHED_NOTHING) {
             c->rr = i + 1;
-            if (rc == 2 && c->ncur == 1) {
+            if (rc == PUSHED_AT_HW && c->ncur == 1) {
                 c->want_data = true; /* the data hook wakes it; a writable round would find nothing */
                 return false;
             }

@@ -65,10 +65,11 @@ static void append_entry(struct sl_buf *b, const struct produce_op *o, size_t i)
     const struct sl_produce_slot *s = it->err_code ? NULL : &o->set->slots[it->batch];
     int code = it->err_code;
     const char *msg = it->err_msg;
+    char with_context[512];
     if (s && s->rc) {
         const struct sl_errmap *e = sl_errmap_get(s->rc);
         code = e->error_code;
-        msg = e->message;
+        msg = sl_errmap_message(e, sl_produce_set_context(o->set, it->batch), with_context, sizeof with_context);
     }
     int n = code ? snprintf(num, sizeof num, "%s{\"partition\":%d,\"offset\":null,\"error_code\":%d,\"message\":",
                             i ? "," : "", (int)it->partition, code)

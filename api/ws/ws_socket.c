@@ -385,6 +385,7 @@ int sl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     struct sl_ws *ws = cx ? lws_context_user(cx) : NULL;
     static struct sl_ws_conn *none; /* stays NULL: callbacks without session memory (listener, vhost) */
     struct sl_ws_conn **pss = user ? user : &none;
+    sl_errctx_clear(); /* a 5xx close says what failed in this callback, never in an earlier one */
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         sl_ws_mask_track((int)(intptr_t)in); /* the accepted socket, before anything is read from it */

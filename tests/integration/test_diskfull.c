@@ -165,8 +165,18 @@ static void expect_json_error(long st, json_t *j, long want_status, int want_cod
     ck_assert_msg(msg && *msg, "the %ld reply has no message", st);
 }
 
+static bool has_line(const char *log, const char *a, const char *b, const char *c);
+
+/* A 5xx says what failed after its message (api/http/http.h): the partition's directory and the errno. */
+static void expect_context(json_t *j)
+{
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    ck_assert_msg(msg && strstr(msg, "/d-0") && strstr(msg, "No space left on device"),
+                  "the 500 message does not say what failed: %s", msg ? msg : "(none)");
+}
+
 /* Produces records until one is refused; that one must be the documented SL_EFAILED / -ENOSPC reply
- * (api/common/errmap.c: 500, error_code 50002, a JSON error body). */
+ * (api/common/errmap.c: 500, error_code 50002, a JSON error body, what failed in its message). */
 static void produce_until_full(void)
 {
     json_t *j = NULL;
@@ -183,11 +193,18 @@ static void produce_until_full(void)
     ck_assert_msg(nacked < MAX_RECS, "%d records of %d bytes went onto a full 2 MiB tmpfs", nacked, RAW);
     ck_assert_int_gt(nacked, 10);
     expect_json_error(st, j, 500, 50002);
+    expect_context(j);
     json_decref(j);
     /* The failed state is sticky: the next produce is refused the same way, not half-written. */
     st = produce_one(nacked, &j);
     expect_json_error(st, j, 500, 50002);
+    expect_context(j);
     json_decref(j);
+    /* and the operator reads the same in the log */
+    char *log = sl_proc_stderr(&proc);
+    ck_assert_msg(has_line(log, "WARN", "answered 500", "No space left on device"),
+                  "no WARN line for the 500 answer in the server's log:\n%s", log);
+    free(log);
 }
 
 /* Reads d-0 from offset 0 to its end: exactly the records 0..nacked-1 (and, with extra, one more after),
@@ -301,6 +318,7 @@ START_TEST(produce_until_full_refuses_with_50002_and_keeps_every_acknowledged_re
     ck_assert_msg(j && json_is_string(json_object_get(j, "message")), "the v3 500 reply is not a JSON error");
     /* the same 50002 as v2 and openapi's ServerError (a v3 delivery report once carried 500) */
     ck_assert_int_eq(json_integer_value(json_object_get(j, "error_code")), 50002);
+    expect_context(j);
     json_decref(j);
     check_all_readable(0);
     check_reported_failed("No space left");

@@ -12,7 +12,7 @@
 
 #include "api/common/errmap.h"
 #include "api/http/router.h"
-#include "storage/err.h"
+#include "server/err.h"
 
 #define MAX_OPS 512
 
@@ -174,12 +174,12 @@ START_TEST(error_codes_of_the_map_are_documented)
     /* every code the error map can produce */
     static const int rcs[] = {
 #define RC(name, value, msg) name,
-        SL_ERRORS(RC)
+        SL_ERRORS(RC) SL_SERVER_ERRORS(RC)
 #undef RC
         -ENOMEM, -EAGAIN, -ENOSPC, -EINVAL, -ETIMEDOUT, -EIO};
     for (size_t i = 0; i < sizeof rcs / sizeof rcs[0]; i++) {
         const struct sl_errmap *m = sl_errmap_get(rcs[i]);
-        assert_documented(doc, m->status, m->error_code, sl_errname(rcs[i]));
+        assert_documented(doc, m->status, m->error_code, sl_error_name(rcs[i]));
     }
     free(doc);
 }

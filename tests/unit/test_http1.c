@@ -1,5 +1,6 @@
 /* api/http/http1.c: request heads (complete, incomplete, malformed) and the chunked decoder, fed in every split. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +50,13 @@ START_TEST(malformed_heads_are_rejected)
     };
     struct sl_http1_head h;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(sl_http1_parse_head(bad[i], strlen(bad[i]), &h) == -1, "accepted: %s", bad[i]);
+        ck_assert_msg(sl_http1_parse_head(bad[i], strlen(bad[i]), &h) == -EBADMSG, "accepted: %s", bad[i]);
     /* too many fields */
     char many[8192] = "GET / HTTP/1.1\r\n";
     for (int i = 0; i <= SL_HTTP1_MAX_HDRS; i++)
         strcat(many, "A: b\r\n");
     strcat(many, "\r\n");
-    ck_assert_int_eq(sl_http1_parse_head(many, strlen(many), &h), -1);
+    ck_assert_int_eq(sl_http1_parse_head(many, strlen(many), &h), -EBADMSG);
 }
 END_TEST
 
@@ -73,7 +74,7 @@ static char *decode_split(const char *s, size_t step, ssize_t *used, bool *done)
         memcpy(out + o, tmp, got);
         o += got;
         if (u < 0) {
-            *used = -1;
+            *used = u;
             break;
         }
         at += (size_t)u;
@@ -122,11 +123,11 @@ END_TEST
 START_TEST(malformed_heads_say_why)
 {
     struct sl_http1_head h;
-    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTP/2.0\r\n\r\n", 19, &h), -1);
+    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTP/2.0\r\n\r\n", 19, &h), -EBADMSG);
     ck_assert_int_eq(h.error, SL_HTTP1_VERSION);
-    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTX/1.1\r\n\r\n", 19, &h), -1);
+    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTX/1.1\r\n\r\n", 19, &h), -EBADMSG);
     ck_assert_int_eq(h.error, SL_HTTP1_MALFORMED);
-    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTP/1.1\r\nA b\r\n\r\n", 24, &h), -1);
+    ck_assert_int_eq(sl_http1_parse_head("GET /x HTTP/1.1\r\nA b\r\n\r\n", 24, &h), -EBADMSG);
     ck_assert_int_eq(h.error, SL_HTTP1_MALFORMED);
 }
 END_TEST
@@ -154,7 +155,7 @@ START_TEST(chunked_rejects_bad_framing)
         ssize_t used;
         bool done;
         free(decode_split(bad[i], 64, &used, &done));
-        ck_assert_msg(used == -1 && !done, "accepted: %s", bad[i]);
+        ck_assert_msg(used == -EBADMSG && !done, "accepted: %s", bad[i]);
     }
     /* incomplete is not an error: it waits */
     ssize_t used;

@@ -74,10 +74,10 @@ START_TEST(base64_strict)
     ck_assert_int_eq(sl_base64_decode("a2Fma2E=", 8, out), 5);
     ck_assert_int_eq(sl_base64_decode("a2Fma2E", 7, out), 5); /* padding optional */
     ck_assert_int_eq(sl_base64_decode("", 0, out), 0);
-    ck_assert_int_eq(sl_base64_decode("a2F!", 4, out), -1);
-    ck_assert_int_eq(sl_base64_decode("a", 1, out), -1);
-    ck_assert_int_eq(sl_base64_decode("a2 F", 4, out), -1);
-    ck_assert_int_eq(sl_base64_decode("a2Fma2E==x", 10, out), -1);
+    ck_assert_int_eq(sl_base64_decode("a2F!", 4, out), -EINVAL);
+    ck_assert_int_eq(sl_base64_decode("a", 1, out), -EINVAL);
+    ck_assert_int_eq(sl_base64_decode("a2 F", 4, out), -EINVAL);
+    ck_assert_int_eq(sl_base64_decode("a2Fma2E==x", 10, out), -EINVAL);
     struct sl_buf b = {0};
     ck_assert_int_eq(sl_base64_append(&b, NULL, 0), 0); /* nothing into an unallocated buffer: no NULL + 0 */
     ck_assert_uint_eq(b.len, 0);
