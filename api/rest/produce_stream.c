@@ -441,11 +441,12 @@ static void *conn_main(void *arg)
 {
     struct pconn *c = arg;
     struct sl_streams *s = c->s;
-    sl_metrics_connection(1);
+    struct sl_metrics *m = s->srv->api->metrics;
+    sl_metrics_connection(m, 1);
     serve(c);
     finish(c);
-    sl_metrics_connection(-1);
-    sl_metrics_request(c->route, c->status ? c->status : 499, (sl_http_now_ms() - c->t0_ms) * 1000);
+    sl_metrics_connection(m, -1);
+    sl_metrics_request(m, c->route, c->status ? c->status : 499, (sl_http_now_ms() - c->t0_ms) * 1000);
     unlink_conn(s, c);
     pconn_unref(c);
     return NULL;
@@ -474,7 +475,7 @@ static struct pconn *pconn_new(struct sl_streams *s, int fd)
 
 /* Answers a stream over the cap 503/50303 and closes fd, without blocking: what the client sent so far (its
  * head) is read first, so the close does not reset the connection under the answer. */
-static void refuse(int fd)
+static void refuse(struct sl_streams *s, int fd)
 {
     char buf[4096];
     while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
@@ -490,7 +491,7 @@ static void refuse(int fd)
     (void)w;
     shutdown(fd, SHUT_WR);
     close(fd);
-    sl_metrics_request(-1, 503, 0);
+    sl_metrics_request(s->srv->api->metrics, -1, 503, 0);
 }
 
 int sl_streams_take(struct sl_streams *s, int fd)
@@ -501,7 +502,7 @@ int sl_streams_take(struct sl_streams *s, int fd)
     if (stop)
         return -EBUSY;
     if (full) {
-        refuse(fd);
+        refuse(s, fd);
         return 0;
     }
     struct pconn *c = pconn_new(s, fd);

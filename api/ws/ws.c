@@ -344,8 +344,8 @@ static void free_ws(struct sl_ws *ws)
     free(ws);
 }
 
-int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, uint16_t rest_port,
-                struct sl_ws **out)
+int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, struct sl_metrics *m,
+                uint16_t rest_port, struct sl_ws **out)
 {
     const char *iface;
     if (!bind_iface(cfg, &iface)) {
@@ -358,6 +358,7 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
     ws->cfg = cfg;
     ws->b = b;
     ws->g = g;
+    ws->metrics = m;
     ws->rest_port = rest_port;
     pthread_mutex_init(&ws->mu, NULL);
     pthread_cond_init(&ws->cv, NULL);
