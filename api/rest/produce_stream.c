@@ -35,6 +35,7 @@
 #include "api/http/metrics.h"
 #include "api/rest/v3produce.h"
 #include "server/logging.h"
+#include "storage/clock.h"
 
 #define IN_CAP 65536
 #define OUT_HIGH (1u << 20)
@@ -118,12 +119,7 @@ size_t sl_streams_stop(struct sl_streams *s, int64_t timeout_ms)
     int64_t deadline = sl_http_now_ms() + timeout_ms;
     while (s->n && sl_http_now_ms() < deadline) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 20 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        sl_clock_deadline_mono(&ts, 20); /* s->cv waits on CLOCK_MONOTONIC */
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
     size_t left = s->n;

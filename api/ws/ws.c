@@ -37,6 +37,7 @@
 #include "api/codec/records.h"
 #include "api/ws/ws_mask.h"
 #include "server/logging.h"
+#include "storage/clock.h"
 #include "storage/err.h"
 
 /* The broker's data hook (flusher, sync helper or producing thread), set from sl_ws_start to sl_ws_stop. */
@@ -424,8 +425,7 @@ uint16_t sl_ws_port(const struct sl_ws *w)
 static bool wait_outstanding(struct sl_ws *ws)
 {
     struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += 10;
+    sl_clock_deadline(&dl, 10000);
     pthread_mutex_lock(&ws->mu);
     while (ws->outstanding)
         if (pthread_cond_timedwait(&ws->cv, &ws->mu, &dl))
