@@ -215,10 +215,7 @@ static void *sweeper_main(void *arg)
     pthread_mutex_lock(&g->mu);
     while (!g->stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += (long)(iv % 1000) * 1000000L;
-        ts.tv_sec += iv / 1000 + ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
+        sl_clock_deadline_mono(&ts, iv); /* g->cv waits on CLOCK_MONOTONIC */
         pthread_cond_timedwait(&g->cv, &g->mu, &ts);
         if (g->stop)
             break;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/common/budget.h"
+#include "api/http/metrics.h"
 #include "api/rest/rest.h"
 #include "api/ws/ws.h"
 #include "server/broker.h"
@@ -97,6 +98,7 @@ int main(int argc, char **argv)
 
     struct sl_broker *b = NULL;
     struct sl_groups *groups = NULL;
+    struct sl_metrics *metrics = NULL;
     struct sl_rest *rest = NULL;
     struct sl_ws *ws = NULL;
     rc = sl_broker_open(&cfg, &sl_fileops_posix, &sl_clock_posix, &b);
@@ -106,12 +108,16 @@ int main(int argc, char **argv)
     }
     if ((rc = open_groups(&cfg, b, &groups)))
         goto out_broker;
-    rc = sl_rest_start(&cfg, b, groups, &rest);
-    if (rc) {
-        sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_error_message(rc));
+    if ((rc = sl_metrics_new(&metrics))) {
+        sl_error("cannot allocate the /metrics counters: %s", sl_error_message(rc));
         goto out_groups;
     }
-    rc = sl_ws_start(&cfg, b, groups, sl_rest_port(rest), &ws);
+    rc = sl_rest_start(&cfg, b, groups, metrics, &rest);
+    if (rc) {
+        sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_error_message(rc));
+        goto out_metrics;
+    }
+    rc = sl_ws_start(&cfg, b, groups, metrics, sl_rest_port(rest), &ws);
     if (rc) {
         sl_error("cannot start the WebSocket server on port %d: %s", cfg.ws_port, sl_error_message(rc));
         goto out_rest;
@@ -126,6 +132,8 @@ int main(int argc, char **argv)
     sl_ws_stop(ws);
 out_rest:
     sl_rest_stop(rest);
+out_metrics:
+    sl_metrics_free(metrics); /* after both servers: neither counts anything any more */
 out_groups:
     sl_groups_close(groups); /* after the REST and WebSocket servers: no request or socket uses it any more */
 out_broker:

@@ -37,13 +37,31 @@ const struct sl_clock sl_clock_posix = {
     .ctx = NULL,
 };
 
-void sl_clock_deadline(struct timespec *ts, int64_t ms)
+/* Adds ms (>= 0) to a normalized *ts; the result is normalized (tv_nsec < 1e9). */
+static void add_ms(struct timespec *ts, int64_t ms)
 {
-    clock_gettime(CLOCK_REALTIME, ts);
     ts->tv_sec += ms / 1000;
     ts->tv_nsec += (ms % 1000) * 1000000;
     if (ts->tv_nsec >= 1000000000) {
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000;
     }
+}
+
+void sl_clock_deadline(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    add_ms(ts, ms);
+}
+
+void sl_clock_deadline_mono(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    add_ms(ts, ms);
+}
+
+void sl_clock_deadline_at(struct timespec *ts, int64_t at_ms)
+{
+    ts->tv_sec = (time_t)(at_ms / 1000);
+    ts->tv_nsec = (long)(at_ms % 1000) * 1000000;
 }

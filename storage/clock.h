@@ -39,8 +39,18 @@ static inline int64_t sl_clock_mono_ns(const struct sl_clock *c)
     return c->mono_ns(c);
 }
 
+/* ---- condition-variable deadlines: always the real clocks (a condition variable cannot wait on a fake one);
+ * ms >= 0 and at_ms >= 0 ---- */
+
 /* The absolute CLOCK_REALTIME time ms milliseconds from now, for pthread_cond_timedwait on a default
- * condition variable. Always the real clock: a condition variable cannot wait on a fake one. */
+ * condition variable. */
 void sl_clock_deadline(struct timespec *ts, int64_t ms);
+/* The absolute CLOCK_MONOTONIC time ms milliseconds from now, for pthread_cond_timedwait on a condition
+ * variable initialized with pthread_condattr_setclock(CLOCK_MONOTONIC) (its waits ignore wall-clock steps). */
+void sl_clock_deadline_mono(struct timespec *ts, int64_t ms);
+/* The timespec of the absolute time at_ms, in milliseconds of the clock the condition variable waits on:
+ * sl_clock_posix's mono_ms for a CLOCK_MONOTONIC one (a deadline kept as mono_ms() + timeout), its wall_ms
+ * for a default one. */
+void sl_clock_deadline_at(struct timespec *ts, int64_t at_ms);
 
 #endif

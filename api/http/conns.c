@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "api/http/http.h"
+#include "storage/clock.h"
 
 #define LINGER_MS 200   /* between the 408 (write side shut) and shutting the read side */
 #define HEAD_SLACK_MS 20
@@ -231,10 +232,7 @@ static void *sweeper_main(void *arg)
     pthread_mutex_lock(&cs->mu);
     while (!cs->quit) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + cs->period_ms * 1000000;
-        ts.tv_sec += ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
+        sl_clock_deadline_mono(&ts, cs->period_ms); /* cs->cv waits on CLOCK_MONOTONIC */
         if (pthread_cond_timedwait(&cs->cv, &cs->mu, &ts) == ETIMEDOUT)
             sweep(cs);
     }

@@ -684,6 +684,7 @@ enum MHD_Result sl_http_on_access(void *cls, struct MHD_Connection *conn, const 
 void sl_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                           enum MHD_RequestTerminationCode toe)
 {
+    struct sl_http_srv *srv = cls;
     struct sl_req *req = *con_cls;
     if (!req)
         return;
@@ -691,9 +692,8 @@ void sl_http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls
     sl_http_mark_done(req);
     sl_conn_request_done(req->xconn);
     unsigned status = req->replied ? req->status : sl_conn_timed_out(req->xconn) ? 408 : 499;
-    sl_metrics_request(req->m.route, status, now_us() - req->t0_us);
+    sl_metrics_request(srv->api->metrics, req->m.route, status, now_us() - req->t0_us);
     req->xconn = NULL; /* the connection may close and free it from now on */
-    struct sl_http_srv *srv = cls;
     sl_http_unref(req);
     atomic_fetch_sub(&srv->inflight, 1);
 }
@@ -715,7 +715,7 @@ void sl_http_on_connection(void *cls, struct MHD_Connection *conn, void **socket
     struct sl_http_srv *srv = cls;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        sl_metrics_connection(1);
+        sl_metrics_connection(srv->api->metrics, 1);
         *socket_context = ci && srv->conns ? sl_conns_open(srv->conns, ci->connect_fd) : NULL;
         if (ci) /* its requests reach libmicrohttpd checked (api/http/recv_hook.h); on failure unchecked */
             sl_recv_hook_http(ci->connect_fd);
@@ -723,7 +723,7 @@ void sl_http_on_connection(void *cls, struct MHD_Connection *conn, void **socket
     }
     if (ci)
         sl_recv_hook_forget(ci->connect_fd);
-    sl_metrics_connection(-1);
+    sl_metrics_connection(srv->api->metrics, -1);
     sl_conns_close(srv->conns, *socket_context);
     *socket_context = NULL;
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "api/http/http_int.h"
+#include "storage/clock.h"
 #include "storage/err.h"
 
 /* ---- the deadline heap (guarded by srv->tmu) ---- */
@@ -255,12 +256,6 @@ void sl_http_mark_done(struct sl_req *req)
 
 /* ---- the timer thread ---- */
 
-static struct timespec abs_ts(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    return ts;
-}
-
 static void *timer_main(void *arg)
 {
     struct sl_http_srv *s = arg;
@@ -272,7 +267,8 @@ static void *timer_main(void *arg)
         }
         struct sl_req *top = s->heap[0];
         if (top->deadline > sl_http_now_ms()) {
-            struct timespec ts = abs_ts(top->deadline);
+            struct timespec ts;
+            sl_clock_deadline_at(&ts, top->deadline); /* s->tcv waits on CLOCK_MONOTONIC, as sl_http_now_ms */
             pthread_cond_timedwait(&s->tcv, &s->tmu, &ts);
             continue;
         }
@@ -327,7 +323,8 @@ size_t sl_http_stop_all(struct sl_http_srv *s, int64_t timeout_ms)
     int64_t deadline = sl_http_now_ms() + timeout_ms;
     pthread_mutex_lock(&s->tmu);
     while (s->nparked) {
-        struct timespec ts = abs_ts(deadline);
+        struct timespec ts;
+        sl_clock_deadline_at(&ts, deadline);
         if (pthread_cond_timedwait(&s->parked_cv, &s->tmu, &ts) == ETIMEDOUT)
             break;
     }

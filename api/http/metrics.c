@@ -1,10 +1,13 @@
-/* Process-wide metrics and their Prometheus text rendering (see metrics.h).
+/* The /metrics registry (struct sl_metrics) and its Prometheus text rendering (see metrics.h).
  *
  * INVARIANTS
- *   1. The per-route table is sized once by sl_metrics_init, before traffic; index nroutes counts unmatched
- *      requests. Counters are relaxed atomics: a scrape may see a request's count without its latency.
- *   2. Topic entries are allocated once and never move or go away until sl_metrics_fini, so a counter can be
- *      bumped after the map mutex is dropped. */
+ *   1. The per-route table is sized by sl_metrics_set_routes, before the REST server's traffic; index nroutes
+ *      counts unmatched requests. Counters are relaxed atomics: a scrape may see a request's count without its
+ *      latency.
+ *   2. Topic entries are allocated once and never move or go away until sl_metrics_free, so a counter can be
+ *      bumped after the map mutex is dropped.
+ *   3. Every counter lives in its struct sl_metrics: the file has no mutable static state, so two registries
+ *      in one process never see each other's counts. */
 #include "api/http/metrics.h"
 
 #include "api/common/budget.h"
@@ -46,50 +49,69 @@ struct topic_stats {
     atomic_uint_fast64_t rin, bin, rout, bout;
 };
 
-static struct route_stats *routes; /* nroutes + 1 */
-static size_t nroutes;
-static atomic_int_fast64_t open_conns;
-static _Atomic(sl_metrics_lag_fn) lag_fn;
+struct sl_metrics {
+    struct route_stats *routes; /* nroutes + 1; written by sl_metrics_set_routes only (invariant 1) */
+    size_t nroutes;
+    atomic_int_fast64_t open_conns;
+    _Atomic(sl_metrics_lag_fn) lag_fn;
 
-static pthread_mutex_t topics_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct topic_stats **topics; /* guarded by: topics_mu */
-static size_t ntopics, captopics;   /* guarded by: topics_mu */
+    pthread_mutex_t topics_mu;
+    struct topic_stats **topics; /* guarded by: topics_mu */
+    size_t ntopics, captopics;   /* guarded by: topics_mu */
+};
 
-int sl_metrics_init(const struct sl_router *r)
+int sl_metrics_new(struct sl_metrics **out)
 {
-    free(routes);
-    nroutes = sl_router_count(r);
-    routes = calloc(nroutes + 1, sizeof *routes);
-    if (!routes)
+    struct sl_metrics *m = calloc(1, sizeof *m);
+    if (!m)
         return -ENOMEM;
-    for (size_t i = 0; i < nroutes; i++)
-        sl_router_route(r, i, &routes[i].method, &routes[i].pattern, NULL);
-    routes[nroutes].method = "";
-    routes[nroutes].pattern = "unmatched";
+    int rc = pthread_mutex_init(&m->topics_mu, NULL);
+    if (rc) {
+        free(m);
+        return -rc;
+    }
+    atomic_init(&m->open_conns, 0);
+    atomic_init(&m->lag_fn, NULL);
+    *out = m;
     return 0;
 }
 
-void sl_metrics_fini(void)
+void sl_metrics_free(struct sl_metrics *m)
 {
-    free(routes);
-    routes = NULL;
-    nroutes = 0;
-    pthread_mutex_lock(&topics_mu);
-    for (size_t i = 0; i < ntopics; i++) {
-        free(topics[i]->name);
-        free(topics[i]);
+    if (!m)
+        return;
+    free(m->routes);
+    for (size_t i = 0; i < m->ntopics; i++) {
+        free(m->topics[i]->name);
+        free(m->topics[i]);
     }
-    free(topics);
-    topics = NULL;
-    ntopics = captopics = 0;
-    pthread_mutex_unlock(&topics_mu);
+    free(m->topics);
+    pthread_mutex_destroy(&m->topics_mu);
+    free(m);
 }
 
-void sl_metrics_request(int route, unsigned status, int64_t latency_us)
+int sl_metrics_set_routes(struct sl_metrics *m, const struct sl_router *r)
 {
-    if (!routes)
+    free(m->routes);
+    m->nroutes = 0;
+    size_t n = sl_router_count(r);
+    m->routes = calloc(n + 1, sizeof *m->routes);
+    if (!m->routes)
+        return -ENOMEM;
+    m->nroutes = n;
+    for (size_t i = 0; i < n; i++)
+        sl_router_route(r, i, &m->routes[i].method, &m->routes[i].pattern, NULL);
+    m->routes[n].method = "";
+    m->routes[n].pattern = "unmatched";
+    return 0;
+}
+
+void sl_metrics_request(struct sl_metrics *m, int route, unsigned status, int64_t latency_us)
+{
+    if (!m->routes)
         return;
-    struct route_stats *rs = &routes[route >= 0 && (size_t)route < nroutes ? (size_t)route : nroutes];
+    size_t nroutes = m->nroutes;
+    struct route_stats *rs = &m->routes[route >= 0 && (size_t)route < nroutes ? (size_t)route : nroutes];
     size_t s = 0;
     while (statuses[s] && statuses[s] != status)
         s++;
@@ -104,65 +126,65 @@ void sl_metrics_request(int route, unsigned status, int64_t latency_us)
     atomic_fetch_add_explicit(&rs->n, 1, memory_order_relaxed);
 }
 
-void sl_metrics_connection(int delta)
+void sl_metrics_connection(struct sl_metrics *m, int delta)
 {
-    atomic_fetch_add_explicit(&open_conns, delta, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->open_conns, delta, memory_order_relaxed);
 }
 
-/* Adds an entry for topic (topics_mu held). Returns it or NULL on ENOMEM. */
-static struct topic_stats *topic_add(const char *topic)
+/* Adds an entry for topic (m->topics_mu held). Returns it or NULL on ENOMEM. */
+static struct topic_stats *topic_add(struct sl_metrics *m, const char *topic)
 {
-    if (ntopics == captopics) {
-        size_t cap = captopics ? captopics * 2 : 32;
-        struct topic_stats **nt = realloc(topics, cap * sizeof *nt);
+    if (m->ntopics == m->captopics) {
+        size_t cap = m->captopics ? m->captopics * 2 : 32;
+        struct topic_stats **nt = realloc(m->topics, cap * sizeof *nt);
         if (!nt)
             return NULL;
-        topics = nt;
-        captopics = cap;
+        m->topics = nt;
+        m->captopics = cap;
     }
     struct topic_stats *t = calloc(1, sizeof *t);
     if (!t || !(t->name = strdup(topic))) {
         free(t);
         return NULL;
     }
-    topics[ntopics++] = t;
+    m->topics[m->ntopics++] = t;
     return t;
 }
 
-static struct topic_stats *topic_get(const char *topic)
+static struct topic_stats *topic_get(struct sl_metrics *m, const char *topic)
 {
     struct topic_stats *t = NULL;
-    pthread_mutex_lock(&topics_mu);
-    for (size_t i = 0; i < ntopics && !t; i++)
-        if (!strcmp(topics[i]->name, topic))
-            t = topics[i];
+    pthread_mutex_lock(&m->topics_mu);
+    for (size_t i = 0; i < m->ntopics && !t; i++)
+        if (!strcmp(m->topics[i]->name, topic))
+            t = m->topics[i];
     if (!t)
-        t = topic_add(topic);
-    pthread_mutex_unlock(&topics_mu);
+        t = topic_add(m, topic);
+    pthread_mutex_unlock(&m->topics_mu);
     return t;
 }
 
-void sl_metrics_records_in(const char *topic, uint64_t records, uint64_t bytes)
+void sl_metrics_records_in(struct sl_metrics *m, const char *topic, uint64_t records, uint64_t bytes)
 {
-    struct topic_stats *t = topic_get(topic);
+    struct topic_stats *t = topic_get(m, topic);
     if (!t)
         return;
     atomic_fetch_add_explicit(&t->rin, records, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->bin, bytes, memory_order_relaxed);
 }
 
-void sl_metrics_records_out(const char *topic, uint64_t records, uint64_t bytes)
+void sl_metrics_records_out(struct sl_metrics *m, const char *topic, uint64_t records, uint64_t bytes)
 {
-    struct topic_stats *t = topic_get(topic);
+    struct topic_stats *t = topic_get(m, topic);
     if (!t)
         return;
     atomic_fetch_add_explicit(&t->rout, records, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->bout, bytes, memory_order_relaxed);
 }
 
-void sl_metrics_set_lag_source(sl_metrics_lag_fn fn)
+void sl_metrics_set_lag_source(struct sl_metrics *m, sl_metrics_lag_fn fn)
 {
-    atomic_store(&lag_fn, fn);
+    atomic_store(&m->lag_fn, fn);
 }
 
 /* ---- rendering ---- */
@@ -185,8 +207,10 @@ static void put(struct out *o, const char *fmt, ...)
     o->rc = sl_buf_append(o->b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
-static void render_requests(struct out *o)
+static void render_requests(struct out *o, struct sl_metrics *m)
 {
+    struct route_stats *routes = m->routes;
+    size_t nroutes = m->nroutes;
     put(o, "# HELP sluice_http_requests_total HTTP requests by route pattern, method and status.\n"
            "# TYPE sluice_http_requests_total counter\n");
     for (size_t i = 0; routes && i <= nroutes; i++)
@@ -204,8 +228,10 @@ static void render_requests(struct out *o)
         }
 }
 
-static void render_latency(struct out *o)
+static void render_latency(struct out *o, struct sl_metrics *m)
 {
+    struct route_stats *routes = m->routes;
+    size_t nroutes = m->nroutes;
     put(o, "# HELP sluice_http_request_duration_seconds HTTP request latency by route pattern.\n"
            "# TYPE sluice_http_request_duration_seconds histogram\n");
     for (size_t i = 0; routes && i <= nroutes; i++) {
@@ -228,7 +254,7 @@ static void render_latency(struct out *o)
     }
 }
 
-static void render_topics(struct out *o)
+static void render_topics(struct out *o, struct sl_metrics *m)
 {
     static const char *const fam[4][2] = {
         {"sluice_topic_records_in_total", "Records produced to the topic."},
@@ -236,17 +262,17 @@ static void render_topics(struct out *o)
         {"sluice_topic_records_out_total", "Records consumed from the topic."},
         {"sluice_topic_bytes_out_total", "Bytes (key, value, headers) consumed from the topic."},
     };
-    pthread_mutex_lock(&topics_mu);
+    pthread_mutex_lock(&m->topics_mu);
     for (int f = 0; f < 4; f++) {
         put(o, "# HELP %s %s\n# TYPE %s counter\n", fam[f][0], fam[f][1], fam[f][0]);
-        for (size_t i = 0; i < ntopics; i++) {
-            struct topic_stats *t = topics[i];
+        for (size_t i = 0; i < m->ntopics; i++) {
+            struct topic_stats *t = m->topics[i];
             atomic_uint_fast64_t *v = f == 0 ? &t->rin : f == 1 ? &t->bin : f == 2 ? &t->rout : &t->bout;
             put(o, "%s{topic=\"%s\"} %" PRIu64 "\n", fam[f][0], t->name,
                 (uint64_t)atomic_load_explicit(v, memory_order_relaxed));
         }
     }
-    pthread_mutex_unlock(&topics_mu);
+    pthread_mutex_unlock(&m->topics_mu);
 }
 
 static void render_fsync(struct out *o, struct sl_broker *b)
@@ -334,15 +360,15 @@ static void on_lag(void *ctx, const char *group, const char *topic, int32_t part
         partition, lag);
 }
 
-int sl_metrics_render(struct sl_api *api, struct sl_buf *b)
+int sl_metrics_render(struct sl_metrics *m, struct sl_api *api, struct sl_buf *b)
 {
     struct out o = {.b = b};
-    render_requests(&o);
-    render_latency(&o);
+    render_requests(&o, m);
+    render_latency(&o, m);
     put(&o, "# HELP sluice_http_open_connections Open HTTP connections.\n"
             "# TYPE sluice_http_open_connections gauge\nsluice_http_open_connections %" PRId64 "\n",
-        (int64_t)atomic_load(&open_conns));
-    render_topics(&o);
+        (int64_t)atomic_load(&m->open_conns));
+    render_topics(&o, m);
     render_fsync(&o, api ? api->broker : NULL);
     render_health(&o, api ? api->broker : NULL);
     put(&o, "# HELP sluice_buffer_memory_bytes Client bytes buffered by all connections (buffer.memory.max.bytes).\n"
@@ -365,7 +391,7 @@ int sl_metrics_render(struct sl_api *api, struct sl_buf *b)
         sl_seg_fd_open_count());
     put(&o, "# HELP sluice_consumer_lag Log end offset minus committed offset, per group and partition.\n"
             "# TYPE sluice_consumer_lag gauge\n");
-    sl_metrics_lag_fn fn = atomic_load(&lag_fn);
+    sl_metrics_lag_fn fn = atomic_load(&m->lag_fn);
     if (fn && api)
         fn(api, on_lag, &o);
     int64_t now_ms = (int64_t)time(NULL) * 1000;

@@ -84,7 +84,7 @@ again:;
             st->damaged = (int)i;
         if (rc == 0 && rd.count > before) {
             (*pos)[i].offset = next;
-            sl_metrics_records_out((*pos)[i].topic, rd.count - before, rd.used - used);
+            sl_metrics_records_out(api->metrics, (*pos)[i].topic, rd.count - before, rd.used - used);
         }
     }
     sl_buf_fini(&scratch);

@@ -49,15 +49,13 @@ static void on_lag(struct sl_api *api, sl_metrics_lag_emit_fn emit, void *ctx)
 
 static int on_groups_start(struct sl_api *api)
 {
-    (void)api;
-    sl_metrics_set_lag_source(on_lag);
+    sl_metrics_set_lag_source(api->metrics, on_lag);
     return 0;
 }
 
 static void on_groups_stop(struct sl_api *api)
 {
-    (void)api;
-    sl_metrics_set_lag_source(NULL);
+    sl_metrics_set_lag_source(api->metrics, NULL);
 }
 
 /* ---- helpers ---- */

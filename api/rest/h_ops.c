@@ -52,8 +52,9 @@ static void on_ready(struct sl_req *req)
 
 static void on_metrics(struct sl_req *req)
 {
+    struct sl_api *api = sl_http_api(req);
     struct sl_buf b = {0};
-    if (sl_metrics_render(sl_http_api(req), &b)) {
+    if (sl_metrics_render(api->metrics, api, &b)) {
         sl_buf_fini(&b);
         sl_http_reply_error(req, 503, 50003, "Out of memory; retry.");
         return;

@@ -112,9 +112,10 @@ static int v2_entry(struct sl_buf *o, const struct v2state *st, size_t i)
 
 static void v2_reply(struct sl_req *req, struct v2state *st)
 {
+    struct sl_metrics *m = sl_http_api(req)->metrics;
     for (size_t i = 0; i < st->nb; i++)
         if (st->set->slots[i].rc == 0)
-            sl_metrics_records_in(st->topic, (uint64_t)st->b[i].count, batch_bytes(&st->b[i]));
+            sl_metrics_records_in(m, st->topic, (uint64_t)st->b[i].count, batch_bytes(&st->b[i]));
     if (st->nb && sl_produce_set_ok_records(st->set) == 0) {
         sl_http_set_context(req, sl_produce_set_first_context(st->set));
         sl_http_reply_rc(req, sl_produce_set_first_error(st->set), NULL);

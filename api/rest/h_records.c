@@ -88,7 +88,7 @@ static void sread_round(struct sl_req *req, struct sread *st, bool final)
     }
     sl_buf_append(&out, "]", 1);
     if (rd.count)
-        sl_metrics_records_out(topic, rd.count, rd.used);
+        sl_metrics_records_out(api->metrics, topic, rd.count, rd.used);
     sl_http_reply_buf(req, 200, sl_rec_format_ctype(st->fmt), (char *)out.base, out.len);
 }
 

@@ -181,7 +181,7 @@ static int next_event(struct sse *s)
         if (sl_buf_append(&s->out, "\n", 1))
             return -ENOMEM;
         s->rr = (s->rr + k + 1) % s->ncur;
-        sl_metrics_records_out(s->topic, rd.count, rd.used);
+        sl_metrics_records_out(s->api->metrics, s->topic, rd.count, rd.used);
         if (s->joined) {
             struct sl_tpo p = {.partition = c->partition, .offset = next};
             snprintf(p.topic, sizeof p.topic, "%s", s->topic);

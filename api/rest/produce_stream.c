@@ -35,6 +35,7 @@
 #include "api/http/metrics.h"
 #include "api/rest/v3produce.h"
 #include "server/logging.h"
+#include "storage/clock.h"
 
 #define IN_CAP 65536
 #define OUT_HIGH (1u << 20)
@@ -118,12 +119,7 @@ size_t sl_streams_stop(struct sl_streams *s, int64_t timeout_ms)
     int64_t deadline = sl_http_now_ms() + timeout_ms;
     while (s->n && sl_http_now_ms() < deadline) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 20 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        sl_clock_deadline_mono(&ts, 20); /* s->cv waits on CLOCK_MONOTONIC */
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
     size_t left = s->n;
@@ -444,11 +440,12 @@ static void *conn_main(void *arg)
 {
     struct pconn *c = arg;
     struct sl_streams *s = c->s;
-    sl_metrics_connection(1);
+    struct sl_metrics *m = s->srv->api->metrics;
+    sl_metrics_connection(m, 1);
     serve(c);
     finish(c);
-    sl_metrics_connection(-1);
-    sl_metrics_request(c->route, c->status ? c->status : 499, (sl_http_now_ms() - c->t0_ms) * 1000);
+    sl_metrics_connection(m, -1);
+    sl_metrics_request(m, c->route, c->status ? c->status : 499, (sl_http_now_ms() - c->t0_ms) * 1000);
     unlink_conn(s, c);
     pconn_unref(c);
     return NULL;
@@ -477,7 +474,7 @@ static struct pconn *pconn_new(struct sl_streams *s, int fd)
 
 /* Answers a stream over the cap 503/50303 and closes fd, without blocking: what the client sent so far (its
  * head) is read first, so the close does not reset the connection under the answer. */
-static void refuse(int fd)
+static void refuse(struct sl_streams *s, int fd)
 {
     char buf[4096];
     while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
@@ -493,7 +490,7 @@ static void refuse(int fd)
     (void)w;
     shutdown(fd, SHUT_WR);
     close(fd);
-    sl_metrics_request(-1, 503, 0);
+    sl_metrics_request(s->srv->api->metrics, -1, 503, 0);
 }
 
 int sl_streams_take(struct sl_streams *s, int fd)
@@ -504,7 +501,7 @@ int sl_streams_take(struct sl_streams *s, int fd)
     if (stop)
         return -EBUSY;
     if (full) {
-        refuse(fd);
+        refuse(s, fd);
         return 0;
     }
     struct pconn *c = pconn_new(s, fd);

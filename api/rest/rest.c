@@ -160,13 +160,13 @@ static void free_rest(struct sl_rest *r)
     sl_http_timer_stop(&r->srv);
     if (r->modules_started)
         sl_router_modules_stop(r->api.router, &r->api);
-    sl_metrics_fini();
     sl_router_free(r->api.router);
     sl_http_srv_fini(&r->srv);
     free(r);
 }
 
-int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *groups, struct sl_rest **out)
+int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *groups, struct sl_metrics *m,
+                  struct sl_rest **out)
 {
     struct sl_rest *r = calloc(1, sizeof *r);
     if (!r)
@@ -174,6 +174,7 @@ int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_gr
     r->api.cfg = cfg;
     r->api.broker = b;
     r->api.groups = groups;
+    r->api.metrics = m;
     atomic_init(&r->api.ws_port, 0);
     atomic_init(&r->api.rest_port, 0);
     r->api.started_ms = (int64_t)time(NULL) * 1000;
@@ -183,7 +184,7 @@ int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_gr
         return rc;
     }
     sl_routes_register_all(r->api.router);
-    if ((rc = sl_http_srv_init(&r->srv, &r->api)) || (rc = sl_metrics_init(r->api.router)))
+    if ((rc = sl_http_srv_init(&r->srv, &r->api)) || (rc = sl_metrics_set_routes(m, r->api.router)))
         goto err;
     if ((rc = sl_router_modules_start(r->api.router, &r->api)))
         goto err;

@@ -140,7 +140,7 @@ static void on_batch(struct sl_produce_set *set, size_t k, int rc)
     p->pending--;
     pthread_mutex_unlock(&p->mu);
     if (rc == 0)
-        sl_metrics_records_in(p->topic, n, bytes);
+        sl_metrics_records_in(p->api->metrics, p->topic, n, bytes);
     p->hooks.wake(p->hooks.arg);
 }
 

@@ -38,6 +38,7 @@
 #include "api/ws/ws_mask.h"
 #include "server/logging.h"
 #include "server/err.h"
+#include "storage/clock.h"
 
 /* The broker's data hook (flusher, sync helper or producing thread), set from sl_ws_start to sl_ws_stop. */
 static void on_data(void *arg)
@@ -349,8 +350,8 @@ static void free_ws(struct sl_ws *ws)
     free(ws);
 }
 
-int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, uint16_t rest_port,
-                struct sl_ws **out)
+int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, struct sl_metrics *m,
+                uint16_t rest_port, struct sl_ws **out)
 {
     const char *iface;
     if (!bind_iface(cfg, &iface)) {
@@ -363,6 +364,7 @@ int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_grou
     ws->cfg = cfg;
     ws->b = b;
     ws->g = g;
+    ws->metrics = m;
     ws->rest_port = rest_port;
     pthread_mutex_init(&ws->mu, NULL);
     pthread_cond_init(&ws->cv, NULL);
@@ -428,8 +430,7 @@ uint16_t sl_ws_port(const struct sl_ws *w)
 static bool wait_outstanding(struct sl_ws *ws)
 {
     struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += 10;
+    sl_clock_deadline(&dl, 10000);
     pthread_mutex_lock(&ws->mu);
     while (ws->outstanding)
         if (pthread_cond_timedwait(&ws->cv, &ws->mu, &dl))

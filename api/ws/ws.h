@@ -26,15 +26,17 @@
 #include "server/config.h"
 #include "server/groups.h"
 
+struct sl_metrics;
 struct sl_ws;
 
-/* Starts listening on cfg->ws_bind, cfg->ws_port (0 = ephemeral) and serving on a new service thread. cfg, b
- * and g are borrowed and must outlive the server (g may be NULL: group=... is then refused with 4503).
+/* Starts listening on cfg->ws_bind, cfg->ws_port (0 = ephemeral) and serving on a new service thread. cfg, b,
+ * g and m are borrowed and must outlive the server (g may be NULL: group=... is then refused with 4503; m, the
+ * /metrics counters main created and shares with the REST server, counts the sockets and their records).
  * rest_port is the REST server's bound port: pages it serves (the console) may open sockets (see
  * sl_ws_origin_allowed). Registers the broker's data hook (once per process). Returns 0 and *out, or -errno
  * (-EINVAL: ws.bind is not an IP address) / SL_ECONFIG (logged). */
-int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, uint16_t rest_port,
-                struct sl_ws **out);
+int sl_ws_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *g, struct sl_metrics *m,
+                uint16_t rest_port, struct sl_ws **out);
 /* The bound port. */
 uint16_t sl_ws_port(const struct sl_ws *w);
 /* Closes every socket (1001 going away), leaves their groups, waits (bounded) for pending produces and

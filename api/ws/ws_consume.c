@@ -371,7 +371,7 @@ static int push_cursor(struct sl_ws_conn *c, struct sl_ws_cursor *cur, int64_t w
     cur->next = fr->next;
     if (c->t.pull)
         c->credit -= (int64_t)fr->count;
-    sl_metrics_records_out(topic, fr->count, fr->bytes);
+    sl_metrics_records_out(ws->metrics, topic, fr->count, fr->bytes);
     return sl_ws_frame_at_hw(ws, fr) ? PUSHED_AT_HW : PUSHED;
 }
 

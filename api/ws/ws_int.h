@@ -100,6 +100,7 @@ struct sl_ws {
     const struct sl_config *cfg;
     struct sl_broker *b;
     struct sl_groups *g;
+    struct sl_metrics *metrics; /* borrowed (sl_ws_start): the /metrics counters, shared with the REST server */
     struct lws_context *ctx;
     struct lws_vhost *vh;
     pthread_t th;

@@ -97,7 +97,7 @@ static void produce_complete(struct sl_ws_op *op)
     sl_buf_fini(&b);
     size_t ok = sl_produce_set_ok_records(o->set);
     if (ok)
-        sl_metrics_records_in(c->t.topic, ok, o->bytes);
+        sl_metrics_records_in(c->ws->metrics, c->t.topic, ok, o->bytes);
     op_free(o);
 }
 

@@ -127,7 +127,7 @@ static void on_established(struct sl_ws *ws, struct sl_ws_conn *c)
     ws->conns = c;
     ws->nconns++;
     c->established = true;
-    sl_metrics_connection(1);
+    sl_metrics_connection(ws->metrics, 1);
     if (sl_ws_mask_failed(lws_get_socket_fd(c->wsi)))
         on_unmasked(c); /* an unmasked frame came with the upgrade request */
     if (c->closing) {
@@ -152,7 +152,7 @@ static void on_closed(struct sl_ws *ws, struct sl_ws_conn *c)
         if (c->next)
             c->next->prev = c->prev;
         ws->nconns--;
-        sl_metrics_connection(-1);
+        sl_metrics_connection(ws->metrics, -1);
     }
     c->wsi = NULL;
     sl_ws_conn_unref(c);

@@ -128,6 +128,7 @@ static void setup(void)
     cfg.rest_max_body_bytes = 1000;
     memset(&api, 0, sizeof api);
     api.cfg = &cfg;
+    ck_assert_int_eq(sl_metrics_new(&api.metrics), 0);
     ck_assert_int_eq(sl_router_new(&api.router), 0);
     static const struct sl_route_ops up = {.begin = on_upload_begin, .body = on_chunk, .handle = on_upload};
     sl_router_add(api.router, "GET", "/wait", on_wait);
@@ -137,7 +138,7 @@ static void setup(void)
     sl_router_add(api.router, "GET", "/noreply", on_noreply);
     sl_router_add_ops(api.router, "POST", "/upload", &up, 0);
     ck_assert_int_eq(sl_http_srv_init(&srv, &api), 0);
-    ck_assert_int_eq(sl_metrics_init(api.router), 0);
+    ck_assert_int_eq(sl_metrics_set_routes(api.metrics, api.router), 0);
     ck_assert_int_eq(sl_http_timer_start(&srv), 0);
     d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                          sl_http_on_access, &srv, MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_NOTIFY_COMPLETED,
@@ -156,8 +157,8 @@ static void teardown(void)
     }
     sl_http_timer_stop(&srv);
     sl_http_srv_fini(&srv);
-    sl_metrics_fini();
     sl_router_free(api.router);
+    sl_metrics_free(api.metrics);
     sl_config_fini(&cfg);
 }
 
