@@ -138,6 +138,27 @@ def ws_seeds():
     write("ws", "bad-topic", "/ws/v1/topics/" + "x" * 250 + "\n")
 
 
+def mstr(s):
+    b = s.encode()
+    return struct.pack(">H", len(b)) + b
+
+
+def mpart(leader, le, pe, replicas):
+    return struct.pack(">iiiB", leader, le, pe, len(replicas)) + b"".join(struct.pack(">i", r) for r in replicas)
+
+
+def metarec_seeds():
+    """server/meta_rec.h FORMAT: u8 version 1, u8 type, the type's fields."""
+    write("metarec", "register", b"\x01\x01" + struct.pack(">iq", 3, 77) + mstr("node-3") + struct.pack(">HHH", 8082, 8092, 9094))
+    write("metarec", "fence", b"\x01\x02" + struct.pack(">iq", 3, 77))
+    write("metarec", "topic-create", b"\x01\x04" + mstr("orders") + mstr("AAAAAAAAAAAAAAAAAAAAAB") + struct.pack(">I", 2)
+          + mpart(1, 0, 0, [1, 2, 3]) + mpart(-1, 0, 0, [2]) + struct.pack(">H", 1) + mstr("retention.ms") + mstr("1000"))
+    write("metarec", "topic-delete", b"\x01\x05" + mstr("orders") + mstr(""))
+    write("metarec", "partitions-add", b"\x01\x06" + mstr("orders") + struct.pack(">I", 1) + mpart(2, 0, 0, [2, 3]))
+    write("metarec", "topic-config-reset", b"\x01\x07" + mstr("orders") + mstr("retention.ms") + b"\x01" + mstr(""))
+    write("metarec", "partition-change", b"\x01\x08" + mstr("orders") + struct.pack(">i", 0) + mpart(2, 1, 1, [1, 2]))
+
+
 if __name__ == "__main__":
     render_seeds()
     v2_seeds()
@@ -145,3 +166,4 @@ if __name__ == "__main__":
     v3split_seeds()
     http1_seeds()
     ws_seeds()
+    metarec_seeds()
