@@ -8,7 +8,10 @@
 #     test-tsan   clang, ThreadSanitizer (build/tsan): the integration tests (server and test threads)
 #     test-fuzz   clang, libFuzzer+ASan+UBSan (build/fuzz): each harness of tests/fuzz for FUZZ_SECONDS
 SHELL := /bin/bash
-RUN_PKGS  := build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libisal-dev libwebsockets-dev
+RUN_PKGS  := build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libisal-dev libwebsockets-dev libuv1-dev
+# From <codename>-backports (.ci/apt-backports derives the suite from the machine's own Debian sources):
+# libraft 0.22.1, the maintained cowsql/raft, for the metadata quorum (README "Cluster").
+BACKPORT_PKGS := libraft-dev=0.22
 # clang + libclang-rt-14-dev: the clang stages (libclang-rt-14-dev ships libFuzzer and the sanitizer runtimes).
 TEST_PKGS := $(RUN_PKGS) check libsubunit-dev libcurl4-openssl-dev curl chromium prometheus clang libclang-rt-14-dev \
              $(if $(shell command -v node),,nodejs npm)
@@ -88,8 +91,10 @@ build-fuzz:
 # Installs only the Debian packages that are missing; as root directly, otherwise through sudo.
 deps-run:
 	@.ci/apt-install $(RUN_PKGS)
+	@.ci/apt-backports $(BACKPORT_PKGS)
 deps-test:
 	@.ci/apt-install $(TEST_PKGS)
+	@.ci/apt-backports $(BACKPORT_PKGS)
 	@[ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/undici ] || \
 	  (cd tests/browser && npm ci --no-audit --no-fund)
 	@[ -d tests/docs/node_modules/@redocly/cli ] || (cd tests/docs && npm ci --no-audit --no-fund)
