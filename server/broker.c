@@ -180,6 +180,7 @@ static int topic_apply_meta(struct sl_broker *b, struct topic *t, char *err, siz
 static int topic_create(struct sl_broker *b, const char *name, int32_t partitions, const struct sl_kv *configs,
                         size_t n, bool validate_only, char *err, size_t errlen);
 
+/* server/data_identity.c reads meta/cluster.id the same way (before the broker opens): keep the two in step. */
 static int load_cluster_id(struct sl_broker *b, const struct sl_config *cfg)
 {
     if (cfg->cluster_id && *cfg->cluster_id) {

@@ -20,7 +20,8 @@
  *
  * ON-DISK LAYOUT: <data_dir>/meta/<topic>.topic (storage/topicmeta.h), <data_dir>/<topic>-<p>/ (storage/log.h)
  * with <topic>-<p>/topic.id (server/topic_dirs.c), <data_dir>/meta/cluster.id, <data_dir>/quarantine/ (partition
- * directories that belong to no topic, or to another incarnation of the name).
+ * directories that belong to no topic, or to another incarnation of the name). <data_dir>/meta.properties is
+ * not the broker's: server/data_identity.h checks and writes it around sl_broker_open.
  *
  * INTERNAL TOPICS: names starting "__" (__consumer_offsets) are the broker's. The calls made for clients
  * (create, delete, add partitions, set config, sl_broker_produce) refuse them with SL_EINTERNAL. */

@@ -18,8 +18,9 @@
 #include "server/err.h"
 
 /* K_STR must not be empty; K_STR_ANY may be ""; K_STR_OPT turns "" into NULL (unset); K_HOST may be "" or
- * a host name or IP address (letters, digits, '.', '-', ':'; at most 253 bytes). */
-enum kind { K_STR, K_STR_ANY, K_STR_OPT, K_HOST, K_INT, K_I32, K_I64, K_LEVEL, K_DURABILITY };
+ * a host name or IP address (letters, digits, '.', '-', ':'; at most 253 bytes); K_VOTERS may be "" or a
+ * voter list that sl_voters_parse accepts, parsed into c->voters. */
+enum kind { K_STR, K_STR_ANY, K_STR_OPT, K_HOST, K_VOTERS, K_INT, K_I32, K_I64, K_LEVEL, K_DURABILITY };
 
 struct key_def {
     const char *key;
@@ -37,6 +38,7 @@ struct key_def {
 #define STR_ANY(k, field, def, flag, help) {k, K_STR_ANY, FIELD(field, char *), 0, 0, def, flag, help}
 #define STR_OPT(k, field, def, flag, help) {k, K_STR_OPT, FIELD(field, char *), 0, 0, def, flag, help}
 #define HOST(k, field, def, flag, help) {k, K_HOST, FIELD(field, char *), 0, 0, def, flag, help}
+#define VOTERS(k, field, def, flag, help) {k, K_VOTERS, FIELD(field, char *), 0, 0, def, flag, help}
 #define INT(k, field, lo, hi, def, flag, help) {k, K_INT, FIELD(field, int), lo, hi, def, flag, help}
 #define I32(k, field, lo, hi, def, flag, help) {k, K_I32, FIELD(field, int32_t), lo, hi, def, flag, help}
 #define I64(k, field, lo, hi, def, flag, help) {k, K_I64, FIELD(field, int64_t), lo, hi, def, flag, help}
@@ -100,6 +102,10 @@ static const struct key_def KEYS[] = {
     HOST("advertised.host", advertised_host, "", NULL,
         "host name put in URLs sluice returns (v3 self/related, v2 base_uri); empty = rest.bind, or localhost"),
     STR_OPT("cluster.id", cluster_id, NULL, NULL, "unset = derived once and persisted in data.dir"),
+    VOTERS("controller.quorum.voters", quorum_voters, "", NULL,
+           "id@host:port,... of the metadata quorum's voters (at most 5); empty = a one-node cluster"),
+    INT("cluster.port", cluster_port, 0, 65535, "9094", NULL,
+        "node-to-node RPC port (0 = ephemeral); nothing listens on it yet (issue 14)"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 _Static_assert(NKEYS <= 64, "struct sl_config explicit_keys has one bit per key");
@@ -140,6 +146,23 @@ static int parse_i64(const char *s, int64_t *out)
     return 0;
 }
 
+static bool is_string(enum kind kind)
+{
+    return kind == K_STR || kind == K_STR_ANY || kind == K_STR_OPT || kind == K_HOST || kind == K_VOTERS;
+}
+
+/* sl_voters_parse with the key named in the message. */
+static int parse_voters(const struct key_def *k, const char *value, struct sl_voters *out, char *err,
+                        size_t errlen)
+{
+    char why[400];
+    if (sl_voters_parse(value, out, why, sizeof why)) {
+        snprintf(err, errlen, "key '%s': %s", k->key, why);
+        return SL_ECONFIG;
+    }
+    return 0;
+}
+
 static int set_string(struct sl_config *c, const struct key_def *k, const char *value, char *err, size_t errlen)
 {
     char **field = (char **)((char *)c + k->off);
@@ -147,6 +170,9 @@ static int set_string(struct sl_config *c, const struct key_def *k, const char *
         snprintf(err, errlen, "key '%s': must not be empty", k->key);
         return SL_ECONFIG;
     }
+    struct sl_voters vs = {0};
+    if (k->kind == K_VOTERS && parse_voters(k, value, &vs, err, errlen))
+        return SL_ECONFIG;
     size_t n = strlen(value);
     if (k->kind == K_HOST && (n > 253 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                        "0123456789.-:") != n)) {
@@ -164,6 +190,8 @@ static int set_string(struct sl_config *c, const struct key_def *k, const char *
     }
     free(*field);
     *field = dup;
+    if (k->kind == K_VOTERS)
+        c->voters = vs;
     return 0;
 }
 
@@ -215,6 +243,7 @@ int sl_config_set(struct sl_config *c, const char *key, const char *value, char 
     case K_STR_ANY:
     case K_STR_OPT:
     case K_HOST:
+    case K_VOTERS:
         return set_string(c, k, value, err, errlen);
     case K_INT:
     case K_I32:
@@ -240,8 +269,7 @@ void sl_config_defaults(struct sl_config *c)
 void sl_config_fini(struct sl_config *c)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        if (KEYS[i].kind == K_STR || KEYS[i].kind == K_STR_ANY || KEYS[i].kind == K_STR_OPT ||
-            KEYS[i].kind == K_HOST) {
+        if (is_string(KEYS[i].kind)) {
             char **field = (char **)((char *)c + KEYS[i].off);
             free(*field);
             *field = NULL;
@@ -460,10 +488,23 @@ static int load_flags(struct sl_config *c, enum flag_pass pass, int argc, char *
     return 0;
 }
 
+/* The settings that only make sense together (config.h, CLUSTER SETTINGS). */
+static int check_cluster(const struct sl_config *c, char *err, size_t errlen)
+{
+    if (c->voters.n > 0 && !sl_config_explicit(c, "node.id")) {
+        snprintf(err, errlen,
+                 "controller.quorum.voters is set, so node.id must be set too (this node's id in the voter list, "
+                 "or an id of its own for a non-voter)");
+        return SL_ECONFIG;
+    }
+    return 0;
+}
+
 int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char *err, size_t errlen)
 {
     sl_config_defaults(c);
-    if (!c->data_dir || !c->rest_bind || !c->ws_bind || !c->cors_allowed_origins || !c->advertised_host) {
+    if (!c->data_dir || !c->rest_bind || !c->ws_bind || !c->cors_allowed_origins || !c->advertised_host ||
+        !c->quorum_voters) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
@@ -479,6 +520,8 @@ int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char
         rc = load_env(c, envp, err, errlen);
     if (rc == 0)
         rc = load_flags(c, PASS_REST, argc, argv, err, errlen);
+    if (rc == 0)
+        rc = check_cluster(c, err, errlen);
     return rc;
 }
 

@@ -27,8 +27,19 @@
  *   ws.max.in.flight               SLUICE_WS_MAX_IN_FLIGHT                                  1000
  *   ws.max.message.bytes           SLUICE_WS_MAX_MESSAGE_BYTES                              1114112
  *   cluster.id                     SLUICE_CLUSTER_ID                                        derived, persisted
+ *   controller.quorum.voters       SLUICE_CONTROLLER_QUORUM_VOTERS                          "" (none: one node)
+ *   cluster.port                   SLUICE_CLUSTER_PORT                                      9094 (0 = ephemeral)
  * The environment name of any key is SLUICE_ + the key upper-cased with '.' turned into '_'. Unknown keys
- * in a file or the environment are errors, so typos do not pass silently. */
+ * in a file or the environment are errors, so typos do not pass silently.
+ *
+ * CLUSTER SETTINGS (issue 14; the quorum itself is not built yet, so today they are checked and recorded only):
+ *   controller.quorum.voters is parsed and checked by server/voters.h when it is set (any source), into
+ *   voters. A node whose node.id is in the list is a voter; a node whose id is not in it is a non-voter
+ *   (Kafka's observer: a broker that follows the quorum without voting), which is allowed: that is how
+ *   nodes beyond the voters join. What sl_config_load refuses, after all sources, is a voter list without an
+ *   explicit node.id (from the file, the environment or a flag): the default 1 would silently make a node
+ *   voter 1, or a non-voter, by accident. Kafka's extra rule (process.roles=controller requires node.id in
+ *   the voters) needs a role setting sluice does not have yet. */
 #ifndef SL_SERVER_CONFIG_H
 #define SL_SERVER_CONFIG_H
 
@@ -37,6 +48,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "server/voters.h"
 #include "storage/log.h"
 
 enum sl_durability { SL_DURABILITY_SYNC, SL_DURABILITY_ASYNC };
@@ -79,6 +91,9 @@ struct sl_config {
     int64_t sse_heartbeat_ms;   /* SSE: a comment line after this much silence on a stream */
     char *advertised_host;      /* owned; "" = rest.bind, or localhost when that is a wildcard */
     char *cluster_id;           /* owned; NULL = derive */
+    char *quorum_voters;        /* owned; controller.quorum.voters as given ("" = none) */
+    struct sl_voters voters;    /* quorum_voters parsed (server/voters.h); voters.n == 0 when none */
+    int cluster_port;           /* node-to-node RPC port; nothing listens on it yet (issue 14) */
     char *config_file;          /* owned; the --config file, NULL if none */
     uint64_t explicit_keys;     /* bit i: key i of the KEYS table was set by the file, environment or a flag */
 };
@@ -90,7 +105,8 @@ void sl_config_defaults(struct sl_config *c);
  * has errlen bytes) naming the key and what is wrong. */
 int sl_config_set(struct sl_config *c, const char *key, const char *value, char *err, size_t errlen);
 
-/* Loads defaults, then --config FILE (if given), then env (envp, NULL-terminated "K=V"), then argv.
+/* Loads defaults, then --config FILE (if given), then env (envp, NULL-terminated "K=V"), then argv, then
+ * checks the settings against each other (CLUSTER SETTINGS above).
  * Returns 0 (with c->help set when --help was given: the usage is printed to stdout and nothing after
  * the flags' first pass is loaded) or SL_ECONFIG with err filled. */
 int sl_config_load(struct sl_config *c, int argc, char **argv, char **envp, char *err, size_t errlen);

@@ -379,10 +379,114 @@ START_TEST(usage_lists_flags_keys_env_and_defaults)
     static const char *want[] = {"--data-dir", "--rest-port", "--ws-port", "--node-id", "--log-level",
                                  "--durability", "--config", "--rest-bind", "--set", "--help",
                                  "log.retention.check.interval.ms", "SLUICE_REST_MAX_BODY_BYTES",
-                                 "consumer.instance.timeout.ms", "1073741824", "cluster.id"};
+                                 "consumer.instance.timeout.ms", "1073741824", "cluster.id",
+                                 "controller.quorum.voters", "SLUICE_CLUSTER_PORT"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(strstr(text, want[i]) != NULL, "usage lacks %s", want[i]);
     free(text);
+}
+END_TEST
+
+START_TEST(cluster_keys_default_to_a_one_node_cluster)
+{
+    struct sl_config c;
+    ck_assert_int_eq(load(&c, NULL, NULL), 0);
+    ck_assert_str_eq(c.quorum_voters, "");
+    ck_assert_uint_eq(c.voters.n, 0);
+    ck_assert_int_eq(c.cluster_port, 9094);
+    ck_assert_str_eq(sl_config_default("cluster.port"), "9094");
+    ck_assert_str_eq(sl_config_default("controller.quorum.voters"), "");
+    sl_config_fini(&c);
+}
+END_TEST
+
+START_TEST(voters_are_parsed_from_any_source)
+{
+    struct sl_config c;
+    char *path = write_file("s.properties", "node.id = 2\ncontroller.quorum.voters = 1@a:9093, 2@[::1]:9093\n");
+    const char *args[] = {"--config", path, "--set", "cluster.port=0", NULL};
+    ck_assert_int_eq(load(&c, args, NULL), 0);
+    ck_assert_uint_eq(c.voters.n, 2);
+    ck_assert_int_eq(c.voters.v[1].id, 2);
+    ck_assert_str_eq(c.voters.v[1].host, "::1");
+    ck_assert_int_eq(c.cluster_port, 0); /* 0 = ephemeral, as rest.port and ws.port */
+    char buf[128];
+    ck_assert_int_eq(sl_config_get(&c, "controller.quorum.voters", buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "1@a:9093, 2@[::1]:9093");
+    sl_config_fini(&c);
+
+    const char *env[] = {"SLUICE_CONTROLLER_QUORUM_VOTERS=7@h:1", "SLUICE_NODE_ID=7", NULL};
+    ck_assert_int_eq(load(&c, NULL, env), 0);
+    ck_assert_uint_eq(c.voters.n, 1);
+    ck_assert_int_eq(c.voters.v[0].id, 7);
+    sl_config_fini(&c);
+    free(path);
+}
+END_TEST
+
+START_TEST(bad_voters_name_the_source_key_and_problem)
+{
+    struct sl_config c;
+    const char *args[] = {"--node-id", "1", "--set", "controller.quorum.voters=1@a:1,2@b:1,2@c:1", NULL};
+    ck_assert_int_eq(load(&c, args, NULL), SL_ECONFIG);
+    ASSERT_ERR_MENTIONS("flag --set");
+    ASSERT_ERR_MENTIONS("controller.quorum.voters");
+    ASSERT_ERR_MENTIONS("id 2 appears twice");
+    sl_config_fini(&c);
+
+    char *path = write_file("bad.properties", "controller.quorum.voters = 1@a\n");
+    const char *file[] = {"--config", path, NULL};
+    ck_assert_int_eq(load(&c, file, NULL), SL_ECONFIG);
+    ASSERT_ERR_MENTIONS("bad.properties:1");
+    ASSERT_ERR_MENTIONS("no port");
+    sl_config_fini(&c);
+    free(path);
+
+    const char *range[] = {"--set", "cluster.port=65536", NULL};
+    ck_assert_int_eq(load(&c, range, NULL), SL_ECONFIG);
+    ASSERT_ERR_MENTIONS("cluster.port");
+    sl_config_fini(&c);
+}
+END_TEST
+
+START_TEST(a_bad_voter_list_leaves_the_previous_one)
+{
+    struct sl_config c;
+    sl_config_defaults(&c);
+    ck_assert_int_eq(sl_config_set(&c, "controller.quorum.voters", "1@a:1,2@b:1", err, sizeof err), 0);
+    ck_assert_int_eq(sl_config_set(&c, "controller.quorum.voters", "1@a:1,1@b:1", err, sizeof err), SL_ECONFIG);
+    ck_assert_uint_eq(c.voters.n, 2);
+    ck_assert_str_eq(c.quorum_voters, "1@a:1,2@b:1");
+    ck_assert_int_eq(sl_config_set(&c, "controller.quorum.voters", "", err, sizeof err), 0);
+    ck_assert_uint_eq(c.voters.n, 0);
+    sl_config_fini(&c);
+}
+END_TEST
+
+/* The rule of config.h CLUSTER SETTINGS: voters need an explicit node.id; an id outside them is a non-voter. */
+START_TEST(voters_need_an_explicit_node_id_and_allow_non_voters)
+{
+    struct sl_config c;
+    const char *implicit[] = {"--set", "controller.quorum.voters=1@a:1,2@b:1,3@c:1", NULL};
+    ck_assert_int_eq(load(&c, implicit, NULL), SL_ECONFIG);
+    ASSERT_ERR_MENTIONS("node.id must be set");
+    ck_assert_ptr_null(strchr(err, '\n'));
+    sl_config_fini(&c);
+
+    const char *voter[] = {"--set", "controller.quorum.voters=1@a:1,2@b:1,3@c:1", "--node-id", "1", NULL};
+    ck_assert_int_eq(load(&c, voter, NULL), 0);
+    ck_assert_ptr_nonnull(sl_voters_find(&c.voters, c.node_id));
+    sl_config_fini(&c);
+
+    const char *observer[] = {"--set", "controller.quorum.voters=1@a:1,2@b:1,3@c:1", "--node-id", "4", NULL};
+    ck_assert_int_eq(load(&c, observer, NULL), 0);
+    ck_assert_ptr_null(sl_voters_find(&c.voters, c.node_id));
+    sl_config_fini(&c);
+
+    /* without voters, node.id keeps its default: make run starts exactly as before */
+    ck_assert_int_eq(load(&c, NULL, NULL), 0);
+    ck_assert_int_eq(c.node_id, 1);
+    sl_config_fini(&c);
 }
 END_TEST
 
@@ -408,6 +512,11 @@ static Suite *config_suite(void)
     tcase_add_test(tc, help_is_reported_and_stops_loading);
     tcase_add_test(tc, set_reports_key_and_problem);
     tcase_add_test(tc, usage_lists_flags_keys_env_and_defaults);
+    tcase_add_test(tc, cluster_keys_default_to_a_one_node_cluster);
+    tcase_add_test(tc, voters_are_parsed_from_any_source);
+    tcase_add_test(tc, bad_voters_name_the_source_key_and_problem);
+    tcase_add_test(tc, a_bad_voter_list_leaves_the_previous_one);
+    tcase_add_test(tc, voters_need_an_explicit_node_id_and_allow_non_voters);
     suite_add_tcase(s, tc);
     return s;
 }
