@@ -22,8 +22,10 @@
 #include "server/config.h"
 #include "server/data_identity.h"
 #include "server/groups.h"
-#include "server/logging.h"
 #include "server/err.h"
+#include "server/logging.h"
+#include "server/meta_fsm.h"
+#include "server/quorum.h"
 
 extern char **environ;
 
@@ -76,14 +78,29 @@ static int open_groups(const struct sl_config *cfg, struct sl_broker *b, struct 
     return sl_groups_open(b, &gc, out);
 }
 
-/* What the cluster settings mean today: checked and recorded, no quorum yet (issue 14). */
-static void log_cluster(const struct sl_config *cfg)
+/* With controller.quorum.voters and this node among them: its metadata quorum instance, on
+ * <data>/quorum and its voter port (server/quorum.h). *out stays NULL on a one-node cluster and on a
+ * non-voter, which is said once: joining as a non-voter is not built yet. Logs its own failure. */
+static int start_quorum(const struct sl_config *cfg, struct sl_meta_fsm *fsm, struct sl_quorum **out)
 {
+    *out = NULL;
     if (cfg->voters.n == 0)
-        return;
-    sl_warn("controller.quorum.voters lists %zu voter(s), node %ld is %s; the quorum is not built yet (issue 14): "
-            "running as a one-node cluster",
-            cfg->voters.n, (long)cfg->node_id, sl_voters_find(&cfg->voters, cfg->node_id) ? "a voter" : "a non-voter");
+        return 0;
+    if (!sl_voters_find(&cfg->voters, cfg->node_id)) {
+        sl_warn("node %ld is not one of the %zu voters of controller.quorum.voters, and joining as a non-voter is "
+                "not built yet (issue 14): running without the metadata quorum", (long)cfg->node_id,
+                cfg->voters.n);
+        return 0;
+    }
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/quorum", cfg->data_dir);
+    struct sl_quorum_cfg qc = {.node_id = cfg->node_id, .voters = &cfg->voters, .dir = dir, .fsm = fsm};
+    int rc = sl_quorum_start(&qc, out);
+    if (rc)
+        sl_error("cannot start the metadata quorum in %s: %s", dir, sl_error_message(rc));
+    else
+        sl_info("metadata quorum: node %ld of %zu voters, log in %s", (long)cfg->node_id, cfg->voters.n, dir);
+    return rc;
 }
 
 /* Opens the broker on cfg->data_dir and records the directory's identity (server/data_identity.h; checked
@@ -104,7 +121,6 @@ static int open_broker(const struct sl_config *cfg, struct sl_broker **out)
         *out = NULL;
         return rc;
     }
-    log_cluster(cfg);
     return 0;
 }
 
@@ -137,21 +153,27 @@ int main(int argc, char **argv)
     struct sl_metrics *metrics = NULL;
     struct sl_rest *rest = NULL;
     struct sl_ws *ws = NULL;
+    struct sl_meta_fsm fsm;
+    struct sl_quorum *quorum = NULL;
     /* Another node's or cluster's data dir is refused like a bad setting: one line, exit 2. */
     if ((rc = sl_data_identity_check(&sl_fileops_posix, &cfg, err, sizeof err))) {
         fprintf(stderr, "sluice: %s\n", err);
         sl_config_fini(&cfg);
         return rc == SL_ECONFIG ? 2 : 1;
     }
+    if ((rc = sl_meta_fsm_init(&fsm)))
+        goto out_config;
     if ((rc = open_broker(&cfg, &b)))
         goto out;
     if ((rc = open_groups(&cfg, b, &groups)))
         goto out_broker;
+    if ((rc = start_quorum(&cfg, &fsm, &quorum)))
+        goto out_groups;
     if ((rc = sl_metrics_new(&metrics))) {
         sl_error("cannot allocate the /metrics counters: %s", sl_error_message(rc));
-        goto out_groups;
+        goto out_quorum;
     }
-    rc = sl_rest_start(&cfg, b, groups, metrics, &rest);
+    rc = sl_rest_start(&cfg, b, groups, metrics, quorum, &rest);
     if (rc) {
         sl_error("cannot start the REST server on port %d: %s", cfg.rest_port, sl_error_message(rc));
         goto out_metrics;
@@ -173,11 +195,15 @@ out_rest:
     sl_rest_stop(rest);
 out_metrics:
     sl_metrics_free(metrics); /* after both servers: neither counts anything any more */
+out_quorum:
+    sl_quorum_stop(quorum); /* after the REST server: no request reads its status any more */
 out_groups:
     sl_groups_close(groups); /* after the REST and WebSocket servers: no request or socket uses it any more */
 out_broker:
     sl_broker_close(b);
 out:
+    sl_meta_fsm_fini(&fsm);
+out_config:
     if (rc == 0)
         sl_info("stopped cleanly");
     sl_config_fini(&cfg);

@@ -9,11 +9,45 @@
 
 #include "server/err.h"
 
+int sl_meta_entry_encode(const struct sl_meta_rec *rec, struct sl_buf *out)
+{
+    size_t at = out->len;
+    static const uint8_t zeros[8];
+    int rc = sl_buf_append(out, zeros, 4);
+    if (rc == 0)
+        rc = sl_meta_rec_encode(rec, out);
+    size_t n = out->len - at - 4;
+    if (rc == 0)
+        rc = sl_buf_append(out, zeros, (8 - (out->len - at) % 8) % 8);
+    if (rc) {
+        out->len = at;
+        return rc;
+    }
+    for (int i = 0; i < 4; i++)
+        out->base[at + (size_t)i] = (uint8_t)(n >> (24 - 8 * i));
+    return 0;
+}
+
+/* The record inside an ENTRY: 0, or SL_ECORRUPT (a length past the end, padding not zeros or too long). */
+static int entry_decode(const uint8_t *p, size_t len, struct sl_meta_rec *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    if (len < 4 || len % 8)
+        return SL_ECORRUPT;
+    size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    if (n > len - 4 || len - 4 - n >= 8)
+        return SL_ECORRUPT;
+    for (size_t i = 4 + n; i < len; i++)
+        if (p[i])
+            return SL_ECORRUPT;
+    return sl_meta_rec_decode(p + 4, n, rec);
+}
+
 static int fsm_apply(struct raft_fsm *rf, const struct raft_buffer *buf, void **result)
 {
     struct sl_meta_fsm *f = rf->data;
     struct sl_meta_rec rec;
-    int rc = sl_meta_rec_decode(buf->base, buf->len, &rec);
+    int rc = entry_decode(buf->base, buf->len, &rec);
     pthread_mutex_lock(&f->mu);
     if (rc == 0)
         rc = sl_meta_apply(&f->image, &rec);
@@ -35,26 +69,19 @@ static int fsm_snapshot(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigne
     pthread_mutex_lock(&f->mu);
     int rc = sl_meta_snapshot(&f->image, &b);
     pthread_mutex_unlock(&f->mu);
-    struct raft_buffer *v = rc ? NULL : malloc(sizeof *v);
-    if (!v) {
+    struct raft_buffer *v = rc ? NULL : raft_malloc(sizeof *v);
+    void *copy = v ? raft_malloc(b.len ? b.len : 1) : NULL;
+    if (!copy) {
+        raft_free(v);
         sl_buf_fini(&b);
         return RAFT_NOMEM;
     }
-    v->base = b.base; /* ours: freed by fsm_snapshot_finalize */
+    memcpy(copy, b.base, b.len);
+    v->base = copy; /* libraft's from here: it frees the array and the buffer (fsm version 1) */
     v->len = b.len;
+    sl_buf_fini(&b);
     *bufs = v;
     *n = 1;
-    return 0;
-}
-
-static int fsm_snapshot_finalize(struct raft_fsm *rf, struct raft_buffer *bufs[], unsigned *n)
-{
-    (void)rf;
-    for (unsigned i = 0; i < *n; i++)
-        free((*bufs)[i].base);
-    free(*bufs);
-    *bufs = NULL;
-    *n = 0;
     return 0;
 }
 
@@ -80,8 +107,8 @@ int sl_meta_fsm_init(struct sl_meta_fsm *f)
     int rc = pthread_mutex_init(&f->mu, NULL);
     if (rc)
         return -rc;
-    f->fsm = (struct raft_fsm){.version = 2, .data = f, .apply = fsm_apply, .snapshot = fsm_snapshot,
-                               .restore = fsm_restore, .snapshot_finalize = fsm_snapshot_finalize};
+    f->fsm = (struct raft_fsm){.version = 1, .data = f, .apply = fsm_apply, .snapshot = fsm_snapshot,
+                               .restore = fsm_restore};
     return 0;
 }
 
@@ -114,7 +141,7 @@ int sl_meta_raft_rc(int raft_rc)
 int sl_meta_propose(struct raft *r, struct raft_apply *req, const struct sl_meta_rec *rec, raft_apply_cb cb)
 {
     struct sl_buf b = {0};
-    int rc = sl_meta_rec_encode(rec, &b);
+    int rc = sl_meta_entry_encode(rec, &b);
     if (rc) {
         sl_buf_fini(&b);
         return rc;
@@ -127,7 +154,7 @@ int sl_meta_propose(struct raft *r, struct raft_apply *req, const struct sl_meta
     memcpy(rb.base, b.base, b.len);
     sl_buf_fini(&b);
     rc = raft_apply(r, req, &rb, 1, cb);
-    if (rc)
-        raft_free(rb.base);
+    if (rc == RAFT_NOTLEADER) /* refused before taking the buffer; on later failures libraft 0.22.1 has */
+        raft_free(rb.base);   /* released it itself (seen under ASan) */
     return sl_meta_raft_rc(rc);
 }

@@ -3,6 +3,9 @@
  * are the image's snapshot bytes. The quorum (server/quorum.h) owns the raft instance; this file only
  * turns entries into image changes, so the unit tests can drive it under libraft's simulated fixture.
  *
+ * ENTRY: u32 length of the record (big-endian), the record (server/meta_rec.h), zeros up to a multiple of 8
+ * bytes: libraft's on-disk log (raft_uv) takes only entries whose length is a multiple of 8.
+ *
  * RESULT of an entry: libraft hands the apply's result to the proposer's raft_apply callback. It is the
  * record's sl_meta_apply code, (void *)(intptr_t)rc: 0, or a refusal (SL_EEXISTS, SL_EFENCED, ...). A
  * refused record is still a committed entry that changed nothing -- every node refuses it the same way --
@@ -39,6 +42,9 @@ void sl_meta_fsm_fini(struct sl_meta_fsm *f);
 
 /* Runs fn(image, arg) under f's mutex and returns what fn returns: the image may be read, never kept. */
 int sl_meta_fsm_read(struct sl_meta_fsm *f, int (*fn)(const struct sl_meta_image *im, void *arg), void *arg);
+
+/* Appends rec as one quorum log ENTRY to out. Returns 0, -EINVAL (rec does not encode) or -ENOMEM. */
+int sl_meta_entry_encode(const struct sl_meta_rec *rec, struct sl_buf *out);
 
 /* Encodes rec into a raft-owned buffer and proposes it through raft_apply(r, req, ..., cb). Raft thread only.
  * Returns 0 (cb runs later with the RESULT above), -EINVAL (rec does not encode), -ENOMEM, or the raft

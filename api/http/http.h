@@ -52,6 +52,7 @@ struct sl_broker;
 struct sl_config;
 struct sl_groups;
 struct sl_metrics;
+struct sl_quorum;
 struct sl_router;
 
 /* What every handler may reach: the server's shared context. One per REST server; lives from sl_rest_start
@@ -60,6 +61,7 @@ struct sl_api {
     const struct sl_config *cfg;
     struct sl_broker *broker;
     struct sl_groups *groups;   /* the coordinator main opened, borrowed (sl_rest_start); never NULL */
+    struct sl_quorum *quorum;   /* the metadata quorum, borrowed (sl_rest_start); NULL on a one-node cluster */
     struct sl_metrics *metrics; /* the /metrics counters main created, borrowed (sl_rest_start); never NULL */
     struct sl_router *router;
     _Atomic uint16_t rest_port; /* atomic: the bound port, stored once the front listens, when its threads

@@ -29,6 +29,7 @@
 #include "api/http/http.h"
 #include "api/http/router.h"
 #include "server/broker.h"
+#include "server/quorum.h"
 
 static const unsigned statuses[] = {200, 201, 204, 207, 400, 401, 403, 404, 405, 406, 408,
                                     409, 413, 415, 422, 429, 499, 500, 501, 503, 0 /* other */};
@@ -325,6 +326,28 @@ static void render_health(struct out *o, struct sl_broker *b)
     free(h);
 }
 
+/* The metadata quorum as this node sees it; nothing on a one-node cluster. */
+static void render_quorum(struct out *o, struct sl_quorum *q)
+{
+    if (!q)
+        return;
+    struct sl_quorum_status st;
+    sl_quorum_status(q, &st);
+    put(o, "# HELP sluice_quorum_role This node's role in the metadata quorum (1 for the current one).\n"
+           "# TYPE sluice_quorum_role gauge\n");
+    for (int r = SL_QUORUM_UNAVAILABLE; r <= SL_QUORUM_LEADER; r++)
+        put(o, "sluice_quorum_role{role=\"%s\"} %d\n", sl_quorum_role_name((enum sl_quorum_role)r), (int)st.role == r);
+    put(o, "# HELP sluice_quorum_term The quorum's current term.\n# TYPE sluice_quorum_term gauge\n"
+           "sluice_quorum_term %" PRIu64 "\n"
+           "# HELP sluice_quorum_commit_index The highest metadata log index known committed.\n"
+           "# TYPE sluice_quorum_commit_index gauge\nsluice_quorum_commit_index %" PRIu64 "\n"
+           "# HELP sluice_quorum_applied_index The highest metadata log index applied on this node.\n"
+           "# TYPE sluice_quorum_applied_index gauge\nsluice_quorum_applied_index %" PRIu64 "\n"
+           "# HELP sluice_quorum_leader_id The node id of the quorum leader (-1: none known).\n"
+           "# TYPE sluice_quorum_leader_id gauge\nsluice_quorum_leader_id %d\n",
+        st.term, st.commit_index, st.applied_index, (int)st.leader_id);
+}
+
 /* The process collector's standard families (what Prometheus client libraries export), from /proc/self.
  * When /proc cannot be read only the start time is given (sluice's own start, start_ms). */
 static void render_process(struct out *o, int64_t start_ms)
@@ -371,6 +394,7 @@ int sl_metrics_render(struct sl_metrics *m, struct sl_api *api, struct sl_buf *b
     render_topics(&o, m);
     render_fsync(&o, api ? api->broker : NULL);
     render_health(&o, api ? api->broker : NULL);
+    render_quorum(&o, api ? api->quorum : NULL);
     put(&o, "# HELP sluice_buffer_memory_bytes Client bytes buffered by all connections (buffer.memory.max.bytes).\n"
             "# TYPE sluice_buffer_memory_bytes gauge\nsluice_buffer_memory_bytes %" PRIu64 "\n"
             "# HELP sluice_buffer_memory_limit_bytes The budget (0 = unlimited).\n"

@@ -6,6 +6,7 @@
 #include "api/http/metrics.h"
 #include "api/http/router.h"
 #include "server/broker.h"
+#include "server/quorum.h"
 
 extern const unsigned char sl_openapi_yaml[];
 extern const size_t sl_openapi_yaml_len;
@@ -81,14 +82,27 @@ static void on_asyncapi(struct sl_req *req)
     reply_doc(req, sl_asyncapi_yaml, sl_asyncapi_yaml_len, "AsyncAPI");
 }
 
+/* This node's view of the metadata quorum, or JSON null on a one-node cluster. */
+static json_t *quorum_json(struct sl_quorum *q)
+{
+    if (!q)
+        return json_null();
+    struct sl_quorum_status st;
+    sl_quorum_status(q, &st);
+    return json_pack("{s:s, s:I, s:I, s:I, s:o}", "role", sl_quorum_role_name(st.role), "term", (json_int_t)st.term,
+                     "commit_index", (json_int_t)st.commit_index, "applied_index", (json_int_t)st.applied_index,
+                     "leader_id", st.leader_id >= 0 ? json_integer(st.leader_id) : json_null());
+}
+
 static void on_info(struct sl_req *req)
 {
     struct sl_api *api = sl_http_api(req);
     sl_http_reply_json(req, 200,
-                       json_pack("{s:s, s:i, s:s, s:i, s:i}", "version", SLUICE_VERSION, "node_id",
+                       json_pack("{s:s, s:i, s:s, s:i, s:i, s:o}", "version", SLUICE_VERSION, "node_id",
                                  (int)sl_broker_node_id(api->broker), "cluster_id",
                                  sl_broker_cluster_id(api->broker), "rest_port",
-                                 (int)atomic_load(&api->rest_port), "ws_port", (int)atomic_load(&api->ws_port)));
+                                 (int)atomic_load(&api->rest_port), "ws_port", (int)atomic_load(&api->ws_port),
+                                 "quorum", quorum_json(api->quorum)));
 }
 
 void sl_h_ops_register(struct sl_router *r);

@@ -166,7 +166,7 @@ static void free_rest(struct sl_rest *r)
 }
 
 int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *groups, struct sl_metrics *m,
-                  struct sl_rest **out)
+                  struct sl_quorum *quorum, struct sl_rest **out)
 {
     struct sl_rest *r = calloc(1, sizeof *r);
     if (!r)
@@ -175,6 +175,7 @@ int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_gr
     r->api.broker = b;
     r->api.groups = groups;
     r->api.metrics = m;
+    r->api.quorum = quorum;
     atomic_init(&r->api.ws_port, 0);
     atomic_init(&r->api.rest_port, 0);
     r->api.started_ms = (int64_t)time(NULL) * 1000;

@@ -18,14 +18,16 @@ struct sl_rest;
 
 struct sl_groups;
 struct sl_metrics;
+struct sl_quorum;
 
 /* Starts listening on cfg->rest_bind:cfg->rest_port (0 = ephemeral) and serving. cfg, b, groups (the
  * consumer-group coordinator, opened by main on b) and m (the /metrics counters, created by main and shared
  * with the WebSocket server) are borrowed and must outlive the server: close groups and free m only after
  * sl_rest_stop. Sizes m's route tables for its routes (sl_metrics_set_routes) and sets m's consumer-lag source
- * until sl_rest_stop. Returns 0 and *out, or -errno (e.g. -EADDRINUSE) with the reason logged. */
+ * until sl_rest_stop. quorum (NULL on a one-node cluster) is borrowed the same way: stop it after sl_rest_stop.
+ * Returns 0 and *out, or -errno (e.g. -EADDRINUSE) with the reason logged. */
 int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_groups *groups, struct sl_metrics *m,
-                  struct sl_rest **out);
+                  struct sl_quorum *quorum, struct sl_rest **out);
 /* The bound port (the ephemeral one when 0 was asked for). */
 uint16_t sl_rest_port(const struct sl_rest *r);
 /* Tells the server the WebSocket port, for GET /v1/info. */

@@ -188,7 +188,7 @@ START_TEST(cluster_node_outside_the_voters_runs_as_a_non_voter)
     sl_proc_start(&p, NULL, extra);
     ck_assert_int_eq(node_id_of(&p), 4);
     char *log = sl_proc_stderr(&p);
-    ck_assert_msg(strstr(log, "node 4 is a non-voter"), "no non-voter line:\n%s", log);
+    ck_assert_msg(strstr(log, "node 4 is not one of the 2 voters"), "no non-voter line:\n%s", log);
     free(log);
     sl_proc_stop(&p);
     char *props = read_file(p.data_dir, "meta.properties");

@@ -1,0 +1,168 @@
+/* The metadata quorum in the real binary: three sluice processes on 127.0.0.1, each a voter of
+ * controller.quorum.voters with its own data dir. They elect one leader, which /v1/info (quorum.role,
+ * quorum.leader_id, quorum.term) and /metrics (sluice_quorum_*) show alike on every node; the leader killed
+ * with SIGKILL, the other two elect a new one in a higher term; the killed node restarted on its data dir
+ * rejoins as a follower of the new leader; every node stops cleanly on SIGTERM. A one-node start has
+ * "quorum": null. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/support/sluice_proc.h"
+#include "tests/support/testutil.h"
+
+#define N 3
+
+static struct sl_proc nodes[N];
+static bool up[N];
+
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void start_all(void)
+{
+    char voters[256], ids[N][8];
+    uint16_t ports[N];
+    for (int i = 0; i < N; i++)
+        ports[i] = free_port();
+    snprintf(voters, sizeof voters, "controller.quorum.voters=1@127.0.0.1:%u,2@127.0.0.1:%u,3@127.0.0.1:%u",
+             ports[0], ports[1], ports[2]);
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", i + 1);
+        const char *extra[] = {"--node-id", ids[i], "--set", voters, "--set", "cluster.port=0", NULL};
+        sl_proc_start(&nodes[i], NULL, extra);
+        up[i] = true;
+    }
+}
+
+static void stop_all(void)
+{
+    for (int i = 0; i < N; i++) {
+        if (up[i])
+            sl_proc_stop(&nodes[i]); /* asserts exit status 0 */
+        up[i] = false;
+        sl_proc_free(&nodes[i]);
+    }
+}
+
+struct view {
+    char role[16];
+    long long term;
+    int leader; /* -1: none */
+};
+
+static bool view_of(int i, struct view *v)
+{
+    json_t *j = NULL;
+    long st = sl_http_json(&nodes[i], "GET", "/v1/info", NULL, &j);
+    json_t *q = json_object_get(j, "quorum");
+    bool ok = st == 200 && json_is_object(q);
+    if (ok) {
+        snprintf(v->role, sizeof v->role, "%s", json_string_value(json_object_get(q, "role")));
+        v->term = json_integer_value(json_object_get(q, "term"));
+        json_t *l = json_object_get(q, "leader_id");
+        v->leader = json_is_integer(l) ? (int)json_integer_value(l) : -1;
+    }
+    json_decref(j);
+    return ok;
+}
+
+/* Waits (15 s) until the live nodes agree on one leader among them other than not_this; returns its index. */
+static int agreed_leader(int not_this, long long *term)
+{
+    for (int t = 0; t < 300; t++) {
+        int leader = -1, leaders = 0, agree = 0, live = 0;
+        struct view v[N];
+        for (int i = 0; i < N; i++) {
+            if (!up[i] || !view_of(i, &v[i]))
+                continue;
+            live++;
+            if (!strcmp(v[i].role, "leader"))
+                leader = i, leaders++;
+        }
+        for (int i = 0; leaders == 1 && i < N; i++)
+            agree += up[i] && v[i].leader == leader + 1;
+        if (leaders == 1 && agree == live && leader != not_this) {
+            *term = v[leader].term;
+            return leader;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("the nodes did not agree on one leader");
+    return -1;
+}
+
+START_TEST(three_nodes_elect_fail_over_and_rejoin)
+{
+    start_all();
+    long long term1, term2;
+    int l1 = agreed_leader(-1, &term1);
+    ck_assert_int_ge(term1, 1);
+    json_t *j = NULL;
+    char body[65536];
+    struct sl_resp r;
+    char url[128];
+    snprintf(url, sizeof url, "%s/metrics", nodes[l1].base);
+    ck_assert_int_eq(sl_http_req("GET", url, NULL, NULL, 0, NULL, &r), 200);
+    snprintf(body, sizeof body, "%.*s", (int)r.len, r.body);
+    sl_resp_fini(&r);
+    ck_assert_msg(strstr(body, "sluice_quorum_role{role=\"leader\"} 1\n"), "no leader role in /metrics");
+    snprintf(url, sizeof url, "sluice_quorum_leader_id %d\n", l1 + 1);
+    ck_assert_msg(strstr(body, url), "no leader id in /metrics");
+
+    sl_proc_kill(&nodes[l1]); /* SIGKILL */
+    up[l1] = false;
+    int l2 = agreed_leader(l1, &term2);
+    ck_assert_int_ne(l2, l1);
+    ck_assert_int_gt(term2, term1);
+
+    sl_proc_start_again(&nodes[l1]); /* same data dir, same settings */
+    up[l1] = true;
+    long long term3;
+    ck_assert_int_eq(agreed_leader(-1, &term3), l2); /* rejoined as a follower of the new leader */
+    struct view v;
+    ck_assert(view_of(l1, &v));
+    ck_assert_str_eq(v.role, "follower");
+    (void)j;
+    stop_all();
+}
+END_TEST
+
+START_TEST(a_one_node_start_has_no_quorum)
+{
+    struct sl_proc p;
+    sl_proc_start(&p, NULL, NULL);
+    json_t *j = NULL;
+    ck_assert_int_eq(sl_http_json(&p, "GET", "/v1/info", NULL, &j), 200);
+    ck_assert(json_is_null(json_object_get(j, "quorum")));
+    json_decref(j);
+    sl_proc_stop(&p);
+    sl_proc_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("quorum_nodes");
+    TCase *tc = tcase_create("processes");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, three_nodes_elect_fail_over_and_rejoin);
+    tcase_add_test(tc, a_one_node_start_has_no_quorum);
+    suite_add_tcase(s, tc);
+    return sl_test_run_suite(s);
+}
