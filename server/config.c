@@ -105,7 +105,7 @@ static const struct key_def KEYS[] = {
     VOTERS("controller.quorum.voters", quorum_voters, "", NULL,
            "id@host:port,... of the metadata quorum's voters (at most 5); empty = a one-node cluster"),
     INT("cluster.port", cluster_port, 0, 65535, "9094", NULL,
-        "node-to-node RPC port (0 = ephemeral); nothing listens on it yet (issue 14)"),
+        "node-to-node RPC port (0 = ephemeral), on rest.bind's address, on a voter"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 _Static_assert(NKEYS <= 64, "struct sl_config explicit_keys has one bit per key");

@@ -93,7 +93,7 @@ struct sl_config {
     char *cluster_id;           /* owned; NULL = derive */
     char *quorum_voters;        /* owned; controller.quorum.voters as given ("" = none) */
     struct sl_voters voters;    /* quorum_voters parsed (server/voters.h); voters.n == 0 when none */
-    int cluster_port;           /* node-to-node RPC port; nothing listens on it yet (issue 14) */
+    int cluster_port;           /* node-to-node RPC port (server/membership.h), on a voter */
     char *config_file;          /* owned; the --config file, NULL if none */
     uint64_t explicit_keys;     /* bit i: key i of the KEYS table was set by the file, environment or a flag */
 };

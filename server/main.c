@@ -24,6 +24,7 @@
 #include "server/groups.h"
 #include "server/err.h"
 #include "server/logging.h"
+#include "server/membership.h"
 #include "server/meta_fsm.h"
 #include "server/quorum.h"
 
@@ -103,6 +104,29 @@ static int start_quorum(const struct sl_config *cfg, struct sl_meta_fsm *fsm, st
     return rc;
 }
 
+/* With a quorum: the cluster port's RPC and this node's registration (server/membership.h), once the REST
+ * and WebSocket ports it registers are bound. Logs its own failure. */
+static int start_membership(const struct sl_config *cfg, struct sl_quorum *q, struct sl_rest *rest,
+                            struct sl_ws *ws, struct sl_membership **out)
+{
+    *out = NULL;
+    if (!q)
+        return 0;
+    struct sl_membership_cfg mc = {.quorum = q,
+                                   .bind_host = cfg->rest_bind && *cfg->rest_bind ? cfg->rest_bind : "0.0.0.0",
+                                   .cluster_port = (uint16_t)cfg->cluster_port,
+                                   .advertised_host = sl_rest_advertised_host(rest),
+                                   .rest_port = sl_rest_port(rest),
+                                   .ws_port = sl_ws_port(ws),
+                                   .incarnation = sl_clock_wall_ms(&sl_clock_posix)};
+    int rc = sl_membership_start(&mc, out);
+    if (rc)
+        sl_error("cannot listen on cluster.port %d: %s", cfg->cluster_port, sl_error_message(rc));
+    else
+        sl_info("cluster RPC on port %u", (unsigned)sl_membership_cluster_port(*out));
+    return rc;
+}
+
 /* Opens the broker on cfg->data_dir and records the directory's identity (server/data_identity.h; checked
  * before, by main). Logs its own failure; *out is NULL then. */
 static int open_broker(const struct sl_config *cfg, struct sl_broker **out)
@@ -155,6 +179,7 @@ int main(int argc, char **argv)
     struct sl_ws *ws = NULL;
     struct sl_meta_fsm fsm;
     struct sl_quorum *quorum = NULL;
+    struct sl_membership *membership = NULL;
     /* Another node's or cluster's data dir is refused like a bad setting: one line, exit 2. */
     if ((rc = sl_data_identity_check(&sl_fileops_posix, &cfg, err, sizeof err))) {
         fprintf(stderr, "sluice: %s\n", err);
@@ -184,11 +209,16 @@ int main(int argc, char **argv)
         goto out_rest;
     }
     sl_rest_set_ws_port(rest, sl_ws_port(ws));
+    if ((rc = start_membership(&cfg, quorum, rest, ws, &membership)))
+        goto out_ws;
     sl_info("sluice %s node %d, data in %s", SLUICE_VERSION, cfg.node_id, cfg.data_dir);
     /* One line with the bound ports; tests and scripts read it. */
     sl_info("sluice listening rest_port=%u ws_port=%u", (unsigned)sl_rest_port(rest), (unsigned)sl_ws_port(ws));
 
     rc = wait_for_signal(&set);
+    sl_membership_stop(membership); /* before the quorum it proposes to */
+    membership = NULL;
+out_ws:
     sl_rest_quiesce(rest);
     sl_ws_stop(ws);
 out_rest:

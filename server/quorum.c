@@ -19,6 +19,7 @@
 
 #include "server/err.h"
 #include "server/logging.h"
+#include "storage/clock.h"
 #include "storage/fileops.h"
 
 struct item {
@@ -356,4 +357,73 @@ void sl_quorum_stop(struct sl_quorum *q)
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->started_cv);
     free(q);
+}
+
+int sl_quorum_read(struct sl_quorum *q, int (*fn)(const struct sl_meta_image *im, void *arg), void *arg)
+{
+    return sl_meta_fsm_read(q->cfg.fsm, fn, arg);
+}
+
+int32_t sl_quorum_node_id(const struct sl_quorum *q)
+{
+    return q->cfg.node_id;
+}
+
+/* One waiting proposer; freed by whichever of the waiter (after a timeout) and done runs last. */
+struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done, abandoned;
+    int rc;
+};
+
+static void waiter_done(void *arg, int rc)
+{
+    struct waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    w->rc = rc;
+    bool free_it = w->abandoned;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    if (free_it) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+    }
+}
+
+int sl_quorum_propose_wait(struct sl_quorum *q, const struct sl_meta_rec *rec, int timeout_ms)
+{
+    struct waiter *w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    int rc = sl_quorum_propose(q, rec, waiter_done, w);
+    if (rc) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+        return rc;
+    }
+    struct timespec dl;
+    sl_clock_deadline_mono(&dl, timeout_ms);
+    pthread_mutex_lock(&w->mu);
+    while (!w->done && pthread_cond_timedwait(&w->cv, &w->mu, &dl) != ETIMEDOUT)
+        ;
+    bool done = w->done;
+    rc = done ? w->rc : -ETIMEDOUT;
+    w->abandoned = !done;
+    pthread_mutex_unlock(&w->mu);
+    if (done) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+    }
+    return rc;
 }

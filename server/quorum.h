@@ -68,6 +68,16 @@ int sl_quorum_propose(struct sl_quorum *q, const struct sl_meta_rec *rec, void (
 /* The last state the quorum thread published (at most one loop iteration old). */
 void sl_quorum_status(struct sl_quorum *q, struct sl_quorum_status *out);
 
+/* Runs fn on this node's metadata image, under its lock (server/meta_fsm.h sl_meta_fsm_read); any thread. */
+int sl_quorum_read(struct sl_quorum *q, int (*fn)(const struct sl_meta_image *im, void *arg), void *arg);
+
+/* The node id this instance runs as. */
+int32_t sl_quorum_node_id(const struct sl_quorum *q);
+
+/* Proposes rec and waits (at most timeout_ms) for its outcome: sl_quorum_propose's done rc, or -ETIMEDOUT
+ * (the outcome is then unknown). Not on the quorum thread. */
+int sl_quorum_propose_wait(struct sl_quorum *q, const struct sl_meta_rec *rec, int timeout_ms);
+
 /* "leader", "follower", "candidate", "unavailable". */
 const char *sl_quorum_role_name(enum sl_quorum_role role);
 

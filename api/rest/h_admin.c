@@ -22,6 +22,7 @@
 #include "api/rest/v3links.h"
 #include "server/broker.h"
 #include "server/config.h"
+#include "server/quorum.h"
 #include "storage/err.h"
 
 #define MAX_PARTITIONS 10000
@@ -36,11 +37,22 @@ static void begin_json(struct sl_req *req)
 
 /* ---- clusters and brokers ---- */
 
+/* The node that answers for the cluster: the quorum leader when there is a quorum (-1 while none is known),
+ * else this node. */
+static int controller_id(struct sl_api *api)
+{
+    if (!api->quorum)
+        return (int)sl_broker_node_id(api->broker);
+    struct sl_quorum_status st;
+    sl_quorum_status(api->quorum, &st);
+    return st.leader_id;
+}
+
 /* No "acls" link: ACLs come with issue 16 (README, differences). */
 static json_t *cluster_json(struct sl_req *req)
 {
     const char *c = sl_v3_cid(req);
-    int node = (int)sl_broker_node_id(sl_http_api(req)->broker);
+    int node = controller_id(sl_http_api(req));
     return json_pack(
         "{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "kind", "KafkaCluster", "metadata",
         sl_v3_metadata(sl_v3_link(req, "%s", ""), "crn:///kafka=%s", c), "cluster_id", c, "controller",
@@ -70,34 +82,86 @@ static void on_cluster(struct sl_req *req)
     sl_http_reply_json(req, 200, cluster_json(req));
 }
 
-static json_t *broker_json(struct sl_req *req, int32_t id)
+/* Confluent's KafkaBroker, plus sluice's ws_port, cluster_port, state (live, fenced) and is_controller. */
+static json_t *broker_json(struct sl_req *req, const struct sl_meta_broker *b)
 {
-    struct sl_api *api = sl_http_api(req);
-    const char *host = sl_api_advertised_host(api);
-    int port = (int)atomic_load(&api->rest_port);
+    int id = (int)b->id;
     return json_pack(
-        "{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:o, s:o}", "kind", "KafkaBroker", "metadata",
-        sl_v3_metadata(sl_v3_link(req, "/brokers/%d", (int)id), "crn:///kafka=%s/broker=%d", sl_v3_cid(req), (int)id),
-        "cluster_id", sl_v3_cid(req), "broker_id", (int)id, "host", host, "port", port, "rack", "configs",
-        sl_v3_related(sl_v3_link(req, "/brokers/%d/configs", (int)id)), "partition_replicas",
-        sl_v3_related(sl_v3_link(req, "/brokers/%d/partition-replicas", (int)id)));
+        "{s:s, s:o, s:s, s:i, s:s, s:i, s:n, s:i, s:i, s:s, s:b, s:o, s:o}", "kind", "KafkaBroker", "metadata",
+        sl_v3_metadata(sl_v3_link(req, "/brokers/%d", id), "crn:///kafka=%s/broker=%d", sl_v3_cid(req), id),
+        "cluster_id", sl_v3_cid(req), "broker_id", id, "host", b->host, "port", (int)b->rest_port, "rack", "ws_port",
+        (int)b->ws_port, "cluster_port", (int)b->cluster_port, "state", b->fenced ? "fenced" : "live",
+        "is_controller", id == controller_id(sl_http_api(req)), "configs",
+        sl_v3_related(sl_v3_link(req, "/brokers/%d/configs", id)), "partition_replicas",
+        sl_v3_related(sl_v3_link(req, "/brokers/%d/partition-replicas", id)));
+}
+
+/* The registered brokers (a copy), or this node alone without a quorum. */
+struct brokers {
+    struct sl_meta_broker v[64];
+    size_t n;
+};
+
+static int copy_brokers(const struct sl_meta_image *im, void *arg)
+{
+    struct brokers *bs = arg;
+    for (size_t i = 0; i < im->nbrokers && bs->n < 64; i++)
+        bs->v[bs->n++] = im->brokers[i];
+    return 0;
+}
+
+static void load_brokers(struct sl_api *api, struct brokers *bs)
+{
+    bs->n = 0;
+    if (api->quorum) {
+        sl_quorum_read(api->quorum, copy_brokers, bs);
+        return;
+    }
+    struct sl_meta_broker *b = &bs->v[bs->n++];
+    *b = (struct sl_meta_broker){.id = sl_broker_node_id(api->broker), .rest_port = atomic_load(&api->rest_port),
+                                 .ws_port = atomic_load(&api->ws_port), .cluster_port = 0};
+    snprintf(b->host, sizeof b->host, "%s", sl_api_advertised_host(api));
 }
 
 static void on_brokers(struct sl_req *req)
 {
     if (sl_v3_check_cluster(req))
         return;
-    int32_t id = sl_broker_node_id(sl_http_api(req)->broker);
-    sl_http_reply_json(
-        req, 200, sl_v3_list("KafkaBrokerList", sl_v3_link(req, "/brokers"), json_pack("[o]", broker_json(req, id))));
+    struct brokers *bs = malloc(sizeof *bs);
+    if (!bs) {
+        sl_http_reply_rc(req, -ENOMEM, NULL);
+        return;
+    }
+    load_brokers(sl_http_api(req), bs);
+    json_t *data = json_array();
+    for (size_t i = 0; i < bs->n; i++)
+        json_array_append_new(data, broker_json(req, &bs->v[i]));
+    free(bs);
+    sl_http_reply_json(req, 200, sl_v3_list("KafkaBrokerList", sl_v3_link(req, "/brokers"), data));
 }
 
 static void on_broker(struct sl_req *req)
 {
-    int32_t id;
-    if (sl_v3_load_broker(req, "id", &id))
+    if (sl_v3_check_cluster(req))
         return;
-    sl_http_reply_json(req, 200, broker_json(req, id));
+    const char *s = sl_http_param(req, "id");
+    struct brokers *bs = malloc(sizeof *bs);
+    if (!bs) {
+        sl_http_reply_rc(req, -ENOMEM, NULL);
+        return;
+    }
+    load_brokers(sl_http_api(req), bs);
+    char id[16];
+    for (size_t i = 0; i < bs->n; i++) {
+        snprintf(id, sizeof id, "%d", (int)bs->v[i].id);
+        if (strcmp(id, s) == 0) {
+            sl_http_reply_json(req, 200, broker_json(req, &bs->v[i]));
+            free(bs);
+            return;
+        }
+    }
+    free(bs);
+    sl_http_reply_error(req, 404, 404, "Broker '%s' not found.", s);
 }
 
 /* ---- topics ---- */

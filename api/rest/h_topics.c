@@ -9,6 +9,7 @@
 #include "api/http/http.h"
 #include "api/http/router.h"
 #include "server/broker.h"
+#include "server/quorum.h"
 #include "storage/err.h"
 
 /* Loads the topic named by {t} into ti; replies 40401 and returns the code it answered when there is none. */
@@ -122,9 +123,23 @@ static void on_offsets(struct sl_req *req)
                        json_pack("{s:I, s:I}", "beginning_offset", (json_int_t)start, "end_offset", (json_int_t)end));
 }
 
+static int broker_ids(const struct sl_meta_image *im, void *arg)
+{
+    for (size_t i = 0; i < im->nbrokers; i++)
+        json_array_append_new(arg, json_integer(im->brokers[i].id));
+    return 0;
+}
+
+/* Every registered node with a quorum, else this one. */
 static void on_brokers(struct sl_req *req)
 {
-    reply(req, json_pack("{s:[i]}", "brokers", (int)sl_broker_node_id(sl_http_api(req)->broker)));
+    struct sl_api *api = sl_http_api(req);
+    json_t *ids = json_array();
+    if (api->quorum)
+        sl_quorum_read(api->quorum, broker_ids, ids);
+    else
+        json_array_append_new(ids, json_integer(sl_broker_node_id(api->broker)));
+    reply(req, json_pack("{s:o}", "brokers", ids));
 }
 
 void sl_h_topics_register(struct sl_router *r);

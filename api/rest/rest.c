@@ -205,6 +205,11 @@ err:
     return rc;
 }
 
+const char *sl_rest_advertised_host(struct sl_rest *r)
+{
+    return sl_api_advertised_host(&r->api);
+}
+
 uint16_t sl_rest_port(const struct sl_rest *r)
 {
     return atomic_load(&r->api.rest_port);

@@ -31,6 +31,9 @@ int sl_rest_start(const struct sl_config *cfg, struct sl_broker *b, struct sl_gr
 /* The bound port (the ephemeral one when 0 was asked for). */
 uint16_t sl_rest_port(const struct sl_rest *r);
 /* Tells the server the WebSocket port, for GET /v1/info. */
+/* The host the REST server tells clients (advertised.host, else its bind address, else localhost); lives as
+ * long as r. */
+const char *sl_rest_advertised_host(struct sl_rest *r);
 void sl_rest_set_ws_port(struct sl_rest *r, uint16_t port);
 /* Stops accepting new connections; in-flight requests go on. */
 void sl_rest_quiesce(struct sl_rest *r);

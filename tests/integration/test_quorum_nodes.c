@@ -2,8 +2,11 @@
  * controller.quorum.voters with its own data dir. They elect one leader, which /v1/info (quorum.role,
  * quorum.leader_id, quorum.term) and /metrics (sluice_quorum_*) show alike on every node; the leader killed
  * with SIGKILL, the other two elect a new one in a higher term; the killed node restarted on its data dir
- * rejoins as a follower of the new leader; every node stops cleanly on SIGTERM. A one-node start has
- * "quorum": null. */
+ * rejoins as a follower of the new leader; every node stops cleanly on SIGTERM. Each node registers itself
+ * through the quorum (the leader directly, the others by an RPC PROPOSE to the leader's cluster port): every
+ * node's /v3/clusters/{id}/brokers lists the three with their REST ports, one of them the controller (the
+ * quorum leader), and v2 GET /brokers their ids; the restarted node registers again with its new port. A
+ * one-node start has "quorum": null and lists itself alone. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -18,6 +21,7 @@
 #include "tests/support/testutil.h"
 
 #define N 3
+#define CID "SluiceQuorumTestClust1" /* one cluster id for the three nodes (the quorum does not hand one out yet) */
 
 static struct sl_proc nodes[N];
 static bool up[N];
@@ -43,7 +47,8 @@ static void start_all(void)
              ports[0], ports[1], ports[2]);
     for (int i = 0; i < N; i++) {
         snprintf(ids[i], sizeof ids[i], "%d", i + 1);
-        const char *extra[] = {"--node-id", ids[i], "--set", voters, "--set", "cluster.port=0", NULL};
+        const char *extra[] = {"--node-id", ids[i], "--set", voters, "--set", "cluster.port=0",
+                               "--set", "cluster.id=" CID, NULL};
         sl_proc_start(&nodes[i], NULL, extra);
         up[i] = true;
     }
@@ -107,6 +112,42 @@ static int agreed_leader(int not_this, long long *term)
     return -1;
 }
 
+/* Waits (15 s) until node i lists the nodes of up[] (and only registered ones) with their current REST
+ * ports, live, and the controller flag on ctrl alone. */
+static void wait_brokers(int i, int ctrl)
+{
+    char last[4096] = "";
+    for (int t = 0; t < 300; t++) {
+        json_t *j = NULL;
+        long st = sl_http_json(&nodes[i], "GET", "/v3/clusters/" CID "/brokers", NULL, &j);
+        json_t *data = json_object_get(j, "data");
+        int match = 0;
+        for (size_t k = 0; st == 200 && k < json_array_size(data); k++) {
+            json_t *b = json_array_get(data, k);
+            int id = (int)json_integer_value(json_object_get(b, "broker_id"));
+            if (id < 1 || id > N)
+                continue;
+            bool ok = json_integer_value(json_object_get(b, "port")) == nodes[id - 1].rest_port &&
+                      json_integer_value(json_object_get(b, "ws_port")) == nodes[id - 1].ws_port &&
+                      !strcmp(json_string_value(json_object_get(b, "host")), "127.0.0.1") &&
+                      !strcmp(json_string_value(json_object_get(b, "state")), "live") &&
+                      json_is_true(json_object_get(b, "is_controller")) == (id - 1 == ctrl) &&
+                      json_integer_value(json_object_get(b, "cluster_port")) > 0;
+            match += ok;
+        }
+        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        snprintf(last, sizeof last, "%s", s ? s : "(no JSON)");
+        free(s);
+        bool done = match == N && json_array_size(data) == N;
+        json_decref(j);
+        if (done)
+            return;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ck_abort_msg("node %d does not list the three brokers: %s", i + 1, last);
+}
+
 START_TEST(three_nodes_elect_fail_over_and_rejoin)
 {
     start_all();
@@ -124,6 +165,12 @@ START_TEST(three_nodes_elect_fail_over_and_rejoin)
     ck_assert_msg(strstr(body, "sluice_quorum_role{role=\"leader\"} 1\n"), "no leader role in /metrics");
     snprintf(url, sizeof url, "sluice_quorum_leader_id %d\n", l1 + 1);
     ck_assert_msg(strstr(body, url), "no leader id in /metrics");
+    for (int i = 0; i < N; i++)
+        wait_brokers(i, l1);
+    ck_assert_int_eq(sl_http_json(&nodes[0], "GET", "/brokers", NULL, &j), 200);
+    ck_assert_int_eq(json_array_size(json_object_get(j, "brokers")), 3);
+    json_decref(j);
+    j = NULL;
 
     sl_proc_kill(&nodes[l1]); /* SIGKILL */
     up[l1] = false;
@@ -138,6 +185,8 @@ START_TEST(three_nodes_elect_fail_over_and_rejoin)
     struct view v;
     ck_assert(view_of(l1, &v));
     ck_assert_str_eq(v.role, "follower");
+    for (int i = 0; i < N; i++)
+        wait_brokers(i, l2); /* its new registration: new ports, the new controller */
     (void)j;
     stop_all();
 }
@@ -151,6 +200,16 @@ START_TEST(a_one_node_start_has_no_quorum)
     ck_assert_int_eq(sl_http_json(&p, "GET", "/v1/info", NULL, &j), 200);
     ck_assert(json_is_null(json_object_get(j, "quorum")));
     json_decref(j);
+    char path[128];
+    char *cid = sl_proc_cluster_id(&p);
+    snprintf(path, sizeof path, "/v3/clusters/%s/brokers", cid);
+    ck_assert_int_eq(sl_http_json(&p, "GET", path, NULL, &j), 200);
+    json_t *b = json_array_get(json_object_get(j, "data"), 0);
+    ck_assert_int_eq(json_array_size(json_object_get(j, "data")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(b, "port")), p.rest_port);
+    ck_assert(json_is_true(json_object_get(b, "is_controller")));
+    json_decref(j);
+    free(cid);
     sl_proc_stop(&p);
     sl_proc_free(&p);
 }
