@@ -106,6 +106,8 @@ static const struct key_def KEYS[] = {
            "id@host:port,... of the metadata quorum's voters (at most 5); empty = a one-node cluster"),
     INT("cluster.port", cluster_port, 0, 65535, "9094", NULL,
         "node-to-node RPC port (0 = ephemeral), on rest.bind's address, on a voter"),
+    I64("broker.session.timeout.ms", broker_session_timeout_ms, 500, 3600000, "9000", NULL,
+        "the controller fences a node it has not heard from for this long (Kafka's default)"),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 _Static_assert(NKEYS <= 64, "struct sl_config explicit_keys has one bit per key");

@@ -29,6 +29,7 @@
  *   cluster.id                     SLUICE_CLUSTER_ID                                        derived, persisted
  *   controller.quorum.voters       SLUICE_CONTROLLER_QUORUM_VOTERS                          "" (none: one node)
  *   cluster.port                   SLUICE_CLUSTER_PORT                                      9094 (0 = ephemeral)
+ *   broker.session.timeout.ms      SLUICE_BROKER_SESSION_TIMEOUT_MS                         9000
  * The environment name of any key is SLUICE_ + the key upper-cased with '.' turned into '_'. Unknown keys
  * in a file or the environment are errors, so typos do not pass silently.
  *
@@ -94,6 +95,7 @@ struct sl_config {
     char *quorum_voters;        /* owned; controller.quorum.voters as given ("" = none) */
     struct sl_voters voters;    /* quorum_voters parsed (server/voters.h); voters.n == 0 when none */
     int cluster_port;           /* node-to-node RPC port (server/membership.h), on a voter */
+    int64_t broker_session_timeout_ms; /* the controller fences a node silent for this long */
     char *config_file;          /* owned; the --config file, NULL if none */
     uint64_t explicit_keys;     /* bit i: key i of the KEYS table was set by the file, environment or a flag */
 };

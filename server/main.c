@@ -118,7 +118,8 @@ static int start_membership(const struct sl_config *cfg, struct sl_quorum *q, st
                                    .advertised_host = sl_rest_advertised_host(rest),
                                    .rest_port = sl_rest_port(rest),
                                    .ws_port = sl_ws_port(ws),
-                                   .incarnation = sl_clock_wall_ms(&sl_clock_posix)};
+                                   .incarnation = sl_clock_wall_ms(&sl_clock_posix),
+                                   .session_timeout_ms = cfg->broker_session_timeout_ms};
     int rc = sl_membership_start(&mc, out);
     if (rc)
         sl_error("cannot listen on cluster.port %d: %s", cfg->cluster_port, sl_error_message(rc));

@@ -13,8 +13,21 @@
 #include "server/rpc.h"
 #include "storage/clock.h"
 
+#define MAX_NODES 64
+
+/* What the controller heard from each node (leader only; reset when it becomes leader). */
+struct heard {
+    int32_t id;
+    int64_t incarnation, at_ms; /* monotonic */
+};
+
 struct sl_membership {
     struct sl_membership_cfg cfg;
+    pthread_mutex_t heard_mu;       /* the RPC thread writes, the loop reads */
+    struct heard heard[MAX_NODES];  /* guarded by: heard_mu */
+    size_t nheard;                  /* guarded by: heard_mu */
+    bool was_leader;                /* loop thread only */
+    int64_t leader_since_ms;        /* loop thread only */
     char host[SL_META_HOST_MAX + 1];
     struct sl_rpc_server *rpc;
     pthread_t thread;
@@ -23,12 +36,52 @@ struct sl_membership {
     bool stop;         /* guarded by: mu */
 };
 
+static int64_t mono_ms(void)
+{
+    return sl_clock_mono_ms(&sl_clock_posix);
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void note_heard(struct sl_membership *m, int32_t id, int64_t incarnation)
+{
+    pthread_mutex_lock(&m->heard_mu);
+    size_t i = 0;
+    while (i < m->nheard && m->heard[i].id != id)
+        i++;
+    if (i == m->nheard && m->nheard < MAX_NODES)
+        m->nheard++;
+    if (i < m->nheard)
+        m->heard[i] = (struct heard){.id = id, .incarnation = incarnation, .at_ms = mono_ms()};
+    pthread_mutex_unlock(&m->heard_mu);
+}
+
+static int32_t on_heartbeat(struct sl_membership *m, const uint8_t *p, size_t n)
+{
+    if (n != 12)
+        return SL_ECORRUPT;
+    struct sl_quorum_status st;
+    sl_quorum_status(m->cfg.quorum, &st);
+    if (st.role != SL_QUORUM_LEADER)
+        return SL_ENOTLEADER;
+    note_heard(m, (int32_t)get_be(p, 4), (int64_t)get_be(p + 4, 8));
+    return 0;
+}
+
 static int32_t on_rpc(void *ctx, uint16_t api, const uint8_t *p, size_t n, struct sl_buf *reply)
 {
     struct sl_membership *m = ctx;
     (void)reply;
     if (api == SL_RPC_PING)
         return 0;
+    if (api == SL_RPC_HEARTBEAT)
+        return on_heartbeat(m, p, n);
     if (api != SL_RPC_PROPOSE)
         return -ENOSYS;
     struct sl_meta_rec rec;
@@ -66,6 +119,75 @@ static int look_up(const struct sl_meta_image *im, void *arg)
     return 0;
 }
 
+/* A node the controller should fence or unfence, found by fence_check. */
+struct change {
+    int32_t id;
+    int64_t incarnation;
+    bool fence;
+};
+
+struct fence_look {
+    struct sl_membership *m;
+    int32_t self;
+    int64_t now, since;
+    struct change v[MAX_NODES];
+    size_t n;
+};
+
+static int fence_scan(const struct sl_meta_image *im, void *arg)
+{
+    struct fence_look *f = arg;
+    struct sl_membership *m = f->m;
+    pthread_mutex_lock(&m->heard_mu);
+    for (size_t i = 0; i < im->nbrokers && f->n < MAX_NODES; i++) {
+        const struct sl_meta_broker *b = &im->brokers[i];
+        if (b->id == f->self)
+            continue;
+        int64_t last = f->since; /* not heard yet: a full session from the start of this leadership */
+        for (size_t k = 0; k < m->nheard; k++)
+            if (m->heard[k].id == b->id && m->heard[k].incarnation == b->incarnation && m->heard[k].at_ms > last)
+                last = m->heard[k].at_ms;
+        bool silent = f->now - last > m->cfg.session_timeout_ms;
+        if (silent != b->fenced)
+            f->v[f->n++] = (struct change){b->id, b->incarnation, silent};
+    }
+    pthread_mutex_unlock(&m->heard_mu);
+    return 0;
+}
+
+/* As the controller: fences the nodes silent past the session timeout, unfences the ones heard again. */
+static void fence_check(struct sl_membership *m, int32_t self)
+{
+    struct fence_look f = {.m = m, .self = self, .now = mono_ms(), .since = m->leader_since_ms};
+    sl_quorum_read(m->cfg.quorum, fence_scan, &f);
+    for (size_t i = 0; i < f.n; i++) {
+        struct sl_meta_rec rec = {.type = f.v[i].fence ? SL_META_FENCE_BROKER : SL_META_UNFENCE_BROKER,
+                                  .broker = {.id = f.v[i].id, .incarnation = f.v[i].incarnation}};
+        int rc = sl_quorum_propose_wait(m->cfg.quorum, &rec, 5000);
+        if (rc == 0 && f.v[i].fence)
+            sl_warn("controller: node %d silent for more than %lld ms (broker.session.timeout.ms): fenced",
+                    (int)f.v[i].id, (long long)m->cfg.session_timeout_ms);
+        else if (rc == 0)
+            sl_info("controller: node %d heard again: unfenced", (int)f.v[i].id);
+    }
+}
+
+/* A registered non-leader's heartbeat to the leader. */
+static void heartbeat(struct sl_membership *m, const struct look *l)
+{
+    uint8_t p[12];
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)((uint32_t)l->self >> (24 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        p[4 + i] = (uint8_t)((uint64_t)m->cfg.incarnation >> (56 - 8 * i));
+    struct sl_buf reply = {0};
+    int32_t status = 0;
+    int rc = sl_rpc_call(l->leader_host, l->leader_port, SL_RPC_HEARTBEAT, p, sizeof p, 1000, &status, &reply);
+    if (rc || status)
+        sl_debug("heartbeat to quorum leader %d: %s", (int)l->leader, sl_error_message(rc ? rc : status));
+    sl_buf_fini(&reply);
+}
+
 /* One attempt to register. Returns true when registered (before or by this attempt). */
 static bool register_once(struct sl_membership *m)
 {
@@ -74,6 +196,18 @@ static bool register_once(struct sl_membership *m)
     struct look l = {.self = sl_quorum_node_id(m->cfg.quorum), .leader = st.leader_id,
                      .incarnation = m->cfg.incarnation};
     sl_quorum_read(m->cfg.quorum, look_up, &l);
+    bool leader = st.role == SL_QUORUM_LEADER;
+    if (leader && !m->was_leader) { /* a new leadership: every node gets a full session to be heard */
+        m->leader_since_ms = mono_ms();
+        pthread_mutex_lock(&m->heard_mu);
+        m->nheard = 0;
+        pthread_mutex_unlock(&m->heard_mu);
+    }
+    m->was_leader = leader;
+    if (l.registered && leader)
+        fence_check(m, l.self);
+    else if (l.registered && l.leader_known)
+        heartbeat(m, &l);
     if (l.registered || st.leader_id < 0)
         return l.registered;
     struct sl_meta_rec rec = {.type = SL_META_REGISTER_BROKER};
@@ -113,7 +247,7 @@ static void *loop_main(void *arg)
         bool ok = register_once(m);
         pthread_mutex_lock(&m->mu);
         struct timespec dl;
-        sl_clock_deadline_mono(&dl, ok ? 1000 : 200);
+        sl_clock_deadline_mono(&dl, ok ? 500 : 200);
         while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &dl) != ETIMEDOUT)
             ;
     }
@@ -130,6 +264,7 @@ int sl_membership_start(const struct sl_membership_cfg *cfg, struct sl_membershi
     snprintf(m->host, sizeof m->host, "%s", cfg->advertised_host);
     m->cfg.advertised_host = m->host;
     pthread_mutex_init(&m->mu, NULL);
+    pthread_mutex_init(&m->heard_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -141,6 +276,7 @@ int sl_membership_start(const struct sl_membership_cfg *cfg, struct sl_membershi
     if (rc) {
         pthread_cond_destroy(&m->cv);
         pthread_mutex_destroy(&m->mu);
+        pthread_mutex_destroy(&m->heard_mu);
         free(m);
         return rc;
     }
@@ -165,5 +301,6 @@ void sl_membership_stop(struct sl_membership *m)
     sl_rpc_server_stop(m->rpc);
     pthread_cond_destroy(&m->cv);
     pthread_mutex_destroy(&m->mu);
+    pthread_mutex_destroy(&m->heard_mu);
     free(m);
 }

@@ -30,6 +30,7 @@
 enum sl_rpc_api {
     SL_RPC_PING = 1,    /* empty both ways: liveness and round-trip time */
     SL_RPC_PROPOSE = 2, /* a metadata record (server/meta_rec.h) for the quorum leader to propose */
+    SL_RPC_HEARTBEAT = 3, /* i32 node id, i64 incarnation: "still here", to the controller */
 };
 
 struct sl_rpc_hdr {

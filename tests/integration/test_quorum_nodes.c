@@ -5,7 +5,9 @@
  * rejoins as a follower of the new leader; every node stops cleanly on SIGTERM. Each node registers itself
  * through the quorum (the leader directly, the others by an RPC PROPOSE to the leader's cluster port): every
  * node's /v3/clusters/{id}/brokers lists the three with their REST ports, one of them the controller (the
- * quorum leader), and v2 GET /brokers their ids; the restarted node registers again with its new port. A
+ * quorum leader), and v2 GET /brokers their ids; a follower killed is listed "fenced" after
+ * broker.session.timeout.ms and "live" again once restarted; the restarted leader registers again with its
+ * new port. A
  * one-node start has "quorum": null and lists itself alone. */
 #include <arpa/inet.h>
 #include <check.h>
@@ -48,7 +50,7 @@ static void start_all(void)
     for (int i = 0; i < N; i++) {
         snprintf(ids[i], sizeof ids[i], "%d", i + 1);
         const char *extra[] = {"--node-id", ids[i], "--set", voters, "--set", "cluster.port=0",
-                               "--set", "cluster.id=" CID, NULL};
+                               "--set", "cluster.id=" CID, "--set", "broker.session.timeout.ms=1500", NULL};
         sl_proc_start(&nodes[i], NULL, extra);
         up[i] = true;
     }
@@ -112,9 +114,9 @@ static int agreed_leader(int not_this, long long *term)
     return -1;
 }
 
-/* Waits (15 s) until node i lists the nodes of up[] (and only registered ones) with their current REST
- * ports, live, and the controller flag on ctrl alone. */
-static void wait_brokers(int i, int ctrl)
+/* Waits (15 s) until node i lists the three nodes with their current REST ports, live (but node index
+ * fenced, when >= 0: "fenced"), and the controller flag on ctrl alone. */
+static void wait_brokers_fenced(int i, int ctrl, int fenced)
 {
     char last[4096] = "";
     for (int t = 0; t < 300; t++) {
@@ -130,7 +132,7 @@ static void wait_brokers(int i, int ctrl)
             bool ok = json_integer_value(json_object_get(b, "port")) == nodes[id - 1].rest_port &&
                       json_integer_value(json_object_get(b, "ws_port")) == nodes[id - 1].ws_port &&
                       !strcmp(json_string_value(json_object_get(b, "host")), "127.0.0.1") &&
-                      !strcmp(json_string_value(json_object_get(b, "state")), "live") &&
+                      !strcmp(json_string_value(json_object_get(b, "state")), id - 1 == fenced ? "fenced" : "live") &&
                       json_is_true(json_object_get(b, "is_controller")) == (id - 1 == ctrl) &&
                       json_integer_value(json_object_get(b, "cluster_port")) > 0;
             match += ok;
@@ -146,6 +148,11 @@ static void wait_brokers(int i, int ctrl)
         nanosleep(&ts, NULL);
     }
     ck_abort_msg("node %d does not list the three brokers: %s", i + 1, last);
+}
+
+static void wait_brokers(int i, int ctrl)
+{
+    wait_brokers_fenced(i, ctrl, -1);
 }
 
 START_TEST(three_nodes_elect_fail_over_and_rejoin)
@@ -171,6 +178,16 @@ START_TEST(three_nodes_elect_fail_over_and_rejoin)
     ck_assert_int_eq(json_array_size(json_object_get(j, "brokers")), 3);
     json_decref(j);
     j = NULL;
+
+    /* a follower killed: the controller fences it after broker.session.timeout.ms; back, it is live again */
+    int f = (l1 + 1) % N;
+    sl_proc_kill(&nodes[f]);
+    up[f] = false;
+    wait_brokers_fenced(l1, l1, f);
+    sl_proc_start_again(&nodes[f]);
+    up[f] = true;
+    for (int i = 0; i < N; i++)
+        wait_brokers(i, l1);
 
     sl_proc_kill(&nodes[l1]); /* SIGKILL */
     up[l1] = false;
