@@ -3,8 +3,11 @@
  * one thread-safe call), and read the status the loop publishes into atomics after every iteration.
  *
  * STATES of the loop thread: STARTING (initialising raft; sl_quorum_start waits for its verdict) -> RUNNING
- * -> CLOSING (stop asked: queued proposals fail, raft_close, then the transport and the handles close) ->
+ * -> CLOSING (stop asked: queued proposals fail; a leader first hands its leadership to another voter,
+ * raft_transfer, for at most SL_QUORUM_HANDOFF_MS; then raft_close, the transport and the handles close) ->
  * the loop runs dry and the thread ends. */
+
+enum { SL_QUORUM_HANDOFF_MS = 2000 };
 #include "server/quorum.h"
 
 #include <errno.h>
@@ -40,6 +43,9 @@ struct sl_quorum {
     uv_loop_t loop;
     uv_async_t wake;
     uv_check_t publish;
+    uv_timer_t handoff_timer;  /* bounds the leadership hand-off at stop */
+    struct raft_transfer handoff;
+    bool handoff_done;
     struct raft_uv_transport transport;
     struct raft_io io;
     struct raft raft;
@@ -113,6 +119,53 @@ static void close_raft(struct sl_quorum *q)
         raft_uv_tcp_close(&q->transport);
 }
 
+/* libraft ids are > 0; node ids start at 0: raft id = node id + 1. */
+static raft_id raft_id_of(int32_t node)
+{
+    return (raft_id)node + 1;
+}
+
+/* The end of CLOSING, once: after the hand-off (or its timeout), or at once when there was none. */
+static void finish_close(struct sl_quorum *q)
+{
+    if (q->handoff_done)
+        return;
+    q->handoff_done = true;
+    raft_id id = 0;
+    const char *addr = NULL;
+    raft_leader(&q->raft, &id, &addr);
+    if (id && id != raft_id_of(q->cfg.node_id) && raft_state(&q->raft) != RAFT_LEADER)
+        sl_info("quorum: leadership handed to node %d before stopping", (int)(id - 1));
+    atomic_store(&q->role, SL_QUORUM_UNAVAILABLE);
+    uv_close((uv_handle_t *)&q->handoff_timer, NULL);
+    uv_close((uv_handle_t *)&q->publish, NULL);
+    close_raft(q);
+}
+
+static void on_handoff(struct raft_transfer *req)
+{
+    finish_close(req->data);
+}
+
+static void on_handoff_timeout(uv_timer_t *t)
+{
+    finish_close(t->data);
+}
+
+/* Controlled shutdown: a leader with other voters asks one of them to take over first, so the quorum does
+ * not wait an election timeout for a new leader. */
+static void hand_off_then_close(struct sl_quorum *q)
+{
+    q->handoff.data = q;
+    q->handoff_timer.data = q;
+    bool leader = raft_state(&q->raft) == RAFT_LEADER && q->voters.n > 1;
+    if (leader && raft_transfer(&q->raft, &q->handoff, 0, on_handoff) == 0) {
+        uv_timer_start(&q->handoff_timer, on_handoff_timeout, SL_QUORUM_HANDOFF_MS, 0);
+        return;
+    }
+    finish_close(q);
+}
+
 /* The wake handle is closed under mu, together with the stop decision: sl_quorum_propose sends on it only
  * under mu and only before stop, so it never touches a closed handle. */
 static void on_wake(uv_async_t *h)
@@ -138,11 +191,8 @@ static void on_wake(uv_async_t *h)
         n = it->next;
         submit(q, it);
     }
-    if (close_now) {
-        atomic_store(&q->role, SL_QUORUM_UNAVAILABLE);
-        uv_close((uv_handle_t *)&q->publish, NULL);
-        close_raft(q);
-    }
+    if (close_now)
+        hand_off_then_close(q);
 }
 
 static void on_publish(uv_check_t *h)
@@ -161,12 +211,6 @@ static void on_publish(uv_check_t *h)
     atomic_store(&q->term, raft_current_term(&q->raft));
     atomic_store(&q->commit, raft_commit_index(&q->raft));
     atomic_store(&q->applied, raft_last_applied(&q->raft));
-}
-
-/* libraft ids are > 0; node ids start at 0: raft id = node id + 1. */
-static raft_id raft_id_of(int32_t node)
-{
-    return (raft_id)node + 1;
 }
 
 static int bootstrap(struct sl_quorum *q)
@@ -233,7 +277,7 @@ static void *loop_main(void *arg)
 {
     struct sl_quorum *q = arg;
     q->wake.data = q->publish.data = q;
-    int rc = uv_async_init(&q->loop, &q->wake, on_wake) ? -EIO : 0;
+    int rc = uv_async_init(&q->loop, &q->wake, on_wake) || uv_timer_init(&q->loop, &q->handoff_timer) ? -EIO : 0;
     if (rc == 0 && (rc = uv_check_init(&q->loop, &q->publish) ? -EIO : 0) == 0)
         uv_check_start(&q->publish, on_publish);
     if (rc == 0)
@@ -245,6 +289,8 @@ static void *loop_main(void *arg)
             uv_close((uv_handle_t *)&q->wake, NULL);
         if (q->publish.loop)
             uv_close((uv_handle_t *)&q->publish, NULL);
+        if (q->handoff_timer.loop)
+            uv_close((uv_handle_t *)&q->handoff_timer, NULL);
         uv_run(&q->loop, UV_RUN_DEFAULT);
         signal_start(q, rc);
         return NULL;

@@ -7,7 +7,7 @@
  * node's /v3/clusters/{id}/brokers lists the three with their REST ports, one of them the controller (the
  * quorum leader), and v2 GET /brokers their ids; a follower killed is listed "fenced" after
  * broker.session.timeout.ms and "live" again once restarted; the restarted leader registers again with its
- * new port. A
+ * new port; SIGTERM on the leader hands its leadership over before it exits (controlled shutdown). A
  * one-node start has "quorum": null and lists itself alone. */
 #include <arpa/inet.h>
 #include <check.h>
@@ -204,6 +204,15 @@ START_TEST(three_nodes_elect_fail_over_and_rejoin)
     ck_assert_str_eq(v.role, "follower");
     for (int i = 0; i < N; i++)
         wait_brokers(i, l2); /* its new registration: new ports, the new controller */
+
+    /* controlled shutdown: SIGTERM on the leader hands the leadership over before it exits */
+    sl_proc_stop(&nodes[l2]); /* asserts exit status 0 */
+    up[l2] = false;
+    char *log = sl_proc_stderr(&nodes[l2]);
+    ck_assert_msg(strstr(log, "leadership handed to node"), "no hand-off line:\n%s", log);
+    free(log);
+    long long term4;
+    ck_assert_int_ne(agreed_leader(l2, &term4), l2);
     (void)j;
     stop_all();
 }
