@@ -22,10 +22,14 @@ CMAKE_DBG := -DCMAKE_BUILD_TYPE=Debug -DSLUICE_WERROR=ON
 # TSan: stop at the first report; tests/tsan.supp lists the races that are not ours (each with its reason).
 TSAN_ENV  := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp"
 
-.PHONY: run test $(STAGES) build-release build-test build-clang build-tsan build-fuzz deps-run deps-test clean
+.PHONY: run cluster test $(STAGES) build-release build-test build-clang build-tsan build-fuzz deps-run deps-test clean
 
 run: deps-run build-release
 	./build/release/sluice
+
+# A local three-node cluster (README "Cluster"): data in ./data/n1..n3, ports printed; Ctrl-C stops it.
+cluster: deps-run build-release
+	tests/cluster/local.sh build/release/sluice
 
 # Runs the stages one by one (a sub-make each) and times them; the first failure ends the run.
 test: deps-test
