@@ -245,6 +245,7 @@ static void *loop_main(void *arg)
     while (!m->stop) {
         pthread_mutex_unlock(&m->mu);
         bool ok = register_once(m);
+        sl_quorum_set_member(m->cfg.quorum, ok);
         pthread_mutex_lock(&m->mu);
         struct timespec dl;
         sl_clock_deadline_mono(&dl, ok ? 500 : 200);

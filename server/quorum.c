@@ -58,6 +58,7 @@ struct sl_quorum {
     bool stop;             /* guarded by: mu */
 
     _Atomic int role, leader_id;
+    _Atomic bool member;
     _Atomic uint64_t term, commit, applied;
 };
 
@@ -311,6 +312,7 @@ static int init_fields(struct sl_quorum *q, const struct sl_quorum_cfg *cfg)
     q->cfg.dir = q->dir;
     snprintf(q->addr, sizeof q->addr, "%s:%u", me->host, me->port);
     q->start_rc = 1;
+    atomic_store(&q->leader_id, -1); /* none known until the loop publishes */
     int rc = sl_dir_make_all(&sl_fileops_posix, q->dir);
     if (rc)
         return rc;
@@ -408,6 +410,16 @@ void sl_quorum_stop(struct sl_quorum *q)
 int sl_quorum_read(struct sl_quorum *q, int (*fn)(const struct sl_meta_image *im, void *arg), void *arg)
 {
     return sl_meta_fsm_read(q->cfg.fsm, fn, arg);
+}
+
+void sl_quorum_set_member(struct sl_quorum *q, bool member)
+{
+    atomic_store(&q->member, member);
+}
+
+bool sl_quorum_member(struct sl_quorum *q)
+{
+    return atomic_load(&q->member);
 }
 
 int32_t sl_quorum_node_id(const struct sl_quorum *q)

@@ -71,6 +71,11 @@ void sl_quorum_status(struct sl_quorum *q, struct sl_quorum_status *out);
 /* Runs fn on this node's metadata image, under its lock (server/meta_fsm.h sl_meta_fsm_read); any thread. */
 int sl_quorum_read(struct sl_quorum *q, int (*fn)(const struct sl_meta_image *im, void *arg), void *arg);
 
+/* Whether this node is a registered member of the cluster (server/membership.c sets it; false at start):
+ * /ready is 503 until it is. Any thread. */
+void sl_quorum_set_member(struct sl_quorum *q, bool member);
+bool sl_quorum_member(struct sl_quorum *q);
+
 /* The node id this instance runs as. */
 int32_t sl_quorum_node_id(const struct sl_quorum *q);
 

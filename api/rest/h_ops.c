@@ -18,10 +18,29 @@ static void on_healthy(struct sl_req *req)
     sl_http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* In a cluster: why this node is not ready yet (not registered, metadata not caught up), or NULL. */
+static const char *joining(struct sl_quorum *q)
+{
+    if (!q)
+        return NULL;
+    struct sl_quorum_status st;
+    sl_quorum_status(q, &st);
+    if (st.leader_id < 0)
+        return "no metadata quorum leader is known yet";
+    if (st.applied_index < st.commit_index)
+        return "catching up with the metadata log";
+    return sl_quorum_member(q) ? NULL : "not yet registered in the metadata quorum";
+}
+
 static void on_ready(struct sl_req *req)
 {
     if (sl_http_stopping(req) || !sl_http_api(req)->broker) {
         sl_http_reply_error(req, 503, 50302, "Not ready: the server is stopping.");
+        return;
+    }
+    const char *why = joining(sl_http_api(req)->quorum);
+    if (why) {
+        sl_http_reply_json(req, 503, json_pack("{s:s,s:s}", "status", "joining", "reason", why));
         return;
     }
     struct sl_part_health *h = NULL;

@@ -7,7 +7,8 @@
  * node's /v3/clusters/{id}/brokers lists the three with their REST ports, one of them the controller (the
  * quorum leader), and v2 GET /brokers their ids; a follower killed is listed "fenced" after
  * broker.session.timeout.ms and "live" again once restarted; the restarted leader registers again with its
- * new port; SIGTERM on the leader hands its leadership over before it exits (controlled shutdown). A
+ * new port; SIGTERM on the leader hands its leadership over before it exits (controlled shutdown); /ready is
+ * 200 once a node is registered, 503 "joining" on a voter that has no majority. A
  * one-node start has "quorum": null and lists itself alone. */
 #include <arpa/inet.h>
 #include <check.h>
@@ -174,6 +175,14 @@ START_TEST(three_nodes_elect_fail_over_and_rejoin)
     ck_assert_msg(strstr(body, url), "no leader id in /metrics");
     for (int i = 0; i < N; i++)
         wait_brokers(i, l1);
+    for (int i = 0; i < N; i++) { /* registered and caught up: ready */
+        long st = 0;
+        for (int t = 0; t < 100 && (st = sl_http_json(&nodes[i], "GET", "/ready", NULL, NULL)) != 200; t++) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        ck_assert_int_eq(st, 200);
+    }
     ck_assert_int_eq(sl_http_json(&nodes[0], "GET", "/brokers", NULL, &j), 200);
     ck_assert_int_eq(json_array_size(json_object_get(j, "brokers")), 3);
     json_decref(j);
@@ -218,6 +227,25 @@ START_TEST(three_nodes_elect_fail_over_and_rejoin)
 }
 END_TEST
 
+START_TEST(a_voter_without_a_majority_is_joining)
+{
+    char voters[160];
+    snprintf(voters, sizeof voters, "controller.quorum.voters=1@127.0.0.1:%u,2@127.0.0.1:%u,3@127.0.0.1:%u",
+             free_port(), free_port(), free_port());
+    const char *extra[] = {"--node-id", "1", "--set", voters, "--set", "cluster.port=0", NULL};
+    struct sl_proc p;
+    sl_proc_start(&p, NULL, extra); /* its two peers never start: no leader, ever */
+    json_t *j = NULL;
+    ck_assert_int_eq(sl_http_json(&p, "GET", "/ready", NULL, &j), 503);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "joining");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "reason")), "no metadata quorum leader is known yet");
+    json_decref(j);
+    ck_assert_int_eq(sl_http_json(&p, "GET", "/healthy", NULL, NULL), 200); /* alive, just not ready */
+    sl_proc_stop(&p);
+    sl_proc_free(&p);
+}
+END_TEST
+
 START_TEST(a_one_node_start_has_no_quorum)
 {
     struct sl_proc p;
@@ -248,6 +276,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, three_nodes_elect_fail_over_and_rejoin);
     tcase_add_test(tc, a_one_node_start_has_no_quorum);
+    tcase_add_test(tc, a_voter_without_a_majority_is_joining);
     suite_add_tcase(s, tc);
     return sl_test_run_suite(s);
 }
