@@ -6,8 +6,9 @@ import * as topics from './js/topics.js';
 import * as produce from './js/produce.js';
 import * as tail from './js/tail.js';
 import * as groups from './js/groups.js';
+import * as brokers from './js/brokers.js';
 
-const pages = { overview, topics, produce, tail, groups };
+const pages = { overview, topics, produce, tail, groups, brokers };
 const main = document.getElementById('page');
 let cleanup = null;
 

@@ -245,6 +245,18 @@ try {
     await http('DELETE', `${B()}/consumers/web-group/instances/c1`);
   });
 
+  await step('the brokers page lists this node as live and the controller', async () => {
+    await page.goto(`${B()}/#brokers`);
+    const row = page.locator('[data-broker="1"]');
+    await row.waitFor({ timeout: 5000 });
+    assert(await page.locator('[data-state="live"]').count() === 1, 'one live broker');
+    assert(await page.locator('[data-controller="yes"]').count() === 1, 'one controller');
+    const text = await page.locator('#page').innerText();
+    assert(text.includes('a one-node cluster'), `no one-node note: ${text.slice(0, 200)}`);
+    assert(!/\b(null|undefined|NaN)\b/.test(text), `a literal null/undefined/NaN: ${text.slice(0, 200)}`);
+    await shot(page, 'brokers');
+  });
+
   await step('the topics list and a narrow window', async () => {
     await page.goto(`${B()}/#topics`);
     await page.locator(`a[data-topic="${TOPIC}"]`).waitFor();
@@ -253,7 +265,7 @@ try {
     await page.locator('text=retention.ms').first().waitFor();
     await shot(page, 'topic');
     await page.setViewportSize({ width: 380, height: 760 });
-    for (const p of ['overview', 'topics', `topics/${TOPIC}`, 'produce', 'tail', 'groups']) {
+    for (const p of ['overview', 'topics', `topics/${TOPIC}`, 'produce', 'tail', 'groups', 'brokers']) {
       await page.goto(`${B()}/#${p}`);
       await page.locator('h1').waitFor();
       await sleep(150);
