@@ -12,6 +12,7 @@
 #include "server/logging.h"
 #include "server/rpc.h"
 #include "storage/clock.h"
+#include "storage/endian.h"
 
 #define MAX_NODES 64
 
@@ -41,14 +42,6 @@ static int64_t mono_ms(void)
     return sl_clock_mono_ms(&sl_clock_posix);
 }
 
-static uint64_t get_be(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static void note_heard(struct sl_membership *m, int32_t id, int64_t incarnation)
 {
     pthread_mutex_lock(&m->heard_mu);
@@ -70,7 +63,7 @@ static int32_t on_heartbeat(struct sl_membership *m, const uint8_t *p, size_t n)
     sl_quorum_status(m->cfg.quorum, &st);
     if (st.role != SL_QUORUM_LEADER)
         return SL_ENOTLEADER;
-    note_heard(m, (int32_t)get_be(p, 4), (int64_t)get_be(p + 4, 8));
+    note_heard(m, (int32_t)sl_be32_get(p), (int64_t)sl_be64_get(p + 4));
     return 0;
 }
 
@@ -176,10 +169,8 @@ static void fence_check(struct sl_membership *m, int32_t self)
 static void heartbeat(struct sl_membership *m, const struct look *l)
 {
     uint8_t p[12];
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)((uint32_t)l->self >> (24 - 8 * i));
-    for (int i = 0; i < 8; i++)
-        p[4 + i] = (uint8_t)((uint64_t)m->cfg.incarnation >> (56 - 8 * i));
+    sl_be32_put(p, (uint32_t)l->self);
+    sl_be64_put(p + 4, (uint64_t)m->cfg.incarnation);
     struct sl_buf reply = {0};
     int32_t status = 0;
     int rc = sl_rpc_call(l->leader_host, l->leader_port, SL_RPC_HEARTBEAT, p, sizeof p, 1000, &status, &reply);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/err.h"
+#include "storage/endian.h"
 
 int sl_meta_entry_encode(const struct sl_meta_rec *rec, struct sl_buf *out)
 {
@@ -23,8 +24,7 @@ int sl_meta_entry_encode(const struct sl_meta_rec *rec, struct sl_buf *out)
         out->len = at;
         return rc;
     }
-    for (int i = 0; i < 4; i++)
-        out->base[at + (size_t)i] = (uint8_t)(n >> (24 - 8 * i));
+    sl_be32_put(out->base + at, (uint32_t)n);
     return 0;
 }
 
@@ -34,7 +34,7 @@ static int entry_decode(const uint8_t *p, size_t len, struct sl_meta_rec *rec)
     memset(rec, 0, sizeof *rec);
     if (len < 4 || len % 8)
         return SL_ECORRUPT;
-    size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    size_t n = sl_be32_get(p);
     if (n > len - 4 || len - 4 - n >= 8)
         return SL_ECORRUPT;
     for (size_t i = 4 + n; i < len; i++)

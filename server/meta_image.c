@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/endian.h"
 #include "storage/err.h"
 
 /* ---- lookups ---- */
@@ -267,17 +268,6 @@ int sl_meta_apply(struct sl_meta_image *im, const struct sl_meta_rec *r)
 
 /* ---- snapshot ---- */
 
-static void put_u32_at(struct sl_buf *out, size_t at, uint32_t n)
-{
-    for (int i = 0; i < 4; i++)
-        out->base[at + (size_t)i] = (uint8_t)(n >> (24 - 8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Appends r behind its u32 length. */
 static int put_framed(struct sl_buf *out, const struct sl_meta_rec *r)
 {
@@ -290,7 +280,7 @@ static int put_framed(struct sl_buf *out, const struct sl_meta_rec *r)
         out->len = at;
         return rc;
     }
-    put_u32_at(out, at, (uint32_t)(out->len - at - 4));
+    sl_be32_put(out->base + at, (uint32_t)(out->len - at - 4));
     return 0;
 }
 
@@ -323,7 +313,7 @@ int sl_meta_snapshot(const struct sl_meta_image *im, struct sl_buf *out)
         out->len = at;
         return rc == -EINVAL ? SL_ECORRUPT : rc; /* -EINVAL: an image apply would never have built */
     }
-    put_u32_at(out, at, n);
+    sl_be32_put(out->base + at, n);
     return 0;
 }
 
@@ -332,7 +322,7 @@ int sl_meta_restore(struct sl_meta_image *im, const uint8_t *p, size_t n)
     memset(im, 0, sizeof *im);
     if (n < 4)
         return SL_ECORRUPT;
-    uint32_t count = get_u32(p);
+    uint32_t count = sl_be32_get(p);
     size_t at = 4;
     int rc = 0;
     for (uint32_t k = 0; rc == 0 && k < count; k++) {
@@ -340,7 +330,7 @@ int sl_meta_restore(struct sl_meta_image *im, const uint8_t *p, size_t n)
             rc = SL_ECORRUPT;
             break;
         }
-        uint32_t len = get_u32(p + at);
+        uint32_t len = sl_be32_get(p + at);
         at += 4;
         if (len > n - at) {
             rc = SL_ECORRUPT;

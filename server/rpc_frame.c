@@ -3,33 +3,22 @@
 
 #include <errno.h>
 
+#include "storage/endian.h"
 #include "storage/err.h"
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int sl_rpc_frame_encode(const struct sl_rpc_hdr *h, const void *payload, size_t n, struct sl_buf *out)
 {
     if (n > SL_RPC_MAX_FRAME - (SL_RPC_HDR_SIZE - 4))
         return -EINVAL;
     uint8_t hdr[SL_RPC_HDR_SIZE];
-    put32(hdr, (uint32_t)(SL_RPC_HDR_SIZE - 4 + n));
+    sl_be32_put(hdr, (uint32_t)(SL_RPC_HDR_SIZE - 4 + n));
     hdr[4] = SL_RPC_VERSION;
     hdr[5] = h->response ? 1 : 0;
     hdr[6] = (uint8_t)(h->api >> 8);
     hdr[7] = (uint8_t)h->api;
-    put32(hdr + 8, h->request_id);
-    put32(hdr + 12, (uint32_t)h->status);
+    sl_be32_put(hdr + 8, h->request_id);
+    sl_be32_put(hdr + 12, (uint32_t)h->status);
     size_t at = out->len;
     int rc = sl_buf_append(out, hdr, sizeof hdr);
     if (rc == 0 && n)
@@ -44,7 +33,7 @@ int sl_rpc_frame_parse(const uint8_t *p, size_t n, struct sl_rpc_hdr *h, const u
 {
     if (n < 4)
         return 0;
-    uint32_t len = get32(p);
+    uint32_t len = sl_be32_get(p);
     if (len < SL_RPC_HDR_SIZE - 4 || len > SL_RPC_MAX_FRAME)
         return SL_ECORRUPT;
     if (n >= 6 && (p[4] != SL_RPC_VERSION || (p[5] & ~1u)))
@@ -53,8 +42,8 @@ int sl_rpc_frame_parse(const uint8_t *p, size_t n, struct sl_rpc_hdr *h, const u
         return 0;
     h->response = p[5] & 1;
     h->api = (uint16_t)(p[6] << 8 | p[7]);
-    h->request_id = get32(p + 8);
-    h->status = (int32_t)get32(p + 12);
+    h->request_id = sl_be32_get(p + 8);
+    h->status = (int32_t)sl_be32_get(p + 12);
     *payload = p + SL_RPC_HDR_SIZE;
     *plen = len - (SL_RPC_HDR_SIZE - 4);
     *used = 4 + (size_t)len;

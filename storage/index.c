@@ -9,32 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/endian.h"
 #include "storage/err.h"
 
 #define IDX_FILE_MAX (512u << 20)
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static void put64(uint8_t *p, uint64_t v)
 {
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
+    sl_be32_put(p, (uint32_t)(v >> 32));
+    sl_be32_put(p + 4, (uint32_t)v);
 }
 
 static uint64_t get64(const uint8_t *p)
 {
-    return (uint64_t)get32(p) << 32 | get32(p + 4);
+    return (uint64_t)sl_be32_get(p) << 32 | sl_be32_get(p + 4);
 }
 
 void sl_idx_init(struct sl_index *x)
@@ -147,7 +136,7 @@ static int parse_offsets(struct sl_index *x, const uint8_t *p, size_t len, uint6
     if (len % SL_IDX_ENTRY_SIZE)
         return SL_ECORRUPT;
     for (size_t i = 0; i < len; i += SL_IDX_ENTRY_SIZE) {
-        uint32_t rel = get32(p + i), pos = get32(p + i + 4);
+        uint32_t rel = sl_be32_get(p + i), pos = sl_be32_get(p + i + 4);
         if (pos >= log_size)
             return SL_ECORRUPT;
         int rc = sl_idx_add(x, rel, pos);
@@ -163,7 +152,7 @@ static int parse_times(struct sl_index *x, const uint8_t *p, size_t len)
         return SL_ECORRUPT;
     for (size_t i = 0; i < len; i += SL_TIDX_ENTRY_SIZE) {
         int64_t ts = (int64_t)get64(p + i);
-        uint32_t rel = get32(p + i + 8);
+        uint32_t rel = sl_be32_get(p + i + 8);
         struct sl_idx_entry e;
         if (!sl_idx_lookup(x, rel, &e) || e.rel != rel)
             return SL_ECORRUPT;
@@ -219,15 +208,15 @@ int sl_idx_write(const struct sl_index *x, const struct sl_fileops *fo, const ch
     if (!buf)
         return -ENOMEM;
     for (uint32_t i = 0; i < x->n; i++) {
-        put32(buf + (size_t)i * SL_IDX_ENTRY_SIZE, x->e[i].rel);
-        put32(buf + (size_t)i * SL_IDX_ENTRY_SIZE + 4, x->e[i].pos);
+        sl_be32_put(buf + (size_t)i * SL_IDX_ENTRY_SIZE, x->e[i].rel);
+        sl_be32_put(buf + (size_t)i * SL_IDX_ENTRY_SIZE + 4, x->e[i].pos);
     }
     int rc = write_file(fo, idx_path, buf, ilen);
     if (rc)
         goto out;
     for (uint32_t i = 0; i < x->tn; i++) {
         put64(buf + (size_t)i * SL_TIDX_ENTRY_SIZE, (uint64_t)x->t[i].ts);
-        put32(buf + (size_t)i * SL_TIDX_ENTRY_SIZE + 8, x->t[i].rel);
+        sl_be32_put(buf + (size_t)i * SL_TIDX_ENTRY_SIZE + 8, x->t[i].rel);
     }
     rc = write_file(fo, tidx_path, buf, tlen);
 out:

@@ -29,23 +29,12 @@
 static struct sl_proc nodes[N];
 static bool up[N];
 
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void start_all(void)
 {
     char voters[256], ids[N][8];
     uint16_t ports[N];
     for (int i = 0; i < N; i++)
-        ports[i] = free_port();
+        ports[i] = sl_test_free_port();
     snprintf(voters, sizeof voters, "controller.quorum.voters=1@127.0.0.1:%u,2@127.0.0.1:%u,3@127.0.0.1:%u",
              ports[0], ports[1], ports[2]);
     for (int i = 0; i < N; i++) {
@@ -231,7 +220,7 @@ START_TEST(a_voter_without_a_majority_is_joining)
 {
     char voters[160];
     snprintf(voters, sizeof voters, "controller.quorum.voters=1@127.0.0.1:%u,2@127.0.0.1:%u,3@127.0.0.1:%u",
-             free_port(), free_port(), free_port());
+             sl_test_free_port(), sl_test_free_port(), sl_test_free_port());
     const char *extra[] = {"--node-id", "1", "--set", voters, "--set", "cluster.port=0", NULL};
     struct sl_proc p;
     sl_proc_start(&p, NULL, extra); /* its two peers never start: no leader, ever */

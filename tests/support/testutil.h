@@ -27,4 +27,9 @@ bool sl_test_wait_until(bool (*cond)(void *arg), void *arg, int64_t timeout_ms);
  * every test passed and EXIT_FAILURE otherwise. */
 int sl_test_run_suite(Suite *s);
 
+/* A TCP port free on 127.0.0.1 now (bound, read, released: another process could take it before the caller
+ * binds it; fine on a test machine). For servers that must be told their port before they start (libraft's
+ * voters). Aborts the test when no socket can be bound. */
+uint16_t sl_test_free_port(void);
+
 #endif

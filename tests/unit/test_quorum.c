@@ -31,18 +31,6 @@ static struct sl_voters voters;
 static struct sl_meta_fsm fsms[N];
 static struct sl_quorum *qs[N];
 
-/* A free loopback port (bound then released: another process could take it meanwhile; fine on a test box). */
-static uint16_t free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static int start(int i)
 {
     char d[1024];
@@ -60,7 +48,7 @@ static void setup(void)
     dir = sl_test_tmpdir();
     voters.n = N;
     for (int i = 0; i < N; i++) {
-        voters.v[i] = (struct sl_voter){.id = i + 1, .port = free_port()};
+        voters.v[i] = (struct sl_voter){.id = i + 1, .port = sl_test_free_port()};
         snprintf(voters.v[i].host, sizeof voters.v[i].host, "127.0.0.1");
         ck_assert_int_eq(sl_meta_fsm_init(&fsms[i]), 0);
     }
