@@ -332,6 +332,45 @@ START_TEST(broker_takes_its_files_and_clock_from_the_caller)
 }
 END_TEST
 
+/* Issue 13: every object has one owner and can exist several times in one process. Three brokers, three
+ * data dirs, node ids 1..3: each keeps its own topics, records, cluster id and flusher; closing one leaves
+ * the others serving. */
+START_TEST(three_brokers_live_side_by_side_in_one_process)
+{
+    char *dirs[3];
+    struct sl_config cfgs[3];
+    struct sl_broker *bs[3];
+    for (int i = 0; i < 3; i++) {
+        dirs[i] = sl_test_tmpdir();
+        sl_tb_config(&cfgs[i], dirs[i], SL_DURABILITY_SYNC);
+        cfgs[i].node_id = i + 1;
+        ck_assert_int_eq(sl_broker_open(&cfgs[i], &sl_fileops_posix, &sl_clock_posix, &bs[i]), 0);
+        ck_assert_int_eq(sl_broker_topic_create(bs[i], "shared-name", 1, NULL, 0, false, err, sizeof err), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        sl_offset_t first, last;
+        ck_assert_int_eq(sl_tb_produce_wait(bs[i], "shared-name", 0, "r", i + 1, &first, &last), 0);
+        ck_assert_int_eq(first, 0); /* offsets of its own log, not a shared one */
+        ck_assert_int_eq(sl_broker_node_id(bs[i]), i + 1);
+    }
+    ck_assert_str_ne(sl_broker_cluster_id(bs[0]), sl_broker_cluster_id(bs[1]));
+    sl_broker_close(bs[1]); /* the others go on */
+    for (int i = 0; i < 3; i += 2) {
+        ck_assert_int_eq(sl_tb_count_records(bs[i], "shared-name", 0, 0), i + 1);
+        sl_offset_t first, last;
+        ck_assert_int_eq(sl_tb_produce_wait(bs[i], "shared-name", 0, "s", 1, &first, &last), 0);
+        ck_assert_int_eq(first, i + 1);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (i != 1)
+            sl_broker_close(bs[i]);
+        sl_config_fini(&cfgs[i]);
+        sl_test_rmrf(dirs[i]);
+        free(dirs[i]);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("broker");
@@ -352,6 +391,7 @@ int main(void)
     tcase_add_test(tc, broker_refuses_clients_on_internal_topics);
     tcase_add_test(tc, broker_bounds_segment_configs_set_by_clients);
     tcase_add_test(tc, broker_takes_its_files_and_clock_from_the_caller);
+    tcase_add_test(tc, three_brokers_live_side_by_side_in_one_process);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
