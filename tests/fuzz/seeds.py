@@ -159,6 +159,21 @@ def metarec_seeds():
     write("metarec", "partition-change", b"\x01\x08" + mstr("orders") + struct.pack(">i", 0) + mpart(2, 1, 1, [1, 2]))
 
 
+def rpc_frame(response, api, rid, status, payload):
+    """server/rpc_frame.h FORMAT."""
+    return struct.pack(">IBBHIi", 12 + len(payload), 1, 1 if response else 0, api, rid, status) + payload
+
+
+def rpcframe_seeds():
+    """fuzz_rpcframe: byte 0 is the cut, then the stream."""
+    ping = rpc_frame(False, 1, 7, 0, b"")
+    propose = rpc_frame(False, 2, 8, 0, b"\x01\x05" + mstr("orders") + mstr(""))
+    write("rpcframe", "ping-propose-cut-inside", bytes([21]) + ping + propose)
+    write("rpcframe", "response-negative-status", bytes([3]) + rpc_frame(True, 2, 9, -1009, b"") + ping[:10])
+    write("rpcframe", "http-stranger", bytes([5]) + b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    write("rpcframe", "bad-version", bytes([2]) + b"\x00\x00\x00\x0c\x02\x00" + b"\x00" * 10)
+
+
 if __name__ == "__main__":
     render_seeds()
     v2_seeds()
@@ -167,3 +182,4 @@ if __name__ == "__main__":
     http1_seeds()
     ws_seeds()
     metarec_seeds()
+    rpcframe_seeds()
