@@ -422,6 +422,26 @@ bool sl_quorum_member(struct sl_quorum *q)
     return atomic_load(&q->member);
 }
 
+struct counts {
+    unsigned live, fenced;
+};
+
+static int count_brokers(const struct sl_meta_image *im, void *arg)
+{
+    struct counts *c = arg;
+    for (size_t i = 0; i < im->nbrokers; i++)
+        *(im->brokers[i].fenced ? &c->fenced : &c->live) += 1;
+    return 0;
+}
+
+void sl_quorum_broker_counts(struct sl_quorum *q, unsigned *live, unsigned *fenced)
+{
+    struct counts c = {0, 0};
+    sl_quorum_read(q, count_brokers, &c);
+    *live = c.live;
+    *fenced = c.fenced;
+}
+
 int32_t sl_quorum_node_id(const struct sl_quorum *q)
 {
     return q->cfg.node_id;

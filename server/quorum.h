@@ -76,6 +76,9 @@ int sl_quorum_read(struct sl_quorum *q, int (*fn)(const struct sl_meta_image *im
 void sl_quorum_set_member(struct sl_quorum *q, bool member);
 bool sl_quorum_member(struct sl_quorum *q);
 
+/* Registered nodes in this node's image: live and fenced. Any thread. */
+void sl_quorum_broker_counts(struct sl_quorum *q, unsigned *live, unsigned *fenced);
+
 /* The node id this instance runs as. */
 int32_t sl_quorum_node_id(const struct sl_quorum *q);
 

@@ -346,6 +346,12 @@ static void render_quorum(struct out *o, struct sl_quorum *q)
            "# HELP sluice_quorum_leader_id The node id of the quorum leader (-1: none known).\n"
            "# TYPE sluice_quorum_leader_id gauge\nsluice_quorum_leader_id %d\n",
         st.term, st.commit_index, st.applied_index, (int)st.leader_id);
+    unsigned live, fenced;
+    sl_quorum_broker_counts(q, &live, &fenced);
+    put(o, "# HELP sluice_cluster_brokers Nodes registered in the metadata quorum, by state.\n"
+           "# TYPE sluice_cluster_brokers gauge\nsluice_cluster_brokers{state=\"live\"} %u\n"
+           "sluice_cluster_brokers{state=\"fenced\"} %u\n",
+        live, fenced);
 }
 
 /* The process collector's standard families (what Prometheus client libraries export), from /proc/self.

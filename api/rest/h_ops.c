@@ -108,9 +108,13 @@ static json_t *quorum_json(struct sl_quorum *q)
         return json_null();
     struct sl_quorum_status st;
     sl_quorum_status(q, &st);
-    return json_pack("{s:s, s:I, s:I, s:I, s:o}", "role", sl_quorum_role_name(st.role), "term", (json_int_t)st.term,
-                     "commit_index", (json_int_t)st.commit_index, "applied_index", (json_int_t)st.applied_index,
-                     "leader_id", st.leader_id >= 0 ? json_integer(st.leader_id) : json_null());
+    unsigned live, fenced;
+    sl_quorum_broker_counts(q, &live, &fenced);
+    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:i, s:i}", "role", sl_quorum_role_name(st.role), "term",
+                     (json_int_t)st.term, "commit_index", (json_int_t)st.commit_index, "applied_index",
+                     (json_int_t)st.applied_index, "leader_id",
+                     st.leader_id >= 0 ? json_integer(st.leader_id) : json_null(), "live_brokers", (int)live,
+                     "fenced_brokers", (int)fenced);
 }
 
 static void on_info(struct sl_req *req)

@@ -182,6 +182,15 @@ START_TEST(three_nodes_elect_fail_over_and_rejoin)
     sl_proc_kill(&nodes[f]);
     up[f] = false;
     wait_brokers_fenced(l1, l1, f);
+    ck_assert_int_eq(sl_http_json(&nodes[l1], "GET", "/v1/info", NULL, &j), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "quorum"), "fenced_brokers")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "quorum"), "live_brokers")), 2);
+    json_decref(j);
+    j = NULL;
+    snprintf(url, sizeof url, "%s/metrics", nodes[l1].base);
+    ck_assert_int_eq(sl_http_req("GET", url, NULL, NULL, 0, NULL, &r), 200);
+    ck_assert_msg(strstr(r.body, "sluice_cluster_brokers{state=\"fenced\"} 1\n"), "no fenced count in /metrics");
+    sl_resp_fini(&r);
     sl_proc_start_again(&nodes[f]);
     up[f] = true;
     for (int i = 0; i < N; i++)
