@@ -13,39 +13,6 @@
 #include "tests/support/sluice_proc.h"
 #include "tests/support/testutil.h"
 
-/* Runs the binary with args (NULL-terminated) until it exits, stdout+stderr into *out (malloc'd). Returns
- * the exit status, or 1000 + signal. */
-static int run_capture(const char *const *args, char **out)
-{
-    char *dir = sl_test_tmpdir();
-    char *path = sl_test_path(dir, "out");
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        const char *argv[32] = {getenv("SLUICE_BIN")};
-        for (int i = 0; args[i] && i < 30; i++)
-            argv[i + 1] = args[i];
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 65536);
-    size_t n = f ? fread(buf, 1, 65535, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-    *out = buf;
-    sl_test_rmrf(dir);
-    free(dir);
-    free(path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st);
-}
-
 /* The file <dir>/<name>, malloc'd; NULL when absent. */
 static char *read_file(const char *dir, const char *name)
 {
@@ -121,7 +88,7 @@ START_TEST(cluster_dir_of_another_node_or_cluster_is_refused_with_one_line)
     char *out, want[256];
     const char *other_node[] = {"--data-dir",  p.data_dir,  "--rest-port", "0",         "--ws-port", "0",
                                 "--rest-bind", "127.0.0.1", "--set",       "node.id=2", NULL};
-    ck_assert_int_eq(run_capture(other_node, &out), 2);
+    ck_assert_int_eq(sl_proc_run(other_node, &out), 2);
     snprintf(want, sizeof want, "data dir %s belongs to node 1 of cluster %s, not node 2", p.data_dir, cid);
     assert_one_line(out, want);
     free(out);
@@ -129,7 +96,7 @@ START_TEST(cluster_dir_of_another_node_or_cluster_is_refused_with_one_line)
     const char *other_cluster[] = {"--data-dir", p.data_dir,    "--rest-port", "0",     "--ws-port",
                                    "0",          "--rest-bind", "127.0.0.1",   "--set", "cluster.id=someoneelse",
                                    NULL};
-    ck_assert_int_eq(run_capture(other_cluster, &out), 2);
+    ck_assert_int_eq(sl_proc_run(other_cluster, &out), 2);
     assert_one_line(out, "not node 1 of cluster someoneelse");
     free(out);
 
@@ -148,11 +115,11 @@ START_TEST(cluster_bad_voters_are_refused_with_one_line)
                          "--node-id",  "1",
                          "--set",      "controller.quorum.voters=1@127.0.0.1:9093,2@127.0.0.1:9094,2@127.0.0.1:9095",
                          NULL};
-    ck_assert_int_eq(run_capture(dup, &out), 2);
+    ck_assert_int_eq(sl_proc_run(dup, &out), 2);
     assert_one_line(out, "controller.quorum.voters': id 2 appears twice");
     free(out);
     const char *no_node[] = {"--data-dir", dir, "--set", "controller.quorum.voters=1@127.0.0.1:9093", NULL};
-    ck_assert_int_eq(run_capture(no_node, &out), 2);
+    ck_assert_int_eq(sl_proc_run(no_node, &out), 2);
     assert_one_line(out, "node.id must be set");
     free(out);
     ck_assert_ptr_null(read_file(dir, "meta.properties")); /* nothing was opened */

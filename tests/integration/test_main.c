@@ -14,44 +14,11 @@
 #include "tests/support/sluice_proc.h"
 #include "tests/support/testutil.h"
 
-/* Runs the binary with args (NULL-terminated), stdout+stderr into *out (malloc'd). Returns the exit status,
- * or 1000 + signal. */
-static int run_capture(const char *const *args, char **out)
-{
-    char *dir = sl_test_tmpdir();
-    char *path = sl_test_path(dir, "out");
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        const char *argv[32] = {getenv("SLUICE_BIN")};
-        for (int i = 0; args[i] && i < 30; i++)
-            argv[i + 1] = args[i];
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 65536);
-    size_t n = f ? fread(buf, 1, 65535, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-    *out = buf;
-    sl_test_rmrf(dir);
-    free(dir);
-    free(path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st);
-}
-
 START_TEST(process_help_prints_usage_and_exits_0)
 {
     char *out;
     const char *args[] = {"--help", NULL};
-    ck_assert_int_eq(run_capture(args, &out), 0);
+    ck_assert_int_eq(sl_proc_run(args, &out), 0);
     const char *must[] = {"--config", "--data-dir", "--rest-port", "--ws-port", "--node-id", "--log-level",
                           "--durability"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
@@ -70,7 +37,7 @@ START_TEST(process_rejects_bad_configuration_with_exit_2_and_a_reason)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *out;
         const char *args[] = {bad[i][0], bad[i][1], NULL};
-        ck_assert_int_eq(run_capture(args, &out), 2);
+        ck_assert_int_eq(sl_proc_run(args, &out), 2);
         ck_assert_msg(strstr(out, bad[i][2]), "no reason naming %s in: %s", bad[i][2], out);
         free(out);
     }
@@ -167,7 +134,7 @@ START_TEST(process_refuses_a_port_in_use_with_a_clear_error)
     char port[16], *dir = sl_test_tmpdir(), *out;
     snprintf(port, sizeof port, "%u", (unsigned)p.rest_port);
     const char *args[] = {"--data-dir", dir, "--rest-bind", "127.0.0.1", "--rest-port", port, NULL};
-    ck_assert_int_eq(run_capture(args, &out), 1);
+    ck_assert_int_eq(sl_proc_run(args, &out), 1);
     ck_assert_msg(strstr(out, "REST"), "no reason in: %s", out);
     free(out);
     sl_test_rmrf(dir);

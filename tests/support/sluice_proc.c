@@ -348,3 +348,34 @@ long sl_proc_status(pid_t pid, const char *name)
     ck_assert_msg(v >= 0, "%s has no %s", path, name);
     return v;
 }
+
+int sl_proc_run(const char *const *args, char **out)
+{
+    char *dir = sl_test_tmpdir();
+    char *path = sl_test_path(dir, "out");
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        const char *argv[32] = {getenv("SLUICE_BIN")};
+        for (int i = 0; args[i] && i < 30; i++)
+            argv[i + 1] = args[i];
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    FILE *f = fopen(path, "r");
+    char *buf = calloc(1, 65536);
+    size_t n = f ? fread(buf, 1, 65535, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    *out = buf;
+    sl_test_rmrf(dir);
+    free(dir);
+    free(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st);
+}

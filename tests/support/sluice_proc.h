@@ -73,6 +73,10 @@ void sl_http(const char *method, const char *url, const char *content_type, cons
  * returns the status, *out gets the parsed JSON body (NULL when not JSON; may be NULL to ignore). */
 long sl_http_json(struct sl_proc *p, const char *method, const char *path, const char *body, json_t **out);
 
+/* Runs $SLUICE_BIN with args (NULL-terminated, at most 30) until it exits, its stdout and stderr into *out
+ * (malloc'd, at most 64 KiB). Returns the exit status, or 1000 + the signal that ended it. */
+int sl_proc_run(const char *const *args, char **out);
+
 /* The cluster id from GET /v1/info, malloc'd. */
 char *sl_proc_cluster_id(struct sl_proc *p);
 
