@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "server/logging.h"
+#include "storage/clock.h"
 #include "storage/err.h"
 
 struct conn {
@@ -38,9 +38,7 @@ struct sl_rpc_server {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sl_clock_mono_ms(&sl_clock_posix);
 }
 
 /* Writes all of p before deadline (ms, monotonic). Returns 0 or -errno / -ETIMEDOUT. */
